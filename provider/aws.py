@@ -1,0 +1,135 @@
+"""The gateway: the only module that imports boto3.
+
+Clients are built per call from plain configuration (region, profile,
+endpoint) and never stored on anything that gets pickled into Pulumi state.
+Botocore's own resolution still applies when a setting is left out: AWS_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SAGEMAKER all work.
+ClientErrors become the project's error types with messages a user can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from provider.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound
+
+__all__ = ["AwsConfig", "SageMakerGateway", "USER_AGENT"]
+
+USER_AGENT = "sagemaker-reconciler/0.1"
+_RETRIES = {"mode": "standard", "max_attempts": 8}
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    """Where to talk to. Plain strings only: this may end up pickled in state."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def session(self) -> boto3.Session:
+        try:
+            session = boto3.Session(profile_name=self.profile or None, region_name=self.region or None)
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise ConfigError(f"AWS profile {self.profile!r} is not configured ({exc})") from None
+        if not session.region_name:
+            raise ConfigError(
+                "no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION in the environment"
+            )
+        return session
+
+    def client(self, service: str) -> Any:
+        endpoint = self.endpoint_url or None
+        if endpoint and not endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"endpoint {endpoint!r} must be an http:// or https:// URL")
+        return self.session().client(
+            service,
+            endpoint_url=endpoint,
+            config=botocore.config.Config(retries=dict(_RETRIES), user_agent_extra=USER_AGENT),
+        )
+
+
+def _not_found(code: str, message: str) -> bool:
+    # SageMaker reports a missing work team as ValidationException "The work team ... does not exist".
+    return code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "404") or (
+        code == "ValidationException" and "does not exist" in message
+    )
+
+
+def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: str | None) -> AwsError:
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "Unknown"))
+    message = str(error.get("Message", exc))
+    if _not_found(code, message):
+        return NotFound(operation, code, message, resource)
+    if code == "ResourceInUse":
+        return Conflict(operation, code, message, resource)
+    if code == "ResourceLimitExceeded":
+        hint = (
+            " An account can have at most 25 work teams per region: delete unused ones or request a quota increase."
+            if "Workteam" in operation
+            else ""
+        )
+        return LimitExceeded(operation, code, message + hint, resource)
+    return AwsError(operation, code, message, resource)
+
+
+class SageMakerGateway:
+    """Thin, typed access to the SageMaker (and S3) operations this project uses."""
+
+    def __init__(self, config: AwsConfig | None = None):
+        self._config = config or AwsConfig()
+        self._sagemaker = self._config.client("sagemaker")
+
+    def call(self, operation: str, resource: str | None = None, /, **params: Any) -> dict[str, Any]:
+        """Invoke `operation` (PascalCase API name) and map failures to project errors."""
+        method = getattr(self._sagemaker, _snake(operation))
+        try:
+            response = method(**params)
+        except botocore.exceptions.ClientError as exc:
+            raise _translate(exc, operation, resource) from None
+        except botocore.exceptions.NoCredentialsError:
+            raise ConfigError(
+                "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+            ) from None
+        except botocore.exceptions.EndpointConnectionError as exc:
+            raise AwsError(operation, "EndpointConnectionError", str(exc), resource) from None
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def paginate(self, operation: str, result_key: str, /, **params: Any) -> Iterator[dict[str, Any]]:
+        paginator = self._sagemaker.get_paginator(_snake(operation))
+        try:
+            for page in paginator.paginate(**params):
+                yield from page.get(result_key, [])
+        except botocore.exceptions.ClientError as exc:
+            raise _translate(exc, operation, params.get("WorkteamArn") or params.get("ResourceArn")) from None
+
+    # --- Workteam -------------------------------------------------------------------------
+
+    def describe_workteam(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.call("DescribeWorkteam", name, WorkteamName=name)["Workteam"]
+        except NotFound:
+            return None
+
+    def list_tags(self, arn: str) -> list[dict[str, str]]:
+        return list(self.paginate("ListTags", "Tags", ResourceArn=arn))
+
+    def labeling_jobs_for_workteam(self, arn: str) -> list[dict[str, Any]]:
+        return list(self.paginate("ListLabelingJobsForWorkteam", "LabelingJobSummaryList", WorkteamArn=arn))
+
+    def list_workteams(self, name_contains: str | None = None) -> list[dict[str, Any]]:
+        params = {"NameContains": name_contains} if name_contains else {}
+        return list(self.paginate("ListWorkteams", "Workteams", **params))
+
+
+def _snake(operation: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
+

@@ -1,0 +1,150 @@
+"""Plan a Workteam: compare desired properties with what DescribeWorkteam + ListTags observed.
+
+Pure. The result says whether nothing, an in-place update or a replacement is
+needed, which properties move, and the exact minimal calls: one UpdateWorkteam
+carrying only the changed members, then AddTags / DeleteTags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from provider.plan._compare import changed_paths, sort_set_like
+from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
+from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape
+
+__all__ = ["plan_workteam", "comparable_workteam", "RESOURCE_TYPE"]
+
+RESOURCE_TYPE = "Workteam"
+_COMPARED = ("workteamName", "workforceName", "description", "memberDefinitions",
+             "notificationConfiguration", "workerAccessConfiguration", "tags")
+_CONSTRAINTS = ("sourceIp", "vpcSourceIp")
+
+
+def _canonical_member(member: Any) -> Any:
+    if not isinstance(member, Mapping):
+        return member
+    oidc = member.get("oidcMemberDefinition")
+    if isinstance(oidc, Mapping) and isinstance(oidc.get("groups"), (list, tuple)):
+        member = {**member, "oidcMemberDefinition": {**oidc, "groups": sorted(oidc["groups"], key=repr)}}
+    return dict(member)
+
+
+def _enabled_constraints(block: Any) -> Any:
+    """Only Enabled constraints mean anything: Disabled and absent are the same to the service."""
+    if not isinstance(block, Mapping):
+        return block
+    presign = block.get("s3Presign")
+    if not isinstance(presign, Mapping):
+        return presign
+    constraints = presign.get("iamPolicyConstraints")
+    if not isinstance(constraints, Mapping):
+        return constraints
+    enabled = {k: v for k, v in constraints.items() if v is UNKNOWN or v == "Enabled"}
+    return {"s3Presign": {"iamPolicyConstraints": enabled}} if enabled else None
+
+
+def comparable_workteam(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The form two Workteams are compared in: set-like lists sorted, meaningless blocks dropped."""
+    out: dict[str, Any] = {}
+    for key in _COMPARED:
+        value = props.get(key)
+        if key == "memberDefinitions" and isinstance(value, (list, tuple)):
+            value = sort_set_like(_canonical_member(m) for m in value)
+        elif key == "notificationConfiguration" and isinstance(value, Mapping):
+            value = dict(value) if value.get("notificationTopicArn") else None
+        elif key == "workerAccessConfiguration":
+            value = _enabled_constraints(value)
+        elif key == "tags":
+            value = dict(value or {}) if value is not UNKNOWN else value
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _update_request(name: str, desired: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
+    request: dict[str, Any] = {"WorkteamName": name}
+    if "description" in changed:
+        request["Description"] = desired["description"]
+    if "memberDefinitions" in changed:
+        request["MemberDefinitions"] = api_shape(desired["memberDefinitions"])
+    if "notificationConfiguration" in changed:
+        # An empty block is how UpdateWorkteam clears the topic; omitting it would keep the old one.
+        request["NotificationConfiguration"] = api_shape(desired.get("notificationConfiguration") or {})
+    if "workerAccessConfiguration" in changed:
+        wanted = ((desired.get("workerAccessConfiguration") or {}).get("s3Presign") or {}).get(
+            "iamPolicyConstraints"
+        ) or {}
+        constraints = {k[:1].upper() + k[1:]: wanted.get(k) or "Disabled" for k in _CONSTRAINTS}
+        request["WorkerAccessConfiguration"] = {"S3Presign": {"IamPolicyConstraints": constraints}}
+    return request
+
+
+def _tag_calls(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[ApiCall]:
+    calls = []
+    upserts = {k: v for k, v in new.items() if old.get(k) != v}
+    removed = sorted(set(old) - set(new))
+    if upserts:
+        tags = [{"Key": k, "Value": v} for k, v in sorted(upserts.items())]
+        calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tags}))
+    if removed:
+        calls.append(ApiCall("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
+    return calls
+
+
+def _create_request(desired: Mapping[str, Any]) -> dict[str, Any]:
+    request = api_shape({k: v for k, v in desired.items() if k in _COMPARED and k != "tags"})
+    tags = desired.get("tags") or {}
+    if tags:
+        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return request
+
+
+def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None) -> Plan:
+    """Desired camelCase properties (may hold UNKNOWN during preview) vs observed (None: absent)."""
+    name = desired.get("workteamName")
+    display_name = "<unknown>" if name is UNKNOWN else str(name)
+    want = comparable_workteam(desired)
+    known = not contains_unknown(want)
+
+    if observed is None:
+        changes = tuple(
+            PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items() if k != "tags" or v
+        )
+        calls = (ApiCall("CreateWorkteam", _create_request(desired)),) if known else ()
+        return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes, calls)
+
+    have = comparable_workteam(observed)
+    if "workforceName" not in want:
+        have.pop("workforceName", None)  # not managed: the service chose it
+    moved = changed_paths(have, want)
+    changes = tuple(
+        PropertyChange(
+            prop,
+            ChangeKind.REPLACE if prop in REPLACE_ON_CHANGE else ChangeKind.UPDATE,
+            have.get(prop),
+            want.get(prop),
+            tuple(paths),
+        )
+        for prop, paths in moved.items()
+    )
+    if not changes:
+        return Plan(RESOURCE_TYPE, display_name, Action.NOOP)
+    if any(c.kind is ChangeKind.REPLACE for c in changes):
+        calls = ()
+        if known:
+            calls = (
+                ApiCall("DeleteWorkteam", {"WorkteamName": observed["workteamName"]}),
+                ApiCall("CreateWorkteam", _create_request(desired)),
+            )
+        return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, changes, calls)
+
+    calls: list[ApiCall] = []
+    if known:
+        in_place = [c.property for c in changes if c.property != "tags"]
+        if in_place:
+            calls.append(ApiCall("UpdateWorkteam", _update_request(str(name), desired, in_place)))
+        if "tags" in moved:
+            calls.extend(_tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
+    return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, changes, tuple(calls))

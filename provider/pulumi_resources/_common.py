@@ -1,0 +1,154 @@
+"""What every dynamic provider here shares: plain config, wire cleanup, preview Unknowns, auto-naming.
+
+The provider object is dill-pickled into stack state, so it holds only plain
+strings (region, profile, endpoint); gateways are built inside each call.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+from pulumi.runtime import rpc
+
+from provider.aws import AwsConfig, SageMakerGateway
+from provider.errors import SpecError
+from provider.plan.model import UNKNOWN
+from provider.specs._base import integral_floats_to_int
+
+__all__ = [
+    "CONFIG_NAMESPACE",
+    "AUTONAME_KEY",
+    "ConfiguredProvider",
+    "from_wire",
+    "unknown_paths",
+    "failures_for",
+    "autoname",
+    "camel_props",
+    "snake",
+]
+
+CONFIG_NAMESPACE = "sagemaker-reconciler"
+AUTONAME_KEY = "__autonamePrefix"
+_INTERNAL = ("__provider",)
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, pulumi.output.Unknown) or value == rpc.UNKNOWN
+
+
+def from_wire(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine properties -> core values: no __provider, ints back from floats, Unknown -> core UNKNOWN."""
+
+    def convert(value: Any) -> Any:
+        if _is_unknown(value):
+            return UNKNOWN
+        if isinstance(value, Mapping):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        return value
+
+    return integral_floats_to_int({k: convert(v) for k, v in props.items() if k not in _INTERNAL})
+
+
+def unknown_paths(value: Any, path: str = "") -> list[str]:
+    """camelCase dotted paths of every UNKNOWN inside `value`."""
+    if value is UNKNOWN:
+        return [path]
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found += unknown_paths(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found += unknown_paths(v, f"{path}[{i}]")
+    return found
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith((b + ".", b + "[")) or b.startswith((a + ".", a + "["))
+
+
+def failures_for(props: dict[str, Any], validate: Callable[[dict[str, Any]], Any]) -> list[pulumi.dynamic.CheckFailure]:
+    """Validate; during preview drop only the failures that touch a value not known yet."""
+    try:
+        validate({k: v for k, v in props.items() if not k.startswith("__")})
+    except SpecError as exc:
+        unknown = unknown_paths(props)
+        return [
+            pulumi.dynamic.CheckFailure(v.field, v.rule)
+            for v in exc.violations
+            if not any(_related(v.field, u) for u in unknown)
+        ]
+    return []
+
+
+def autoname(logical_name: str, max_length: int = 63) -> str:
+    """Pulumi-style auto name: the logical name, sanitized to [A-Za-z0-9-], plus 7 random hex chars."""
+    base = re.sub(r"[^A-Za-z0-9-]+", "-", logical_name).strip("-") or "resource"
+    base = base[: max_length - 8].rstrip("-")
+    return f"{base}-{secrets.token_hex(4)[:7]}"
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def camel_props(value: Any, *, opaque: tuple[str, ...] = ("tags",)) -> Any:
+    """Python kwargs (snake_case, nested dicts, Outputs) -> camelCase properties; `opaque` maps keep user keys."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda v: camel_props(v, opaque=opaque))
+    if isinstance(value, Mapping):
+        return {
+            _camel(k): (v if _camel(k) in opaque else camel_props(v, opaque=opaque))
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [camel_props(v, opaque=opaque) for v in value]
+    return value
+
+
+class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
+    """Region/profile/endpoint from the constructor, else stack config, else the AWS environment."""
+
+    serialize_as_secret_always = True
+
+    def __init__(self, region: str | None = None, profile: str | None = None, endpoint: str | None = None):
+        super().__init__()
+        self.region = region
+        self.profile = profile
+        self.endpoint = endpoint
+        self._stack_config: dict[str, str | None] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Only plain configuration reaches state: never a client, session or credential.
+        return {"region": self.region, "profile": self.profile, "endpoint": self.endpoint}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
+    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
+        self._stack_config = {
+            key: req.config.get(f"{CONFIG_NAMESPACE}:{key}") for key in ("region", "profile", "endpoint")
+        }
+
+    def aws_config(self) -> AwsConfig:
+        stack = self._stack_config
+        return AwsConfig(
+            region=self.region or stack.get("region"),
+            profile=self.profile or stack.get("profile"),
+            endpoint_url=self.endpoint or stack.get("endpoint"),
+        )
+
+    def gateway(self) -> SageMakerGateway:
+        return SageMakerGateway(self.aws_config())

@@ -1,0 +1,167 @@
+"""The Workteam as a Pulumi dynamic resource, driven by the same core as the CLI.
+
+diff describes the live team (drift-aware) instead of trusting stored state;
+`changes` is always a bool so the engine never falls back to diffing the
+pickled provider itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from provider.plan.model import contains_unknown
+from provider.plan.workteam import plan_workteam
+from provider.pulumi_resources._common import (
+    AUTONAME_KEY,
+    ConfiguredProvider,
+    autoname,
+    camel_props,
+    failures_for,
+    from_wire,
+    snake,
+)
+from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
+from provider.specs.workteam import parse_workteam
+
+__all__ = ["Workteam", "WorkteamProvider"]
+
+
+class WorkteamProvider(ConfiguredProvider):
+    """CRUD for a SageMaker Workteam. Constructible with no arguments: the AWS environment decides."""
+
+    def _reconciler(self) -> WorkteamReconciler:
+        return WorkteamReconciler(self.gateway())
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs = from_wire(news)
+        previous = from_wire(olds or {})
+        prefix = inputs.get(AUTONAME_KEY)
+        if prefix is not None and "workteamName" not in inputs:
+            reusable = previous.get(AUTONAME_KEY) == prefix and isinstance(previous.get("workteamName"), str)
+            inputs["workteamName"] = previous["workteamName"] if reusable else autoname(str(prefix))
+        elif prefix is not None:
+            inputs.pop(AUTONAME_KEY)  # the user named it: fixed name, delete-before-replace
+        failures = failures_for(inputs, parse_workteam)
+        return CheckResult(_to_wire(news, inputs), failures)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        desired = from_wire(news)
+        fixed_name = AUTONAME_KEY not in desired
+        if not contains_unknown(desired):
+            desired = {**parse_workteam(desired).to_props(), AUTONAME_KEY: desired.get(AUTONAME_KEY)}
+        observed = self._reconciler().observe(id_)
+        if observed is None:
+            # Deleted out of band: recreate it (deleting the old one is then a no-op).
+            return DiffResult(changes=True, replaces=["workteamName"], delete_before_replace=True)
+        plan = plan_workteam(desired, observed.props)
+        force_moved = bool(from_wire(olds).get("forceDelete", False)) != bool(desired.get("forceDelete", False))
+        replaces = plan.replaces
+        return DiffResult(
+            changes=plan.has_changes or force_moved,
+            replaces=replaces,
+            delete_before_replace=bool(replaces) and fixed_name,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        spec = parse_workteam(_spec_props(props))
+        outs = self._reconciler().create(spec)
+        return CreateResult(spec.workteam_name, _with_internal(outs, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        spec = parse_workteam(_spec_props(news))
+        outs = self._reconciler().update(spec)
+        return UpdateResult(_with_internal(outs, news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        observed = self._reconciler().read(id_)
+        if observed is None:
+            return ReadResult("", {})  # gone: the engine drops it from state
+        stored = from_wire(props)
+        inputs = {**observed.spec_props(), "forceDelete": bool(stored.get("forceDelete", False))}
+        if AUTONAME_KEY in stored:
+            inputs[AUTONAME_KEY] = stored[AUTONAME_KEY]
+        outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **observed.outputs()}
+        return ReadResult(id_, outs, inputs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._reconciler().delete(id_, force=bool(from_wire(props).get("forceDelete", False)))
+
+
+def _spec_props(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in from_wire(props).items() if not k.startswith("__") and k not in OUTPUT_KEYS}
+
+
+def _with_internal(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    if AUTONAME_KEY in props:
+        outs = {**outs, AUTONAME_KEY: props[AUTONAME_KEY]}
+    return outs
+
+
+def _to_wire(news: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """Hand the engine back its own values, so preview Unknowns stay the engine's Unknowns."""
+    out = dict(news)
+    out.pop("__provider", None)
+    for key, value in inputs.items():
+        if not contains_unknown(value):
+            out[key] = value
+    if AUTONAME_KEY not in inputs:
+        out.pop(AUTONAME_KEY, None)
+    return out
+
+
+class Workteam(pulumi.dynamic.Resource, module="sagemaker", name="Workteam"):
+    """A SageMaker labeling work team.
+
+    Keyword arguments are snake_case; nested blocks may be dicts with snake_case
+    or camelCase keys. Omit `workteam_name` to get ``<resource_name>-<random>``.
+    """
+
+    workteam_name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    subdomain: pulumi.Output[str]
+    create_date: pulumi.Output[str]
+    last_updated_date: pulumi.Output[str]
+    product_listing_ids: pulumi.Output[list]
+    workforce_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        description: pulumi.Input[str],
+        member_definitions: pulumi.Input[list],
+        workteam_name: pulumi.Input[str] | None = None,
+        workforce_name: pulumi.Input[str] | None = None,
+        notification_configuration: pulumi.Input[dict] | None = None,
+        worker_access_configuration: pulumi.Input[dict] | None = None,
+        tags: pulumi.Input[dict] | None = None,
+        force_delete: pulumi.Input[bool] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        provider_config: WorkteamProvider | None = None,
+    ) -> None:
+        args = {
+            "workteam_name": workteam_name,
+            "workforce_name": workforce_name,
+            "description": description,
+            "member_definitions": member_definitions,
+            "notification_configuration": notification_configuration,
+            "worker_access_configuration": worker_access_configuration,
+            "tags": tags,
+            "force_delete": force_delete,
+        }
+        props: dict[str, Any] = camel_props({k: v for k, v in args.items() if v is not None})
+        if workteam_name is None:
+            props[AUTONAME_KEY] = resource_name
+        for key in OUTPUT_KEYS:
+            props[key] = None
+        super().__init__(provider_config or WorkteamProvider(), resource_name, props, opts)
+
+    def translate_output_property(self, prop: str) -> str:
+        return snake(prop)
+
+    def translate_input_property(self, prop: str) -> str:
+        return prop

@@ -1,0 +1,137 @@
+"""observe -> plan -> act for one Workteam, over a gateway built by the caller.
+
+The Pulumi provider, the CLI and the tests all drive this; none of them talks
+to boto3 directly. `drift()`-style reads never write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from provider.aws import SageMakerGateway
+from provider.errors import Conflict, DeleteRefused, NotFound
+from provider.plan.model import Action, Plan
+from provider.plan.workteam import plan_workteam
+from provider.specs.workteam import WorkteamSpec, observed_props
+
+__all__ = ["Observed", "WorkteamReconciler", "OUTPUT_KEYS"]
+
+OUTPUT_KEYS = ("arn", "subdomain", "createDate", "lastUpdatedDate", "productListingIds", "workforceArn")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A live work team: the raw DescribeWorkteam body and its tags."""
+
+    workteam: dict[str, Any]
+    tags: list[dict[str, str]]
+
+    @property
+    def props(self) -> dict[str, Any]:
+        return observed_props(self.workteam, self.tags)
+
+    def spec_props(self) -> dict[str, Any]:
+        """What a spec would have to say to match this team exactly (used by refresh and import)."""
+        props = self.props
+        props.pop("workteamArn")
+        return props
+
+    def outputs(self) -> dict[str, Any]:
+        team = self.workteam
+        return {
+            "arn": team["WorkteamArn"],
+            "subdomain": team.get("SubDomain", ""),
+            "createDate": _iso(team.get("CreateDate")),
+            "lastUpdatedDate": _iso(team.get("LastUpdatedDate")),
+            "productListingIds": list(team.get("ProductListingIds", [])),
+            "workforceArn": team.get("WorkforceArn", ""),
+        }
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class WorkteamReconciler:
+    def __init__(self, gateway: SageMakerGateway):
+        self._aws = gateway
+
+    def observe(self, name: str) -> Observed | None:
+        team = self._aws.describe_workteam(name)
+        if team is None:
+            return None
+        return Observed(team, self._aws.list_tags(team["WorkteamArn"]))
+
+    def plan(self, spec: WorkteamSpec) -> tuple[Plan, Observed | None]:
+        observed = self.observe(spec.workteam_name)
+        return plan_workteam(spec.to_props(), observed.props if observed else None), observed
+
+    def create(self, spec: WorkteamSpec) -> dict[str, Any]:
+        """CreateWorkteam; a name already taken is a Conflict that says how to adopt it."""
+        try:
+            self._aws.call("CreateWorkteam", spec.workteam_name, **spec.to_create_request())
+        except Conflict as exc:
+            raise Conflict(
+                exc.operation, exc.code,
+                f"a work team named {spec.workteam_name!r} already exists; import it "
+                f"(pulumi import ... {spec.workteam_name}) or choose another workteamName",
+                spec.workteam_name,
+            ) from None
+        return self._outputs(spec)
+
+    def update(self, spec: WorkteamSpec) -> dict[str, Any]:
+        """Bring the live team to `spec` with the minimal calls; refuses anything needing replacement."""
+        plan, _ = self.plan(spec)
+        if plan.action is Action.CREATE:
+            raise NotFound("UpdateWorkteam", "NotFound", "the work team no longer exists; refresh to recreate it",
+                           spec.workteam_name)
+        if plan.action is Action.REPLACE:
+            raise Conflict("UpdateWorkteam", "RequiresReplacement",
+                           f"{', '.join(plan.replaces)} cannot change in place", spec.workteam_name)
+        self.execute(plan)
+        return self._outputs(spec)
+
+    def execute(self, plan: Plan) -> None:
+        for call in plan.calls:
+            if call.operation == "DeleteWorkteam":
+                self._delete_by_name(call.params["WorkteamName"])
+            else:
+                self._aws.call(call.operation, plan.name, **call.params)
+
+    def read(self, name: str) -> Observed | None:
+        return self.observe(name)
+
+    def delete(self, name: str, *, force: bool = False) -> None:
+        """Delete unless labeling work is in progress (opt in with force); already gone is success."""
+        team = self._aws.describe_workteam(name)
+        if team is None:
+            return
+        if not force:
+            busy = [
+                job["LabelingJobName"]
+                for job in self._aws.labeling_jobs_for_workteam(team["WorkteamArn"])
+                if (job.get("LabelCounters") or {}).get("PendingHuman", 0) > 0
+            ]
+            if busy:
+                raise DeleteRefused(
+                    f"work team {name!r} has {len(busy)} labeling job(s) with work in progress "
+                    f"({', '.join(busy[:5])}); set forceDelete: true to delete it anyway"
+                )
+        self._delete_by_name(name)
+
+    def _delete_by_name(self, name: str) -> None:
+        try:
+            self._aws.call("DeleteWorkteam", name, WorkteamName=name)
+        except NotFound:
+            pass
+
+    def _outputs(self, spec: WorkteamSpec) -> dict[str, Any]:
+        observed = self.observe(spec.workteam_name)
+        if observed is None:
+            raise NotFound("DescribeWorkteam", "NotFound", "the work team vanished right after it was written",
+                           spec.workteam_name)
+        return {**spec.to_props(), **observed.outputs()}

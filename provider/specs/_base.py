@@ -1,0 +1,147 @@
+"""Shared machinery for the desired-state models.
+
+Models are pydantic v2, frozen, ``extra="forbid"``; Python attributes are
+snake_case and the wire/state/schema names are camelCase aliases. Pydantic's
+errors are turned into :class:`provider.errors.SpecError` whose fields are
+camelCase dotted paths, so Pulumi CheckFailures and CLI messages name the
+property the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from provider.errors import SpecError, Violation
+
+__all__ = [
+    "Model",
+    "parse_spec",
+    "violations_from",
+    "check_pattern",
+    "check_unicode_classes",
+    "LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION",
+    "TAG_CHARACTERS",
+    "integral_floats_to_int",
+]
+
+M = TypeVar("M", bound="Model")
+
+
+class Model(BaseModel):
+    """Base of every spec model: immutable, strict about unknown keys, camelCase on the wire."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=False,
+    )
+
+    def to_props(self) -> dict[str, Any]:
+        """The spec as Pulumi/manifest properties: camelCase, ``None`` dropped."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def check_pattern(value: str, pattern: str, rule: str) -> str:
+    """Full-match `value` against an API pattern; the rule text is what the user sees."""
+    if re.fullmatch(pattern, value) is None:
+        raise ValueError(rule)
+    return value
+
+
+# Unicode classes from the API model, which Python's `re` cannot express.
+LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION = frozenset("LMSNP")
+TAG_CHARACTERS = (frozenset("LZN"), frozenset("_.:/=+-@"))
+
+
+def check_unicode_classes(
+    value: str, categories: Iterable[str], extra: str = "", rule: str = ""
+) -> str:
+    """Every character's Unicode major category is in `categories`, or it is one of `extra`."""
+    allowed = frozenset(categories)
+    for ch in value:
+        if ch in extra:
+            continue
+        if unicodedata.category(ch)[0] not in allowed:
+            raise ValueError(rule or f"character {ch!r} is not allowed")
+    return value
+
+
+def integral_floats_to_int(value: Any) -> Any:
+    """Pulumi sends every number as a double: 42 arrives as 42.0. Undo that, recursively."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: integral_floats_to_int(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [integral_floats_to_int(v) for v in value]
+    return value
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part.startswith(("function-after", "function-before", "function-wrap")):
+            continue  # pydantic validator frames, not user-visible structure
+        else:
+            name = to_camel(str(part)) if "_" in str(part) else str(part)
+            path += f".{name}" if path else name
+    return path
+
+
+def _rule_text(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known property"
+    if kind in ("value_error", "assertion_error"):
+        return str(ctx.get("error", error["msg"]))
+    if kind == "string_too_short":
+        return f"must be at least {ctx['min_length']} characters long"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters long"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} item(s)"
+    if kind == "literal_error":
+        return f"must be one of {ctx['expected']}"
+    return str(error["msg"]).lower()
+
+
+def _is_echo_of_item_error(error: Mapping[str, Any]) -> bool:
+    """Pydantic adds "too short after validation" when an item failed; the item's own error says it all."""
+    if error["type"] != "too_short":
+        return False
+    given = error.get("input")
+    return isinstance(given, (list, tuple)) and len(given) >= error["ctx"]["min_length"]
+
+
+def violations_from(exc: ValidationError) -> list[Violation]:
+    """Translate pydantic's errors into user-facing violations (camelCase path + rule)."""
+    out = []
+    for error in exc.errors(include_url=False):
+        if _is_echo_of_item_error(error):
+            continue
+        out.append(Violation(_field_path(tuple(error["loc"])), _rule_text(error)))
+    return out
+
+
+def parse_spec(model: type[M], props: Mapping[str, Any], *, resource: str) -> M:
+    """Validate raw properties (camelCase or snake_case keys) into a model, or raise SpecError."""
+    try:
+        return model.model_validate(integral_floats_to_int(dict(props)))
+    except ValidationError as exc:
+        raise SpecError(resource, violations_from(exc)) from None
+

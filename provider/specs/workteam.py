@@ -1,0 +1,263 @@
+"""Desired state of a SageMaker Workteam, with every rule of the CreateWorkteam reference.
+
+Rules are checked here, before any API call: the service would refuse the same
+input, but only after a round trip, and Pulumi would have shown a plan first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from provider.specs._base import (
+    LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
+    TAG_CHARACTERS,
+    Model,
+    check_pattern,
+    check_unicode_classes,
+    parse_spec,
+)
+
+__all__ = [
+    "WORKTEAM_NAME_PATTERN",
+    "CognitoMemberDefinition",
+    "OidcMemberDefinition",
+    "MemberDefinition",
+    "NotificationConfiguration",
+    "IamPolicyConstraints",
+    "S3Presign",
+    "WorkerAccessConfiguration",
+    "WorkteamSpec",
+    "parse_workteam",
+    "REPLACE_ON_CHANGE",
+    "UPDATABLE",
+    "api_shape",
+    "props_shape",
+    "observed_props",
+]
+
+WORKTEAM_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+WORKFORCE_NAME_PATTERN = r"[a-zA-Z0-9]([a-zA-Z0-9\-]){0,62}"
+SNS_TOPIC_ARN_PATTERN = r"arn:aws[a-z\-]*:sns:[a-z0-9\-]*:[0-9]{12}:[a-zA-Z0-9_.-]*"
+
+# Which properties UpdateWorkteam can change, and which force a new team.
+UPDATABLE = ("description", "memberDefinitions", "notificationConfiguration", "workerAccessConfiguration")
+REPLACE_ON_CHANGE = ("workteamName", "workforceName")
+
+
+def _letters_etc(value: str) -> str:
+    return check_unicode_classes(
+        value,
+        LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
+        rule="may contain only letters, marks, symbols, numbers and punctuation (no spaces)",
+    )
+
+
+WorkteamName = Annotated[
+    str,
+    Field(min_length=1, max_length=63),
+    AfterValidator(
+        lambda v: check_pattern(
+            v, WORKTEAM_NAME_PATTERN,
+            "must start and end with a letter or digit and contain only letters, digits and hyphens",
+        )
+    ),
+]
+WorkforceName = Annotated[
+    str,
+    Field(min_length=1, max_length=63),
+    AfterValidator(
+        lambda v: check_pattern(
+            v, WORKFORCE_NAME_PATTERN, "must start with a letter or digit and contain only letters, digits and hyphens"
+        )
+    ),
+]
+UserPool = Annotated[
+    str,
+    Field(min_length=1, max_length=55),
+    AfterValidator(
+        lambda v: check_pattern(v, r"[\w-]+_[0-9a-zA-Z]+", "must look like a Cognito user pool id, e.g. us-east-1_AbCdEf123")
+    ),
+]
+UserGroup = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_letters_etc)]
+ClientId = Annotated[
+    str,
+    Field(min_length=1, max_length=1024),
+    AfterValidator(lambda v: check_pattern(v, r"[ -~]+", "may contain only printable ASCII characters")),
+]
+OidcGroup = Annotated[str, Field(min_length=1, max_length=63), AfterValidator(_letters_etc)]
+EnabledOrDisabled = Literal["Enabled", "Disabled"]
+
+
+class CognitoMemberDefinition(Model):
+    """A Cognito user group of the workforce's user pool."""
+
+    user_pool: UserPool
+    user_group: UserGroup
+    client_id: ClientId
+
+
+class OidcMemberDefinition(Model):
+    """Groups of the workforce's own OIDC identity provider; a set, so order never matters."""
+
+    groups: Annotated[tuple[OidcGroup, ...], Field(min_length=1, max_length=10)]
+
+    @field_validator("groups")
+    @classmethod
+    def _unique(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+        duplicates = sorted({g for g in groups if groups.count(g) > 1})
+        if duplicates:
+            raise ValueError(f"groups are a set; duplicated: {', '.join(duplicates)}")
+        return groups
+
+
+class MemberDefinition(Model):
+    cognito_member_definition: CognitoMemberDefinition | None = None
+    oidc_member_definition: OidcMemberDefinition | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MemberDefinition:
+        if (self.cognito_member_definition is None) == (self.oidc_member_definition is None):
+            raise ValueError("needs exactly one of cognitoMemberDefinition or oidcMemberDefinition")
+        return self
+
+
+class NotificationConfiguration(Model):
+    notification_topic_arn: Annotated[
+        str,
+        AfterValidator(
+            lambda v: check_pattern(
+                v, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>"
+            )
+        ),
+    ]
+
+
+class IamPolicyConstraints(Model):
+    source_ip: EnabledOrDisabled | None = None
+    vpc_source_ip: EnabledOrDisabled | None = None
+
+
+class S3Presign(Model):
+    iam_policy_constraints: IamPolicyConstraints | None = None
+
+
+class WorkerAccessConfiguration(Model):
+    s3_presign: S3Presign | None = None
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    if len(tags) > 50:
+        raise ValueError(f"at most 50 tags are allowed, got {len(tags)}")
+    letters, extra = TAG_CHARACTERS
+    extra_chars = "".join(sorted(extra))
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"tag key {key!r} must be 1-128 characters long")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r}: the 'aws:' prefix is reserved for AWS")
+        if len(value) > 256:
+            raise ValueError(f"tag {key!r}: value must be at most 256 characters long")
+        rule = f"tag {key!r}: keys and values may contain letters, numbers, spaces and {extra_chars}"
+        check_unicode_classes(key, letters, extra_chars, rule)
+        check_unicode_classes(value, letters, extra_chars, rule)
+    return tags
+
+
+class WorkteamSpec(Model):
+    """The inputs of a Workteam, as a user declares them.
+
+    `workforceName` omitted means "whatever workforce the service picks" and is
+    then not compared; the other optional blocks omitted mean "none".
+    """
+
+    workteam_name: WorkteamName
+    workforce_name: WorkforceName | None = None
+    description: Annotated[str, Field(min_length=1, max_length=200)]
+    member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
+    notification_configuration: NotificationConfiguration | None = None
+    worker_access_configuration: WorkerAccessConfiguration | None = None
+    tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
+    force_delete: bool = False
+
+    @field_validator("member_definitions")
+    @classmethod
+    def _one_kind_one_pool(cls, members: tuple[MemberDefinition, ...]) -> tuple[MemberDefinition, ...]:
+        cognito = [m.cognito_member_definition for m in members if m.cognito_member_definition]
+        oidc = [m for m in members if m.oidc_member_definition]
+        if cognito and oidc:
+            raise ValueError("Cognito and OIDC member definitions cannot be mixed in one work team")
+        pools = {(c.user_pool, c.client_id) for c in cognito}
+        if len(pools) > 1:
+            raise ValueError("all Cognito member definitions must share one userPool and clientId")
+        seen: set[str] = set()
+        for m in members:
+            key = m.model_dump_json()
+            if key in seen:
+                raise ValueError("member definitions are a set; one is listed twice")
+            seen.add(key)
+        return members
+
+    def to_create_request(self) -> dict[str, Any]:
+        """CreateWorkteam parameters (PascalCase), exactly what the user declared."""
+        request: dict[str, Any] = {
+            "WorkteamName": self.workteam_name,
+            "Description": self.description,
+            "MemberDefinitions": [api_shape(m.to_props()) for m in self.member_definitions],
+        }
+        if self.workforce_name is not None:
+            request["WorkforceName"] = self.workforce_name
+        if self.notification_configuration is not None:
+            request["NotificationConfiguration"] = api_shape(self.notification_configuration.to_props())
+        if self.worker_access_configuration is not None:
+            request["WorkerAccessConfiguration"] = api_shape(self.worker_access_configuration.to_props())
+        if self.tags:
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]
+        return request
+
+
+def parse_workteam(props: Mapping[str, Any]) -> WorkteamSpec:
+    """Validate Workteam properties (camelCase or snake_case) or raise SpecError naming each field."""
+    return parse_spec(WorkteamSpec, props, resource="Workteam")
+
+
+def api_shape(value: Any) -> Any:
+    """camelCase property tree -> the API's PascalCase member names."""
+    if isinstance(value, Mapping):
+        return {k[:1].upper() + k[1:]: api_shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [api_shape(v) for v in value]
+    return value
+
+
+def props_shape(value: Any) -> Any:
+    """The API's PascalCase member names -> camelCase property tree."""
+    if isinstance(value, Mapping):
+        return {k[:1].lower() + k[1:]: props_shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [props_shape(v) for v in value]
+    return value
+
+
+def observed_props(workteam: Mapping[str, Any], tags: list[Mapping[str, str]] | None) -> dict[str, Any]:
+    """DescribeWorkteam's ``Workteam`` + ListTags -> the same camelCase shape a spec has.
+
+    The service reports the workforce by ARN; the spec names it, so the name is
+    the ARN's last path segment. ``aws:`` tags belong to AWS and are not ours.
+    """
+    props: dict[str, Any] = {
+        "workteamName": workteam["WorkteamName"],
+        "description": workteam.get("Description", ""),
+        "memberDefinitions": props_shape(workteam.get("MemberDefinitions", [])),
+        "workteamArn": workteam["WorkteamArn"],
+    }
+    workforce_arn = workteam.get("WorkforceArn")
+    if workforce_arn:
+        props["workforceName"] = workforce_arn.rsplit("/", 1)[-1]
+    for block in ("NotificationConfiguration", "WorkerAccessConfiguration"):
+        if workteam.get(block):
+            props[block[:1].lower() + block[1:]] = props_shape(workteam[block])
+    props["tags"] = {t["Key"]: t["Value"] for t in tags or [] if not t["Key"].lower().startswith("aws:")}
+    return props
