@@ -1,0 +1,43 @@
+"""An AWS-compatible endpoint on loopback, for demos and tests that have no AWS account.
+
+moto's server answers S3 and every other service it knows; in front of it, this
+package answers the SageMaker operations moto lacks (work teams today), with
+the service's validation and error codes. Unmodified boto3 talks to it over
+HTTP::
+
+    with start_endpoint() as endpoint:
+        sagemaker = boto3.client("sagemaker", endpoint_url=endpoint.url, region_name="us-east-1",
+                                 aws_access_key_id="testing", aws_secret_access_key="testing")
+
+The region comes from the request signature; the account is always
+123456789012. Test controls (request log, labeling jobs, reset) are methods of
+the returned endpoint and also HTTP routes under ``/_reconciler/`` (see
+``provider.endpoint.control``).
+
+This is the only part of ``provider`` that imports moto (the ``test`` extra).
+"""
+
+from __future__ import annotations
+
+from provider.errors import MissingExtra
+
+try:
+    from .server import EmbeddedEndpoint, serve_forever, start_endpoint
+except ImportError as error:
+    if (error.name or "").split(".")[0] not in {"moto", "werkzeug", "flask", "flask_cors"}:
+        raise
+    raise MissingExtra("The embedded endpoint", "endpoint", "moto[server]") from error
+
+from .control import CONTROL_PREFIX
+from .protocol import ACCOUNT_ID, DEFAULT_REGION
+from .state import RecordedRequest
+
+__all__ = [
+    "ACCOUNT_ID",
+    "CONTROL_PREFIX",
+    "DEFAULT_REGION",
+    "EmbeddedEndpoint",
+    "RecordedRequest",
+    "serve_forever",
+    "start_endpoint",
+]

@@ -1,0 +1,101 @@
+"""AWS JSON 1.1 on the wire: which operation, which region, the body in and out.
+
+Nothing here decides anything about resources; it only parses and serialises.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from .exceptions import SerializationException, ServiceError
+
+__all__ = [
+    "ACCOUNT_ID",
+    "DEFAULT_REGION",
+    "SageMakerRequest",
+    "error_response",
+    "json_response",
+    "parse_params",
+    "read_body",
+    "region_from_authorization",
+    "sagemaker_operation",
+]
+
+ACCOUNT_ID = "123456789012"
+"""moto's default account, so ARNs minted here and by moto agree."""
+
+DEFAULT_REGION = "us-east-1"
+
+_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+_TARGET_PREFIX = "SageMaker."
+# SigV4: "AWS4-HMAC-SHA256 Credential=AKID/20240101/eu-west-1/sagemaker/aws4_request, ..."
+_CREDENTIAL_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
+
+
+@dataclass(frozen=True)
+class SageMakerRequest:
+    """One parsed SageMaker call, as handlers see it."""
+
+    operation: str
+    params: dict[str, Any]
+    region: str
+    account_id: str = ACCOUNT_ID
+
+
+def sagemaker_operation(environ: dict[str, Any]) -> str | None:
+    """``CreateWorkteam`` for ``X-Amz-Target: SageMaker.CreateWorkteam``; None for any other request."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    return target.removeprefix(_TARGET_PREFIX) if target.startswith(_TARGET_PREFIX) else None
+
+
+def region_from_authorization(header: str | None) -> str:
+    """The region of the SigV4 credential scope; unsigned or odd requests count as us-east-1."""
+    match = _CREDENTIAL_REGION.search(header or "")
+    return match.group(1) if match else DEFAULT_REGION
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back, so moto can still read it on pass-through."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def parse_params(body: bytes) -> dict[str, Any]:
+    """The JSON object of the request; an empty body means no parameters."""
+    if not body.strip():
+        return {}
+    try:
+        params = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SerializationException(f"The request body is not valid JSON: {exc}") from exc
+    if not isinstance(params, dict):
+        raise SerializationException("The request body must be a JSON object.")
+    return params
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(
+        json.dumps(body),
+        status=status,
+        content_type=_JSON_CONTENT_TYPE,
+        headers={"x-amzn-RequestId": str(uuid.uuid4())},
+    )
+
+
+def error_response(error: ServiceError) -> Response:
+    response = json_response({"__type": error.code, "message": error.message}, error.status)
+    response.headers["x-amzn-ErrorType"] = error.code
+    return response
