@@ -49,10 +49,10 @@ class WorkteamProvider(ConfiguredProvider):
         return CheckResult(_to_wire(news, inputs), failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        desired = from_wire(news)
-        fixed_name = AUTONAME_KEY not in desired
+        fixed_name = AUTONAME_KEY not in news
+        desired = _spec_props(news)
         if not contains_unknown(desired):
-            desired = {**parse_workteam(desired).to_props(), AUTONAME_KEY: desired.get(AUTONAME_KEY)}
+            desired = parse_workteam(desired).to_props()
         observed = self._reconciler().observe(id_)
         if observed is None:
             # Deleted out of band: recreate it (deleting the old one is then a no-op).
