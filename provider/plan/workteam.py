@@ -12,6 +12,7 @@ from typing import Any
 
 from provider.plan._compare import changed_paths, sort_set_like
 from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
+from provider.specs._tags import tag_list
 from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape
 
 __all__ = ["plan_workteam", "comparable_workteam", "RESOURCE_TYPE"]
@@ -86,8 +87,7 @@ def _tag_calls(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> list
     upserts = {k: v for k, v in new.items() if old.get(k) != v}
     removed = sorted(set(old) - set(new))
     if upserts:
-        tags = [{"Key": k, "Value": v} for k, v in sorted(upserts.items())]
-        calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tags}))
+        calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tag_list(upserts)}))
     if removed:
         calls.append(ApiCall("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
     return calls
@@ -97,7 +97,7 @@ def _create_request(desired: Mapping[str, Any]) -> dict[str, Any]:
     request = api_shape({k: v for k, v in desired.items() if k in _COMPARED and k != "tags"})
     tags = desired.get("tags") or {}
     if tags:
-        request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+        request["Tags"] = tag_list(tags)
     return request
 
 

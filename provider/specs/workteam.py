@@ -13,12 +13,12 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from provider.specs._base import (
     LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
-    TAG_CHARACTERS,
     Model,
     check_pattern,
     check_unicode_classes,
     parse_spec,
 )
+from provider.specs._tags import check_tags, tag_list
 
 __all__ = [
     "WORKTEAM_NAME_PATTERN",
@@ -148,24 +148,6 @@ class WorkerAccessConfiguration(Model):
     s3_presign: S3Presign | None = None
 
 
-def _check_tags(tags: dict[str, str]) -> dict[str, str]:
-    if len(tags) > 50:
-        raise ValueError(f"at most 50 tags are allowed, got {len(tags)}")
-    letters, extra = TAG_CHARACTERS
-    extra_chars = "".join(sorted(extra))
-    for key, value in tags.items():
-        if not 1 <= len(key) <= 128:
-            raise ValueError(f"tag key {key!r} must be 1-128 characters long")
-        if key.lower().startswith("aws:"):
-            raise ValueError(f"tag key {key!r}: the 'aws:' prefix is reserved for AWS")
-        if len(value) > 256:
-            raise ValueError(f"tag {key!r}: value must be at most 256 characters long")
-        rule = f"tag {key!r}: keys and values may contain letters, numbers, spaces and {extra_chars}"
-        check_unicode_classes(key, letters, extra_chars, rule)
-        check_unicode_classes(value, letters, extra_chars, rule)
-    return tags
-
-
 class WorkteamSpec(Model):
     """The inputs of a Workteam, as a user declares them.
 
@@ -179,7 +161,7 @@ class WorkteamSpec(Model):
     member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
     notification_configuration: NotificationConfiguration | None = None
     worker_access_configuration: WorkerAccessConfiguration | None = None
-    tags: Annotated[dict[str, str], AfterValidator(_check_tags)] = Field(default_factory=dict)
+    tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(default_factory=dict)
     force_delete: bool = False
 
     @field_validator("member_definitions")
@@ -214,7 +196,7 @@ class WorkteamSpec(Model):
         if self.worker_access_configuration is not None:
             request["WorkerAccessConfiguration"] = api_shape(self.worker_access_configuration.to_props())
         if self.tags:
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(self.tags.items())]
+            request["Tags"] = tag_list(self.tags)
         return request
 
 
