@@ -115,6 +115,10 @@ def _rule_text(error: Mapping[str, Any]) -> str:
         return f"must have at least {ctx['min_length']} item(s)"
     if kind == "too_long":
         return f"must have at most {ctx['max_length']} item(s)"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"must be at most {ctx.get('le', ctx.get('lt'))}"
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}"
     return str(error["msg"]).lower()
