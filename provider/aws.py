@@ -19,7 +19,7 @@ import botocore.exceptions
 
 from provider.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound
 
-__all__ = ["AwsConfig", "SageMakerGateway", "USER_AGENT"]
+__all__ = ["AwsConfig", "SageMakerGateway", "ObjectStore", "split_s3_uri", "USER_AGENT"]
 
 USER_AGENT = "sagemaker-reconciler/0.1"
 _RETRIES = {"mode": "standard", "max_attempts": 8}
@@ -128,6 +128,56 @@ class SageMakerGateway:
     def list_workteams(self, name_contains: str | None = None) -> list[dict[str, Any]]:
         params = {"NameContains": name_contains} if name_contains else {}
         return list(self.paginate("ListWorkteams", "Workteams", **params))
+
+    # --- CompilationJob -------------------------------------------------------------------
+
+    def describe_compilation_job(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.call("DescribeCompilationJob", name, CompilationJobName=name)
+        except NotFound:
+            return None
+
+    def list_compilation_jobs(self, name_contains: str | None = None) -> list[dict[str, Any]]:
+        params = {"NameContains": name_contains} if name_contains else {}
+        return list(self.paginate("ListCompilationJobs", "CompilationJobSummaries", **params))
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """s3://bucket/key -> (bucket, key)."""
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise ConfigError(f"{uri!r} is not an s3://bucket/key URI")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+class ObjectStore:
+    """The S3 objects this project reads and writes (model archives, compiled artifacts)."""
+
+    def __init__(self, config: AwsConfig | None = None):
+        self._s3 = (config or AwsConfig()).client("s3")
+
+    def _call(self, operation: str, uri: str, **params: Any) -> dict[str, Any]:
+        bucket, key = split_s3_uri(uri)
+        try:
+            return getattr(self._s3, _snake(operation))(Bucket=bucket, Key=key, **params)
+        except botocore.exceptions.ClientError as exc:
+            raise _translate(exc, operation, uri) from None
+
+    def exists(self, uri: str) -> bool:
+        try:
+            self._call("HeadObject", uri)
+        except NotFound:
+            return False
+        return True
+
+    def delete(self, uri: str) -> None:
+        self._call("DeleteObject", uri)
+
+    def read(self, uri: str) -> bytes:
+        return self._call("GetObject", uri)["Body"].read()
+
+    def write(self, uri: str, data: bytes) -> None:
+        self._call("PutObject", uri, Body=data)
 
 
 def _snake(operation: str) -> str:

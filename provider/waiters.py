@@ -1,0 +1,67 @@
+"""Polling with backoff. Sleep and clock are injected so tests run instantly and count polls.
+
+A fixed 5 s poll (the SageMaker Python SDK's) makes T/5 Describe calls for a
+job of T seconds. Geometric backoff from 1 s, capped, notices a short job
+within a second or two and makes a long job cost a few dozen calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from provider.errors import AwsError, WaitTimeout
+
+__all__ = ["Backoff", "wait_for", "THROTTLING_CODES"]
+
+T = TypeVar("T")
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
+     "ServiceUnavailable", "InternalFailure", "InternalServerError"}
+)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 1.0
+    factor: float = 1.5
+    maximum: float = 15.0
+
+    def delays(self):
+        delay = self.initial
+        while True:
+            yield delay
+            delay = min(delay * self.factor, self.maximum)
+
+
+def wait_for(
+    poll: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    what: str,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_poll: Callable[[T, float], None] | None = None,
+) -> T:
+    """Poll until `done(result)`; throttling and 5xx that outlast botocore's retries are waited out too."""
+    start = clock()
+    for delay in backoff.delays():
+        try:
+            result = poll()
+        except AwsError as exc:
+            if exc.code not in THROTTLING_CODES:
+                raise
+        else:
+            if on_poll is not None:
+                on_poll(result, clock() - start)
+            if done(result):
+                return result
+        elapsed = clock() - start
+        if elapsed >= timeout:
+            raise WaitTimeout(f"{what}: still not done after {elapsed:.0f} s (limit {timeout:.0f} s)")
+        sleep(min(delay, max(timeout - elapsed, 0.0)))
+    raise AssertionError("unreachable")  # pragma: no cover
