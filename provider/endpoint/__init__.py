@@ -1,18 +1,19 @@
 """An AWS-compatible endpoint on loopback, for demos and tests that have no AWS account.
 
 moto's server answers S3 and every other service it knows; in front of it, this
-package answers the SageMaker operations moto lacks (work teams today), with
-the service's validation and error codes. Unmodified boto3 talks to it over
-HTTP::
+package answers the SageMaker operations moto lacks or gets wrong (work teams;
+compilation jobs with a real life cycle on the endpoint's clock, writing their
+artifact to the endpoint's S3), with the service's validation and error codes.
+Unmodified boto3 talks to it over HTTP::
 
     with start_endpoint() as endpoint:
         sagemaker = boto3.client("sagemaker", endpoint_url=endpoint.url, region_name="us-east-1",
                                  aws_access_key_id="testing", aws_secret_access_key="testing")
 
 The region comes from the request signature; the account is always
-123456789012. Test controls (request log, labeling jobs, reset) are methods of
-the returned endpoint and also HTTP routes under ``/_reconciler/`` (see
-``provider.endpoint.control``).
+123456789012. Test controls (request log, labeling jobs, compilation job timing
+and failures, the clock, reset) are methods of the returned endpoint and also
+HTTP routes under ``/_reconciler/`` (see ``provider.endpoint.control``).
 
 This is the only part of ``provider`` that imports moto (the ``test`` extra).
 """

@@ -12,6 +12,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
+from .compilation_job_models import CompilationJobBackend
+from .compilation_job_responses import OPERATIONS as COMPILATION_JOB_OPERATIONS
 from .control import CONTROL_PREFIX, EndpointControls, control_response
 from .exceptions import InternalFailure, NotImplementedOperation, SerializationException, ServiceError
 from .protocol import (
@@ -40,7 +42,8 @@ def default_registry() -> OperationRegistry:
     """Every operation the endpoint answers itself; add a resource's handlers here."""
     registry = OperationRegistry()
     registry.register(WORKTEAM_OPERATIONS)
-    registry.register(tag_operations({"workteam": WorkteamBackend}))
+    registry.register(COMPILATION_JOB_OPERATIONS)
+    registry.register(tag_operations({"workteam": WorkteamBackend, "compilation-job": CompilationJobBackend}))
     return registry
 
 

@@ -1,7 +1,8 @@
 """Test controls: levers and gauges that are not part of the AWS API.
 
 The same methods back both surfaces: in-process (``EmbeddedEndpoint`` inherits
-them) and over HTTP under ``/_reconciler/``::
+them) and over HTTP under ``/_reconciler/``; a JSON body's keys are the
+method's parameters::
 
     GET    /_reconciler/requests       -> {"requests": [{"operation", "params", "region"}, ...]}
     DELETE /_reconciler/requests       -> {}                       forget the request log
@@ -9,7 +10,17 @@ them) and over HTTP under ``/_reconciler/``::
                                         "region"?, "workers_per_data_object"?}
                                        -> {"LabelingJob": <LabelingJobForWorkteamSummary>}
     DELETE /_reconciler/labeling-jobs  -> {}                       remove every labeling job
+    POST   /_reconciler/compilation-jobs/timing
+                                       {"starting_seconds"?, "compiling_seconds"?, "stopping_seconds"?,
+                                        "job_name"?}
+                                       -> {"timing": {"starting_seconds", "compiling_seconds", "stopping_seconds"}}
+    POST   /_reconciler/compilation-jobs/failures
+                                       {"reason", "job_name"?}  -> {}   make a job FAIL with that reason
+    GET    /_reconciler/clock          -> {"now": <epoch seconds>}
+    POST   /_reconciler/clock          {"seconds"}  -> {"now": ...}     move the endpoint's time forward
     POST   /_reconciler/reset          -> {}                       forget everything, moto's state too
+
+Errors come back in the AWS JSON shape (``{"__type": "ValidationException", "message": ...}``, HTTP 400).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from .compilation_job_models import CompilationJobBackend, CompilationJobSettings
 from .exceptions import ServiceError, ValidationException
 from .protocol import ACCOUNT_ID, DEFAULT_REGION, error_response, json_response
 from .state import EndpointState, RecordedRequest
@@ -69,8 +81,59 @@ class EndpointControls:
             for backend in self._state.backends(WorkteamBackend):
                 backend.clear_labeling_jobs()
 
+    # --- compilation jobs ------------------------------------------------------------------------
+
+    def set_compilation_timing(
+        self,
+        starting_seconds: float | None = None,
+        compiling_seconds: float | None = None,
+        stopping_seconds: float | None = None,
+        job_name: str | None = None,
+    ) -> dict[str, float]:
+        """Seconds a compilation job spends STARTING, INPROGRESS and STOPPING; returns the resulting timing.
+
+        Without ``job_name`` this changes the endpoint's default; with one, it overrides the default
+        for jobs created with that name. Either way it applies to jobs created from now on; arguments
+        left None keep their current value. ``reset()`` restores the defaults (0.2, 1.0, 0.2)."""
+        with self._state.lock:
+            settings = self._state.shared(CompilationJobSettings)
+            timing = settings.set_timing(
+                job_name,
+                starting_seconds=starting_seconds,
+                compiling_seconds=compiling_seconds,
+                stopping_seconds=stopping_seconds,
+            )
+            return timing.to_json()
+
+    def fail_compilation_job(self, reason: str, job_name: str | None = None) -> None:
+        """Make a job end FAILED with ``FailureReason`` = ``reason`` when its compiling time is up.
+
+        With ``job_name``: the running job of that name (in any region), or else the next job created
+        with that name. Without: the next job created. Each call makes one job fail."""
+        if not isinstance(reason, str) or not 1 <= len(reason) <= 1024:
+            raise ValidationException("reason must be a string of 1 to 1024 characters (a FailureReason)")
+        with self._state.lock:
+            if job_name is not None:
+                for backend in self._state.backends(CompilationJobBackend):
+                    if backend.plan_failure(job_name, reason):
+                        return
+            self._state.shared(CompilationJobSettings).plant_failure(reason, job_name)
+
+    # --- time ------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """The endpoint's time in epoch seconds, as its resources see it."""
+        return self._state.clock()
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the endpoint's time forward by ``seconds``, so jobs reach their next status without
+        sleeping; returns the new now. ``reset()`` takes the clock back to its source."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+            raise ValidationException(f"seconds must be a number >= 0, got {seconds!r}")
+        return self._state.advance_clock(seconds)
+
     def reset(self) -> None:
-        """Forget every resource and the request log, the endpoint's and moto's alike."""
+        """Forget every resource, setting and the request log, the endpoint's and moto's alike."""
         with self._state.lock:
             self._state.reset()
             self._reset_moto()
@@ -89,6 +152,17 @@ def control_response(controls: EndpointControls, request: Request) -> Response:
             return json_response({"LabelingJob": controls.add_labeling_job(*arguments.args, **arguments.kwargs)})
         elif route == ("DELETE", "labeling-jobs"):
             controls.clear_labeling_jobs()
+        elif route == ("POST", "compilation-jobs/timing"):
+            arguments = _bind(controls.set_compilation_timing, _json_object(request))
+            return json_response({"timing": controls.set_compilation_timing(*arguments.args, **arguments.kwargs)})
+        elif route == ("POST", "compilation-jobs/failures"):
+            arguments = _bind(controls.fail_compilation_job, _json_object(request))
+            controls.fail_compilation_job(*arguments.args, **arguments.kwargs)
+        elif route == ("GET", "clock"):
+            return json_response({"now": controls.now()})
+        elif route == ("POST", "clock"):
+            arguments = _bind(controls.advance_clock, _json_object(request))
+            return json_response({"now": controls.advance_clock(*arguments.args, **arguments.kwargs)})
         elif route == ("POST", "reset"):
             controls.reset()
         else:

@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -20,6 +21,7 @@ __all__ = [
     "ACCOUNT_ID",
     "DEFAULT_REGION",
     "SageMakerRequest",
+    "epoch_seconds",
     "error_response",
     "json_response",
     "parse_params",
@@ -84,6 +86,16 @@ def parse_params(body: bytes) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise SerializationException("The request body must be a JSON object.")
     return params
+
+
+def epoch_seconds(timestamp: float | str | None) -> float | None:
+    """A timestamp member as epoch seconds: botocore sends numbers; other clients may send ISO 8601."""
+    if isinstance(timestamp, str):
+        try:
+            return datetime.fromisoformat(timestamp).timestamp()
+        except ValueError as error:
+            raise SerializationException(f"Not a timestamp: {timestamp!r}.") from error
+    return timestamp
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> Response:

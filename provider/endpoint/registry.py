@@ -1,8 +1,8 @@
 """Which SageMaker operations the endpoint answers itself.
 
 A handler gets the parsed request and the endpoint state and returns the
-response body, or ``PASS_THROUGH`` to let moto answer (AddTags on a
-compilation job, say). Operations without a handler go to moto untouched.
+response body, or ``PASS_THROUGH`` to let moto answer (AddTags on an ARN of a
+resource type the endpoint does not model, say). Operations without a handler go to moto untouched.
 """
 
 from __future__ import annotations

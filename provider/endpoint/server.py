@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import TracebackType
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EndpointApp, default_registry
 from .control import EndpointControls
-from .moto_backend import create_moto_app, reset_moto
-from .state import EndpointState
+from .moto_backend import MotoObjectStore, create_moto_app, reset_moto
+from .state import Clock, EndpointState
 
 __all__ = ["EmbeddedEndpoint", "serve_forever", "start_endpoint"]
 
@@ -29,10 +30,13 @@ class _QuietRequestHandler(WSGIRequestHandler):
 
 class EmbeddedEndpoint(EndpointControls):
     """The endpoint bound to its port: ``url`` for boto3's ``endpoint_url``, the test controls,
-    ``start()``/``stop()``. ``start_endpoint()`` builds and starts one."""
+    ``start()``/``stop()``. ``start_endpoint()`` builds and starts one.
 
-    def __init__(self, port: int = 0):
-        state = EndpointState()
+    ``clock`` (epoch seconds) is the time every resource sees, compilation jobs' life cycle
+    included; ``advance_clock()`` moves it forward from there."""
+
+    def __init__(self, port: int = 0, clock: Clock = time.time):
+        state = EndpointState(clock=clock, object_store=MotoObjectStore())
         moto_app = create_moto_app()
         super().__init__(state, reset_moto=lambda: reset_moto(moto_app))
         app = EndpointApp(state, default_registry(), self, moto_app)
@@ -78,9 +82,9 @@ class EmbeddedEndpoint(EndpointControls):
         self.stop()
 
 
-def start_endpoint(port: int = 0) -> EmbeddedEndpoint:
+def start_endpoint(port: int = 0, clock: Clock = time.time) -> EmbeddedEndpoint:
     """Serve on 127.0.0.1:``port`` (0: any free port) from a daemon thread; returns once listening."""
-    return EmbeddedEndpoint(port).start()
+    return EmbeddedEndpoint(port, clock=clock).start()
 
 
 def serve_forever(port: int) -> None:

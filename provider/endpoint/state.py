@@ -1,8 +1,14 @@
-"""What the endpoint remembers outside moto: per-region models and the request log.
+"""What the endpoint remembers outside moto: per-region models, endpoint-wide settings, the request log.
 
 Per-region backends follow moto's BackendDict idea: one instance per
 (backend class, region), created on first use, all dropped by ``reset()``.
-The werkzeug server is threaded, so callers hold ``lock`` while they touch state.
+Endpoint-wide settings (``shared()``) are one instance per class, also dropped
+by ``reset()``. The werkzeug server is threaded, so callers hold ``lock`` while
+they touch state.
+
+Time: every model reads ``state.clock``, which is the injected source clock
+plus an offset that ``advance_clock()`` moves forward, so tests can jump past a
+job's runtime instead of sleeping through it.
 """
 
 from __future__ import annotations
@@ -11,13 +17,27 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from .protocol import ACCOUNT_ID
 
-__all__ = ["Clock", "EndpointState", "RecordedRequest", "RegionalBackend"]
+__all__ = ["Clock", "EndpointState", "ObjectStore", "RecordedRequest", "RegionalBackend"]
 
 Clock = Callable[[], float]
+
+
+class ObjectStore(Protocol):
+    """The endpoint's own S3 as models see it (moto's S3 backend, in process)."""
+
+    def bucket_exists(self, bucket: str) -> bool: ...
+
+    def get(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when the bucket or the key does not exist."""
+        ...
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        """Write an object to an existing bucket."""
+        ...
 
 
 class RegionalBackend:
@@ -28,8 +48,14 @@ class RegionalBackend:
         self.account_id = account_id
         self.clock = clock
 
+    @classmethod
+    def for_region(cls, state: EndpointState, region: str) -> Self:
+        """How ``state.backend()`` builds one; override to take more from the state (settings, the object store)."""
+        return cls(region=region, account_id=ACCOUNT_ID, clock=state.clock)
+
 
 Backend = TypeVar("Backend", bound=RegionalBackend)
+Shared = TypeVar("Shared")
 
 
 @dataclass(frozen=True)
@@ -45,22 +71,46 @@ class RecordedRequest:
 
 
 class EndpointState:
-    """Per-region backends, the request log, and the lock and clock they share."""
+    """Per-region backends, endpoint-wide settings, the request log, and the lock, clock and object store they share."""
 
-    def __init__(self, clock: Clock = time.time):
+    def __init__(self, clock: Clock = time.time, object_store: ObjectStore | None = None):
         self.lock = threading.RLock()
-        self.clock = clock
+        self.object_store = object_store
+        self._source_clock = clock
+        self._clock_offset = 0.0
         self._backends: dict[tuple[type[RegionalBackend], str], RegionalBackend] = {}
+        self._shared: dict[type, object] = {}
         self._requests: list[RecordedRequest] = []
+
+    def clock(self) -> float:
+        """Now, in epoch seconds: the source clock plus whatever ``advance_clock()`` added."""
+        return self._source_clock() + self._clock_offset
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move the endpoint's time forward by ``seconds`` (never back); returns the new now."""
+        if not seconds >= 0:
+            raise ValueError(f"the clock only moves forward; got {seconds} seconds")
+        with self.lock:
+            self._clock_offset += seconds
+            return self.clock()
 
     def backend(self, backend_type: type[Backend], region: str) -> Backend:
         with self.lock:
             key = (backend_type, region)
             if key not in self._backends:
-                self._backends[key] = backend_type(region=region, account_id=ACCOUNT_ID, clock=self.clock)
+                self._backends[key] = backend_type.for_region(self, region)
             backend = self._backends[key]
             assert isinstance(backend, backend_type)
             return backend
+
+    def shared(self, kind: type[Shared]) -> Shared:
+        """The endpoint-wide instance of ``kind`` (built with no arguments on first use), e.g. a resource's settings."""
+        with self.lock:
+            if kind not in self._shared:
+                self._shared[kind] = kind()
+            instance = self._shared[kind]
+            assert isinstance(instance, kind)
+            return instance
 
     def backends(self, backend_type: type[Backend]) -> list[Backend]:
         """Every region's instance of ``backend_type`` created so far."""
@@ -80,6 +130,9 @@ class EndpointState:
             self._requests.clear()
 
     def reset(self) -> None:
+        """Forget every resource, setting and request; the clock goes back to its source."""
         with self.lock:
             self._backends.clear()
+            self._shared.clear()
             self._requests.clear()
+            self._clock_offset = 0.0

@@ -1,7 +1,7 @@
 """AddTags / DeleteTags / ListTags, routed by the resource type in the ARN.
 
-Resource types whose models live here (work teams) are answered here; every
-other ARN, a compilation job's say, goes to moto unchanged.
+Resource types whose models live here (work teams, compilation jobs) are
+answered here; every other ARN, a model's say, goes to moto unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class TaggingBackend(Protocol):
 
 
 def tag_operations(backends: Mapping[str, type[RegionalBackend]]) -> dict[str, Handler]:
-    """Tag handlers for ARNs of the given resource types (``"workteam"`` -> WorkteamBackend)."""
+    """Tag handlers for ARNs of the given resource types (``"workteam"`` -> WorkteamBackend, ...)."""
 
     def tagging_backend(request: SageMakerRequest, state: EndpointState) -> TaggingBackend | None:
         backend_type = backends.get(_resource_type(request.params["ResourceArn"]))

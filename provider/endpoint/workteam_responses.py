@@ -5,11 +5,10 @@ Responses parse, models decide: every rule lives in ``workteam_models``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from .pagination import paginate
-from .protocol import SageMakerRequest
+from .protocol import SageMakerRequest, epoch_seconds
 from .registry import Handler
 from .state import EndpointState
 from .workteam_models import LabelingJob, Workteam, WorkteamBackend
@@ -115,7 +114,7 @@ def list_workteams(request: SageMakerRequest, state: EndpointState) -> Json:
 def list_labeling_jobs_for_workteam(request: SageMakerRequest, state: EndpointState) -> Json:
     params = request.params
     jobs = _backend(request, state).labeling_jobs(params["WorkteamArn"])
-    after, before = _epoch(params.get("CreationTimeAfter")), _epoch(params.get("CreationTimeBefore"))
+    after, before = epoch_seconds(params.get("CreationTimeAfter")), epoch_seconds(params.get("CreationTimeBefore"))
     code_contains = params.get("JobReferenceCodeContains")
     jobs = [
         job
@@ -130,13 +129,6 @@ def list_labeling_jobs_for_workteam(request: SageMakerRequest, state: EndpointSt
     if next_token:
         body["NextToken"] = next_token
     return body
-
-
-def _epoch(timestamp: float | str | None) -> float | None:
-    """botocore sends epoch seconds; other clients may send ISO 8601."""
-    if isinstance(timestamp, str):
-        return datetime.fromisoformat(timestamp).timestamp()
-    return timestamp
 
 
 OPERATIONS: dict[str, Handler] = {

@@ -345,14 +345,14 @@ def test_s3_works_through_the_same_endpoint(aws_env: str, endpoint: EmbeddedEndp
     assert endpoint.requests == [], "S3 calls are not SageMaker calls"
 
 
-def test_compilation_jobs_and_their_tags_pass_through_to_moto(sagemaker: Client, endpoint: EmbeddedEndpoint) -> None:
+def test_compilation_jobs_and_their_tags_are_served_by_the_endpoint(sagemaker: Client, endpoint: EmbeddedEndpoint) -> None:
     arn = sagemaker.create_compilation_job(
         CompilationJobName="compile-1",
         RoleArn="arn:aws:iam::123456789012:role/sagemaker",
         InputConfig={"S3Uri": "s3://models/model.tar.gz", "DataInputConfig": "{}", "Framework": "ONNX"},
         OutputConfig={"S3OutputLocation": "s3://models/out", "TargetDevice": "ml_c5"},
         StoppingCondition={"MaxRuntimeInSeconds": 900},
-        Tags=[{"Key": "team", "Value": "vision"}],  # moto 5.2.1 crashes on AddTags to a job created untagged
+        Tags=[{"Key": "team", "Value": "vision"}],
     )["CompilationJobArn"]
     job = sagemaker.describe_compilation_job(CompilationJobName="compile-1")
     assert job["CompilationJobArn"] == arn == "arn:aws:sagemaker:us-east-1:123456789012:compilation-job/compile-1"

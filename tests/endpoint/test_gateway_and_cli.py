@@ -1,0 +1,83 @@
+"""The gateway's configuration sources and error mapping, and the CLI entry points, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from provider.aws import AwsConfig, SageMakerGateway
+from provider.errors import ConfigError, Conflict, NotFound
+from provider.reconcile.workteam import WorkteamReconciler
+from provider.specs.workteam import parse_workteam
+from tests.unit.workteam_samples import cognito_team
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_sagemaker_specific_endpoint_variable_is_honoured(endpoint, aws_env, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", endpoint.url)
+    SageMakerGateway().list_workteams()
+    assert [r.operation for r in endpoint.requests] == ["ListWorkteams"]
+
+
+def test_explicit_config_wins_over_environment(endpoint, aws_env, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    SageMakerGateway(AwsConfig(region="eu-west-1", endpoint_url=endpoint.url)).list_workteams()
+    assert [(r.operation, r.region) for r in endpoint.requests] == [("ListWorkteams", "eu-west-1")]
+
+
+def test_missing_region_is_a_config_error_naming_the_fix(monkeypatch, tmp_path):
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ConfigError, match="AWS_REGION"):
+        SageMakerGateway()
+
+
+def test_unknown_profile_is_a_config_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    with pytest.raises(ConfigError, match="profile 'nope'"):
+        SageMakerGateway(AwsConfig(profile="nope", region="us-east-1"))
+
+
+def test_service_errors_become_project_errors(endpoint, aws_env):
+    reconciler = WorkteamReconciler(SageMakerGateway())
+    reconciler.create(parse_workteam(cognito_team()))
+    with pytest.raises(Conflict, match="already exists; import it"):
+        reconciler.create(parse_workteam(cognito_team()))
+    with pytest.raises(NotFound):
+        SageMakerGateway().call("UpdateWorkteam", "ghost", WorkteamName="ghost", Description="x")
+
+
+def test_serve_endpoint_command_serves_until_stopped(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "provider", "serve-endpoint", "--port", "0"],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving on http://127.0.0.1:")
+        url = line.split()[-1]
+        client = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="x", aws_secret_access_key="x")
+        assert client.list_workteams()["Workteams"] == []
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = str(tmp_path)  # no ~/.aws either
+    result = subprocess.run([sys.executable, "-m", "provider", "demo"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "call UpdateWorkteam {\"Description\": \"Labels street scenes and signs\", \"WorkteamName\": \"street-scenes\"}" in result.stdout
+    assert result.stdout.count("(in sync)") == 2
+    assert "work team deleted: True" in result.stdout
