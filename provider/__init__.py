@@ -10,6 +10,9 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "CompilationJob",
+    "CompilationJobProvider",
+    "CompilationJobSpec",
     "Workteam",
     "WorkteamProvider",
     "WorkteamSpec",
@@ -17,6 +20,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "CompilationJob": "provider.pulumi_resources",
+    "CompilationJobProvider": "provider.pulumi_resources",
+    "CompilationJobSpec": "provider.specs.compilation_job",
     "Workteam": "provider.pulumi_resources",
     "WorkteamProvider": "provider.pulumi_resources",
     "WorkteamSpec": "provider.specs.workteam",

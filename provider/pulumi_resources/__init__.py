@@ -1,5 +1,6 @@
 """Pulumi dynamic resources (the only place pulumi is imported)."""
 
+from provider.pulumi_resources.compilation_job import CompilationJob, CompilationJobProvider
 from provider.pulumi_resources.workteam import Workteam, WorkteamProvider
 
-__all__ = ["Workteam", "WorkteamProvider"]
+__all__ = ["CompilationJob", "CompilationJobProvider", "Workteam", "WorkteamProvider"]

@@ -17,7 +17,7 @@ from pulumi.runtime import rpc
 
 from provider.aws import AwsConfig, SageMakerGateway
 from provider.errors import SpecError
-from provider.plan.model import UNKNOWN
+from provider.plan.model import UNKNOWN, contains_unknown
 from provider.specs._base import integral_floats_to_int
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "autoname",
     "camel_props",
     "snake",
+    "checked_inputs",
 ]
 
 CONFIG_NAMESPACE = "sagemaker-reconciler"
@@ -152,3 +153,30 @@ class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
 
     def gateway(self) -> SageMakerGateway:
         return SageMakerGateway(self.aws_config())
+
+
+def checked_inputs(
+    olds: Mapping[str, Any], news: Mapping[str, Any], name_key: str, validate: Callable[[dict[str, Any]], Any]
+) -> pulumi.dynamic.CheckResult:
+    """Auto-name when asked (reusing the previous name), validate, and hand the engine back its own values.
+
+    A name is reused only while the same logical name asks for it; with no olds
+    (a new resource, or the engine re-checking for a replacement) a fresh one is
+    drawn, so an auto-named replacement can be created before the old one goes.
+    """
+    inputs = from_wire(news)
+    previous = from_wire(olds or {})
+    prefix = inputs.get(AUTONAME_KEY)
+    if prefix is not None and name_key not in inputs:
+        reusable = previous.get(AUTONAME_KEY) == prefix and isinstance(previous.get(name_key), str)
+        inputs[name_key] = previous[name_key] if reusable else autoname(str(prefix))
+    elif prefix is not None:
+        inputs.pop(AUTONAME_KEY)  # the user named it: a fixed name, so delete-before-replace
+    failures = failures_for(inputs, validate)
+    out = {k: v for k, v in news.items() if k != "__provider"}
+    for key, value in inputs.items():
+        if not contains_unknown(value):
+            out[key] = value  # preview Unknowns stay the engine's own Unknowns
+    if AUTONAME_KEY not in inputs:
+        out.pop(AUTONAME_KEY, None)
+    return pulumi.dynamic.CheckResult(out, failures)

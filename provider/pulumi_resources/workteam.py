@@ -18,9 +18,8 @@ from provider.plan.workteam import plan_workteam
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
-    autoname,
     camel_props,
-    failures_for,
+    checked_inputs,
     from_wire,
     snake,
 )
@@ -37,16 +36,7 @@ class WorkteamProvider(ConfiguredProvider):
         return WorkteamReconciler(self.gateway())
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = from_wire(news)
-        previous = from_wire(olds or {})
-        prefix = inputs.get(AUTONAME_KEY)
-        if prefix is not None and "workteamName" not in inputs:
-            reusable = previous.get(AUTONAME_KEY) == prefix and isinstance(previous.get("workteamName"), str)
-            inputs["workteamName"] = previous["workteamName"] if reusable else autoname(str(prefix))
-        elif prefix is not None:
-            inputs.pop(AUTONAME_KEY)  # the user named it: fixed name, delete-before-replace
-        failures = failures_for(inputs, parse_workteam)
-        return CheckResult(_to_wire(news, inputs), failures)
+        return checked_inputs(olds, news, "workteamName", parse_workteam)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fixed_name = AUTONAME_KEY not in news
@@ -99,18 +89,6 @@ def _with_internal(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any
     if AUTONAME_KEY in props:
         outs = {**outs, AUTONAME_KEY: props[AUTONAME_KEY]}
     return outs
-
-
-def _to_wire(news: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
-    """Hand the engine back its own values, so preview Unknowns stay the engine's Unknowns."""
-    out = dict(news)
-    out.pop("__provider", None)
-    for key, value in inputs.items():
-        if not contains_unknown(value):
-            out[key] = value
-    if AUTONAME_KEY not in inputs:
-        out.pop(AUTONAME_KEY, None)
-    return out
 
 
 class Workteam(pulumi.dynamic.Resource, module="sagemaker", name="Workteam"):

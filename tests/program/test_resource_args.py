@@ -72,3 +72,25 @@ def test_a_fixed_name_is_passed_through_without_autoname_marker(mocks):
         assert props["workteamName"] == "fixed" and AUTONAME_KEY not in props
 
     return team.arn.apply(check)
+
+
+@pulumi.runtime.test
+def test_compilation_job_outputs_are_snake_case_attributes(mocks):
+    from provider import CompilationJob
+
+    compiled = CompilationJob(
+        "resnet",
+        role_arn="arn:aws:iam::123456789012:role/neo",
+        input_config={"s3_uri": "s3://m/resnet.tar.gz", "framework": "ONNX", "data_input_config": '{"data":[1,3,224,224]}'},
+        output_config={"s3_output_location": "s3://m/out", "target_device": "ml_c5"},
+    )
+
+    def check(_):
+        props = mocks.registered[0].inputs
+        assert mocks.registered[0].typ == "pulumi-python:dynamic/sagemaker:CompilationJob"
+        assert props["inputConfig"]["dataInputConfig"] == '{"data":[1,3,224,224]}'
+        assert props["outputConfig"] == {"s3OutputLocation": "s3://m/out", "targetDevice": "ml_c5"}
+        assert props[AUTONAME_KEY] == "resnet"
+        assert "compiledArtifactUri" in props  # declared as an output, so the attribute resolves
+
+    return compiled.compiled_artifact_uri.apply(check)

@@ -1,0 +1,244 @@
+"""Model loading: an extracted model archive -> a Relax IRModule plus its input signature.
+
+Local mode serves the frameworks TVM 0.27's Relax frontends handle:
+ONNX (fully) and TFLite (when the ``tflite`` package is installed).  PyTorch
+has a Relax frontend (``from_exported_program``) but needs torch itself, which
+local mode does not install; everything else (TensorFlow, Keras, MXNet,
+XGBoost, Darknet, sklearn) has no Relax frontend.  Those are refused at check
+time with an error that points at cloud mode.
+
+Input shapes come from InputConfig.DataInputConfig, read in the framework's own
+layout as the API reference states (ONNX and PyTorch NCHW, TFLite NHWC): the
+shapes are taken as given, and a shape that contradicts the model's own static
+dims is reported with that layout named, since NHWC-vs-NCHW is the usual slip.
+
+``check_framework`` and ``parse_data_input_config`` are pure; the loaders
+import onnx/tvm lazily.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from provider.errors import SpecError, Violation
+from provider.local_compile._deps import require, require_tvm
+
+__all__ = [
+    "FRAMEWORK_FIELD",
+    "DATA_INPUT_CONFIG_FIELD",
+    "ALL_FRAMEWORKS",
+    "LOCAL_FRAMEWORKS",
+    "FRAMEWORK_LAYOUT",
+    "InputSpec",
+    "LoadedModel",
+    "UnsupportedFramework",
+    "check_framework",
+    "parse_data_input_config",
+    "find_model_file",
+    "load_model",
+]
+
+FRAMEWORK_FIELD = "inputConfig.framework"
+DATA_INPUT_CONFIG_FIELD = "inputConfig.dataInputConfig"
+_RESOURCE = "CompilationJob"
+
+ALL_FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
+LOCAL_FRAMEWORKS = ("ONNX", "TFLITE")
+FRAMEWORK_LAYOUT = {"ONNX": "NCHW", "PYTORCH": "NCHW", "TFLITE": "NHWC", "TENSORFLOW": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW"}
+_MODEL_SUFFIXES = {"ONNX": (".onnx",), "TFLITE": (".tflite",)}
+_WHY_NOT = {
+    "PYTORCH": "TVM's PyTorch frontend needs torch installed and an exported program; local mode does not ship torch yet",
+    "TENSORFLOW": "TVM 0.27 has no Relax frontend for TensorFlow",
+    "KERAS": "TVM 0.27 has no Relax frontend for Keras",
+    "MXNET": "TVM 0.27 has no Relax frontend for MXNet",
+    "XGBOOST": "TVM does not compile tree models",
+    "DARKNET": "TVM 0.27 has no Relax frontend for Darknet",
+    "SKLEARN": "TVM does not compile scikit-learn models",
+}
+
+
+class UnsupportedFramework(SpecError):
+    """The framework is valid for SageMaker Neo but local mode cannot load it."""
+
+    def __init__(self, framework: str, why: str):
+        self.framework = framework
+        rule = f"{framework} models cannot be compiled in local mode ({why}); use mode 'cloud' to compile them with SageMaker Neo"
+        super().__init__(_RESOURCE, [Violation(FRAMEWORK_FIELD, rule)])
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One model input in call order; the manifest lists these for the runtime."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A Relax module ready to build, with what the manifest and verify need."""
+
+    framework: str
+    module: Any  # tvm.IRModule; typed loosely so this file imports no tvm
+    inputs: tuple[InputSpec, ...]
+    model_path: Path
+
+
+def check_framework(framework: str) -> str:
+    """Return the upper-cased framework or raise; pure, for the spec check."""
+    name = (framework or "").upper()
+    if name not in ALL_FRAMEWORKS:
+        raise SpecError(_RESOURCE, [Violation(FRAMEWORK_FIELD, f"must be one of {', '.join(ALL_FRAMEWORKS)}")])
+    if name not in LOCAL_FRAMEWORKS:
+        raise UnsupportedFramework(name, _WHY_NOT.get(name, "no Relax frontend"))
+    return name
+
+
+def _shape_of(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value):
+        raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"{where} must be a list of positive integers, got {value!r}")])
+    return tuple(value)
+
+
+def parse_data_input_config(config: str | Mapping[str, Any] | Sequence[Any] | None) -> dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None:
+    """DataInputConfig: ``{"name": [1,3,224,224], ...}`` by name, or ``[[...], ...]`` by position."""
+    if config is None or config == "":
+        return None
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except json.JSONDecodeError as exc:
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")])
+    if isinstance(config, Mapping):
+        if not config:
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "names no input")])
+        return {str(name): _shape_of(shape, f"shape of {name!r}") for name, shape in config.items()}
+    if isinstance(config, (list, tuple)):
+        if config and all(isinstance(d, int) for d in config):  # a single shape
+            return [_shape_of(config, "shape")]
+        return [_shape_of(shape, f"shape #{i}") for i, shape in enumerate(config)]
+    raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "must be a JSON object of input name -> shape")])
+
+
+def find_model_file(files: Sequence[Path], framework: str) -> Path:
+    """The one model file of ``framework`` among the extracted files."""
+    suffixes = _MODEL_SUFFIXES[framework]
+    found = sorted(p for p in files if p.suffix.lower() in suffixes)
+    if len(found) != 1:
+        what = "no" if not found else f"{len(found)}"
+        raise SpecError(
+            _RESOURCE,
+            [Violation("inputConfig.s3Uri", f"the model archive has {what} {'/'.join(suffixes)} files; local mode needs exactly one")],
+        )
+    return found[0]
+
+
+def _onnx_dtype(elem_type: int, onnx: Any) -> str:
+    return str(onnx.helper.tensor_dtype_to_np_dtype(elem_type))
+
+
+def _resolve_onnx_inputs(
+    graph_inputs: list[tuple[str, list[int | None], str]],
+    shapes: dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None,
+    dtype_override: str | None,
+) -> tuple[InputSpec, ...]:
+    layout = FRAMEWORK_LAYOUT["ONNX"]
+    if isinstance(shapes, list):
+        if len(shapes) != len(graph_inputs):
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives {len(shapes)} shapes; the model has {len(graph_inputs)} inputs")])
+        by_name = {name: shape for (name, _, _), shape in zip(graph_inputs, shapes)}
+    else:
+        by_name = dict(shapes or {})
+        unknown = sorted(set(by_name) - {name for name, _, _ in graph_inputs})
+        if unknown:
+            names = [name for name, _, _ in graph_inputs]
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"names {unknown}, which the model does not have; its inputs are {names}")])
+    specs = []
+    for name, declared, dtype in graph_inputs:
+        shape = by_name.get(name)
+        if shape is None:
+            if any(d is None for d in declared):
+                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"input {name!r} has dynamic dims {declared}; give its shape")])
+            shape = tuple(int(d) for d in declared)  # type: ignore[arg-type]
+        if len(shape) != len(declared) or any(d is not None and d != s for d, s in zip(declared, shape)):
+            raise SpecError(
+                _RESOURCE,
+                [Violation(DATA_INPUT_CONFIG_FIELD, f"shape {list(shape)} of {name!r} contradicts the model's {declared} ({layout} for ONNX)")],
+            )
+        specs.append(InputSpec(name, tuple(shape), dtype_override or dtype))
+    return tuple(specs)
+
+
+def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
+    onnx = require("onnx", "onnx")
+    require_tvm()
+    from tvm.relax.frontend.onnx import from_onnx  # lazy: tvm is an optional extra
+
+    try:
+        model = onnx.load(str(path))  # external data resolves next to the model, inside the temp dir
+        onnx.checker.check_model(model)
+    except Exception as exc:  # onnx raises many unrelated types for a bad file
+        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{path.name} is not a valid ONNX model: {exc}")]) from exc
+    initializers = {init.name for init in model.graph.initializer}
+    graph_inputs = []
+    for value in model.graph.input:
+        if value.name in initializers:
+            continue
+        tensor = value.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
+        graph_inputs.append((value.name, dims, _onnx_dtype(tensor.elem_type, onnx)))
+    inputs = _resolve_onnx_inputs(graph_inputs, shapes, dtype_override)
+    module = from_onnx(
+        model,
+        shape_dict={spec.name: list(spec.shape) for spec in inputs},
+        dtype_dict={spec.name: spec.dtype for spec in inputs},
+    )
+    return LoadedModel("ONNX", module, inputs, path)
+
+
+def _load_tflite(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
+    tflite = require("tflite", "tflite")
+    require_tvm()
+    from tvm.relax.frontend.tflite import from_tflite  # lazy
+
+    buffer = path.read_bytes()
+    try:
+        model = tflite.Model.GetRootAsModel(buffer, 0)
+        subgraph = model.Subgraphs(0)
+    except Exception as exc:
+        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{path.name} is not a valid TFLite model: {exc}")]) from exc
+    type_names = {v: k.lower() for k, v in vars(tflite.TensorType.TensorType).items() if not k.startswith("_")}
+    graph_inputs = []
+    for i in range(subgraph.InputsLength()):
+        tensor = subgraph.Tensors(subgraph.Inputs(i))
+        dims = [int(d) if d > 0 else None for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else []
+        graph_inputs.append((tensor.Name().decode(), dims, type_names.get(tensor.Type(), "float32")))
+    inputs = _resolve_onnx_inputs(graph_inputs, shapes, dtype_override)  # same rules, NHWC shapes
+    module = from_tflite(
+        model,
+        shape_dict={spec.name: list(spec.shape) for spec in inputs},
+        dtype_dict={spec.name: spec.dtype for spec in inputs},
+    )
+    return LoadedModel("TFLITE", module, inputs, path)
+
+
+def load_model(
+    files: Sequence[Path],
+    framework: str,
+    data_input_config: str | Mapping[str, Any] | Sequence[Any] | None,
+    input_dtype: str | None = None,
+) -> LoadedModel:
+    """Find the model among the extracted ``files`` and convert it to Relax."""
+    name = check_framework(framework)
+    shapes = parse_data_input_config(data_input_config)
+    path = find_model_file(files, name)
+    if name == "ONNX":
+        return _load_onnx(path, shapes, input_dtype)
+    return _load_tflite(path, shapes, input_dtype)
