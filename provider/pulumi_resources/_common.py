@@ -31,6 +31,8 @@ __all__ = [
     "camel_props",
     "snake",
     "checked_inputs",
+    "resource_props",
+    "add_snake_case_attributes",
 ]
 
 CONFIG_NAMESPACE = "sagemaker-reconciler"
@@ -101,6 +103,8 @@ def snake(name: str) -> str:
 
 
 def _camel(name: str) -> str:
+    if name.startswith("__"):
+        return name  # engine/provider-internal keys (__provider, __autonamePrefix) are never renamed
     head, *rest = name.split("_")
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
@@ -117,6 +121,30 @@ def camel_props(value: Any, *, opaque: tuple[str, ...] = ("tags",)) -> Any:
     if isinstance(value, (list, tuple)):
         return [camel_props(v, opaque=opaque) for v in value]
     return value
+
+
+def resource_props(
+    args: Mapping[str, Any], resource_name: str, name_arg: str, output_keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """Registration properties, camelCase as on the wire and in state (user map keys such as tags untouched)."""
+    props: dict[str, Any] = camel_props({k: v for k, v in args.items() if v is not None})
+    if args.get(name_arg) is None:
+        props[AUTONAME_KEY] = resource_name
+    for key in output_keys:
+        props[key] = None
+    return props
+
+
+def add_snake_case_attributes(resource: pulumi.CustomResource, props: Mapping[str, Any]) -> None:
+    """`team.create_date` beside `team.createDate`: the same Output, under its Python name.
+
+    The SDK names attributes after the registered keys, and its key translation
+    would also rename user map keys (tags), so the keys stay camelCase and the
+    Python names are added as aliases.
+    """
+    for key in props:
+        if not key.startswith("__") and snake(key) != key:
+            setattr(resource, snake(key), getattr(resource, key))
 
 
 class ConfiguredProvider(pulumi.dynamic.ResourceProvider):

@@ -19,10 +19,10 @@ from provider.plan.model import contains_unknown
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
-    camel_props,
+    add_snake_case_attributes,
     checked_inputs,
     from_wire,
-    snake,
+    resource_props,
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
 from provider.specs.compilation_job import parse_compilation_job
@@ -143,15 +143,6 @@ class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="Compilat
             "mode": mode,
             "delete_artifacts": delete_artifacts,
         }
-        props: dict[str, Any] = camel_props({k: v for k, v in args.items() if v is not None})
-        if compilation_job_name is None:
-            props[AUTONAME_KEY] = resource_name
-        for key in JOB_OUTPUT_KEYS:
-            props[key] = None
+        props = resource_props(args, resource_name, "compilation_job_name", JOB_OUTPUT_KEYS)
         super().__init__(provider_config or CompilationJobProvider(), resource_name, props, opts)
-
-    def translate_output_property(self, prop: str) -> str:
-        return snake(prop)
-
-    def translate_input_property(self, prop: str) -> str:
-        return prop
+        add_snake_case_attributes(self, props)

@@ -18,10 +18,10 @@ from provider.plan.workteam import plan_workteam
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
-    camel_props,
+    add_snake_case_attributes,
     checked_inputs,
     from_wire,
-    snake,
+    resource_props,
 )
 from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
 from provider.specs.workteam import parse_workteam
@@ -131,15 +131,6 @@ class Workteam(pulumi.dynamic.Resource, module="sagemaker", name="Workteam"):
             "tags": tags,
             "force_delete": force_delete,
         }
-        props: dict[str, Any] = camel_props({k: v for k, v in args.items() if v is not None})
-        if workteam_name is None:
-            props[AUTONAME_KEY] = resource_name
-        for key in OUTPUT_KEYS:
-            props[key] = None
+        props = resource_props(args, resource_name, "workteam_name", OUTPUT_KEYS)
         super().__init__(provider_config or WorkteamProvider(), resource_name, props, opts)
-
-    def translate_output_property(self, prop: str) -> str:
-        return snake(prop)
-
-    def translate_input_property(self, prop: str) -> str:
-        return prop
+        add_snake_case_attributes(self, props)

@@ -17,7 +17,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.registered.append(args)
         outs = dict(args.inputs)
-        outs.update(arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x", subdomain="abc.labeling")
+        outs.update(arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x", subdomain="abc.labeling",
+                    workforceArn="arn:aws:sagemaker:us-east-1:123456789012:workforce/default",
+                    createDate="2026-11-21T00:00:00", compiledArtifactUri="s3://m/out/resnet-ml_c5.tar.gz")
         return args.name + "_id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -85,12 +87,27 @@ def test_compilation_job_outputs_are_snake_case_attributes(mocks):
         output_config={"s3_output_location": "s3://m/out", "target_device": "ml_c5"},
     )
 
-    def check(_):
+    def check(uri):
+        assert uri == "s3://m/out/resnet-ml_c5.tar.gz"
         props = mocks.registered[0].inputs
         assert mocks.registered[0].typ == "pulumi-python:dynamic/sagemaker:CompilationJob"
         assert props["inputConfig"]["dataInputConfig"] == '{"data":[1,3,224,224]}'
         assert props["outputConfig"] == {"s3OutputLocation": "s3://m/out", "targetDevice": "ml_c5"}
         assert props[AUTONAME_KEY] == "resnet"
-        assert "compiledArtifactUri" in props  # declared as an output, so the attribute resolves
 
     return compiled.compiled_artifact_uri.apply(check)
+
+
+@pulumi.runtime.test
+def test_multi_word_outputs_resolve_as_snake_case_attributes(mocks):
+    from provider import Workteam
+
+    team = Workteam("t", workteam_name="t", description="d",
+                    member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}])
+
+    def check(values):
+        workforce_arn, create_date = values
+        assert workforce_arn == "arn:aws:sagemaker:us-east-1:123456789012:workforce/default"
+        assert create_date == "2026-11-21T00:00:00"
+
+    return pulumi.Output.all(team.workforce_arn, team.create_date).apply(check)
