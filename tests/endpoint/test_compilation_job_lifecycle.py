@@ -115,3 +115,39 @@ def test_waiting_costs_far_fewer_describes_than_a_fixed_poll(endpoint, model):
     describes = len(calls(endpoint, "DescribeCompilationJob"))
     assert describes < 300 / 5 / 2
     assert sum(sleeps) - 300 <= 15
+
+
+KILLED_RUN = """
+import sys
+from provider.aws import ObjectStore, SageMakerGateway
+from provider.reconcile.compilation_job import CompilationJobReconciler
+from provider.specs.compilation_job import parse_compilation_job
+from tests.unit.test_compilation_job_spec import job
+CompilationJobReconciler(SageMakerGateway(), ObjectStore()).create(parse_compilation_job(job()))
+"""
+
+
+def test_a_provider_process_killed_mid_create_is_adopted_on_the_next_run(endpoint, model, aws_env, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    endpoint.set_compilation_timing(compiling_seconds=600)  # the spec allows 900 s
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN], cwd=repo, env={**os.environ, "PYTHONPATH": str(repo)})
+    try:
+        deadline = time.monotonic() + 30
+        while not any(r.operation == "DescribeCompilationJob" for r in endpoint.requests):
+            assert proc.poll() is None and time.monotonic() < deadline, "the first run never reached its wait"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    endpoint.advance_clock(600)
+
+    reconciler = CompilationJobReconciler(SageMakerGateway(), ObjectStore(), backoff=FAST)
+    outs = reconciler.create(parse_compilation_job(job()))
+    assert outs["status"] == "COMPLETED" and ObjectStore().exists(outs["compiledArtifactUri"])
+    assert len(boto3.client("sagemaker").list_compilation_jobs()["CompilationJobSummaries"]) == 1
