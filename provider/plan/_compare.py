@@ -8,7 +8,10 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-__all__ = ["changed_paths", "sort_set_like", "dotted"]
+from provider.plan.model import ApiCall
+from provider.specs._tags import tag_list
+
+__all__ = ["changed_paths", "sort_set_like", "dotted", "tag_calls"]
 
 
 def dotted(parts: Iterable[Any]) -> str:
@@ -35,3 +38,15 @@ def changed_paths(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, l
 def sort_set_like(items: Iterable[Any]) -> list[Any]:
     """Order the members of a set-like list canonically, so listing order never shows as a change."""
     return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=repr))
+
+
+def tag_calls(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[ApiCall]:
+    """The minimal AddTags (new or changed values) and DeleteTags (removed keys) for one resource."""
+    calls = []
+    upserts = {k: v for k, v in new.items() if old.get(k) != v}
+    removed = sorted(set(old) - set(new))
+    if upserts:
+        calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tag_list(upserts)}))
+    if removed:
+        calls.append(ApiCall("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
+    return calls

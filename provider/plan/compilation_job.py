@@ -12,9 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from provider.plan._compare import changed_paths
-from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from provider.specs._tags import tag_list
+from provider.plan._compare import changed_paths, tag_calls
+from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, PropertyChange, contains_unknown
 
 __all__ = ["plan_compilation_job", "comparable_job", "RESOURCE_TYPE"]
 
@@ -92,13 +91,5 @@ def plan_compilation_job(
         return Plan(RESOURCE_TYPE, display_name, Action.NOOP)
     if any(c.kind is ChangeKind.REPLACE for c in changes):
         return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, tuple(changes), notes=tuple(notes))
-    calls: list[ApiCall] = []
-    if known:
-        arn = observed["compilationJobArn"]
-        upserts = {k: v for k, v in want_tags.items() if have_tags.get(k) != v}
-        removed = sorted(set(have_tags) - set(want_tags))
-        if upserts:
-            calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tag_list(upserts)}))
-        if removed:
-            calls.append(ApiCall("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
+    calls = tag_calls(observed["compilationJobArn"], have_tags, want_tags) if known else []
     return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, tuple(changes), tuple(calls))

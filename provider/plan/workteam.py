@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.plan._compare import changed_paths, sort_set_like
+from provider.plan._compare import changed_paths, sort_set_like, tag_calls
 from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
 from provider.specs._tags import tag_list
 from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape
@@ -82,17 +82,6 @@ def _update_request(name: str, desired: Mapping[str, Any], changed: list[str]) -
     return request
 
 
-def _tag_calls(arn: str, old: Mapping[str, str], new: Mapping[str, str]) -> list[ApiCall]:
-    calls = []
-    upserts = {k: v for k, v in new.items() if old.get(k) != v}
-    removed = sorted(set(old) - set(new))
-    if upserts:
-        calls.append(ApiCall("AddTags", {"ResourceArn": arn, "Tags": tag_list(upserts)}))
-    if removed:
-        calls.append(ApiCall("DeleteTags", {"ResourceArn": arn, "TagKeys": removed}))
-    return calls
-
-
 def _create_request(desired: Mapping[str, Any]) -> dict[str, Any]:
     request = api_shape({k: v for k, v in desired.items() if k in _COMPARED and k != "tags"})
     tags = desired.get("tags") or {}
@@ -146,5 +135,5 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
         if in_place:
             calls.append(ApiCall("UpdateWorkteam", _update_request(str(name), desired, in_place)))
         if "tags" in moved:
-            calls.extend(_tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
+            calls.extend(tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
     return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, changes, tuple(calls))

@@ -33,6 +33,9 @@ __all__ = [
     "checked_inputs",
     "resource_props",
     "add_snake_case_attributes",
+    "spec_props",
+    "with_autoname",
+    "refreshed",
 ]
 
 CONFIG_NAMESPACE = "sagemaker-reconciler"
@@ -208,3 +211,28 @@ def checked_inputs(
     if AUTONAME_KEY not in inputs:
         out.pop(AUTONAME_KEY, None)
     return pulumi.dynamic.CheckResult(out, failures)
+
+
+def spec_props(props: Mapping[str, Any], output_keys: tuple[str, ...]) -> dict[str, Any]:
+    """Stored or new properties minus engine-internal keys and computed outputs: what the spec sees."""
+    return {k: v for k, v in from_wire(props).items() if not k.startswith("__") and k not in output_keys}
+
+
+def with_autoname(outs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the auto-naming marker in state, so later checks keep reusing the generated name."""
+    return {**outs, AUTONAME_KEY: props[AUTONAME_KEY]} if AUTONAME_KEY in props else outs
+
+
+def refreshed(
+    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str
+) -> pulumi.dynamic.ReadResult:
+    """A read result whose inputs are the live resource (refresh resets drift, import adopts it).
+
+    `flag` is the provider-only boolean input (forceDelete, deleteArtifacts) kept from state.
+    """
+    previous = from_wire(stored)
+    inputs = {**live_spec, flag: bool(previous.get(flag, False))}
+    if AUTONAME_KEY in previous:
+        inputs[AUTONAME_KEY] = previous[AUTONAME_KEY]
+    outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **live_outputs}
+    return pulumi.dynamic.ReadResult(id_, outs, inputs)

@@ -22,7 +22,10 @@ from provider.pulumi_resources._common import (
     add_snake_case_attributes,
     checked_inputs,
     from_wire,
+    refreshed,
     resource_props,
+    spec_props,
+    with_autoname,
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
 from provider.specs.compilation_job import parse_compilation_job
@@ -44,7 +47,7 @@ class CompilationJobProvider(ConfiguredProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fixed_name = AUTONAME_KEY not in news
-        desired = _spec_props(news)
+        desired = spec_props(news, JOB_OUTPUT_KEYS)
         if contains_unknown(desired):
             desired.setdefault("mode", "cloud")  # the model's default, as to_props() would give it
         else:
@@ -55,7 +58,7 @@ class CompilationJobProvider(ConfiguredProvider):
         plan = plan_compilation_job(desired, observed.props, status=observed.status,
                                     artifact_exists=observed.artifact_exists)
         # Members the service does not echo back still force a new job when the user changes them.
-        stored = _spec_props(olds)
+        stored = spec_props(olds, JOB_OUTPUT_KEYS)
         declared_changes = [
             k for k in sorted(set(desired) | set(stored))
             if k not in ("tags", "deleteArtifacts") and stored.get(k) != desired.get(k)
@@ -69,35 +72,22 @@ class CompilationJobProvider(ConfiguredProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = parse_compilation_job(_spec_props(props))
+        spec = parse_compilation_job(spec_props(props, JOB_OUTPUT_KEYS))
         outs = self._reconciler().create(spec)
-        return CreateResult(spec.compilation_job_name, _with_internal(outs, props))
+        return CreateResult(spec.compilation_job_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        spec = parse_compilation_job(_spec_props(news))
-        return UpdateResult(_with_internal(self._reconciler().update_tags(spec), news))
+        spec = parse_compilation_job(spec_props(news, JOB_OUTPUT_KEYS))
+        return UpdateResult(with_autoname(self._reconciler().update_tags(spec), news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
-        stored = from_wire(props)
-        inputs = {**observed.spec_props(), "deleteArtifacts": bool(stored.get("deleteArtifacts", False))}
-        if AUTONAME_KEY in stored:
-            inputs[AUTONAME_KEY] = stored[AUTONAME_KEY]
-        outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **observed.outputs()}
-        return ReadResult(id_, outs, inputs)
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts")
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._reconciler().delete(id_, delete_artifacts=bool(from_wire(props).get("deleteArtifacts", False)))
-
-
-def _spec_props(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in from_wire(props).items() if not k.startswith("__") and k not in JOB_OUTPUT_KEYS}
-
-
-def _with_internal(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-    return {**outs, AUTONAME_KEY: props[AUTONAME_KEY]} if AUTONAME_KEY in props else outs
 
 
 class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="CompilationJob"):

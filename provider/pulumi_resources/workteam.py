@@ -21,7 +21,10 @@ from provider.pulumi_resources._common import (
     add_snake_case_attributes,
     checked_inputs,
     from_wire,
+    refreshed,
     resource_props,
+    spec_props,
+    with_autoname,
 )
 from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
 from provider.specs.workteam import parse_workteam
@@ -40,7 +43,7 @@ class WorkteamProvider(ConfiguredProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fixed_name = AUTONAME_KEY not in news
-        desired = _spec_props(news)
+        desired = spec_props(news, OUTPUT_KEYS)
         if not contains_unknown(desired):
             desired = parse_workteam(desired).to_props()
         observed = self._reconciler().observe(id_)
@@ -57,38 +60,23 @@ class WorkteamProvider(ConfiguredProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = parse_workteam(_spec_props(props))
+        spec = parse_workteam(spec_props(props, OUTPUT_KEYS))
         outs = self._reconciler().create(spec)
-        return CreateResult(spec.workteam_name, _with_internal(outs, props))
+        return CreateResult(spec.workteam_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        spec = parse_workteam(_spec_props(news))
+        spec = parse_workteam(spec_props(news, OUTPUT_KEYS))
         outs = self._reconciler().update(spec)
-        return UpdateResult(_with_internal(outs, news))
+        return UpdateResult(with_autoname(outs, news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         observed = self._reconciler().read(id_)
         if observed is None:
             return ReadResult("", {})  # gone: the engine drops it from state
-        stored = from_wire(props)
-        inputs = {**observed.spec_props(), "forceDelete": bool(stored.get("forceDelete", False))}
-        if AUTONAME_KEY in stored:
-            inputs[AUTONAME_KEY] = stored[AUTONAME_KEY]
-        outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **observed.outputs()}
-        return ReadResult(id_, outs, inputs)
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "forceDelete")
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._reconciler().delete(id_, force=bool(from_wire(props).get("forceDelete", False)))
-
-
-def _spec_props(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in from_wire(props).items() if not k.startswith("__") and k not in OUTPUT_KEYS}
-
-
-def _with_internal(outs: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
-    if AUTONAME_KEY in props:
-        outs = {**outs, AUTONAME_KEY: props[AUTONAME_KEY]}
-    return outs
 
 
 class Workteam(pulumi.dynamic.Resource, module="sagemaker", name="Workteam"):
