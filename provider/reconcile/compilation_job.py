@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import Conflict, NotFound, TerminalState
+from provider.errors import ConfigError, Conflict, NotFound, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import Action, Plan
 from provider.specs.compilation_job import CompilationJobSpec
@@ -106,6 +106,9 @@ class CompilationJobReconciler:
     def create(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """Create and wait; a job left by an interrupted earlier run is adopted if it matches."""
         name = spec.compilation_job_name
+        if spec.mode != "cloud":
+            raise ConfigError(f"compilation job {name}: mode {spec.mode!r} is not served by SageMaker; "
+                              "this reconciler only runs cloud-mode jobs")
         try:
             self.sagemaker.call("CreateCompilationJob", name, **spec.to_create_request())
         except Conflict:

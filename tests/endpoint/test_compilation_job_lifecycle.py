@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.errors import Conflict, TerminalState
+from provider.errors import ConfigError, Conflict, TerminalState
 from provider.plan import Action
 from provider.reconcile.compilation_job import CompilationJobReconciler
 from provider.specs.compilation_job import parse_compilation_job
@@ -43,6 +43,13 @@ def test_create_waits_through_inprogress_and_returns_an_artifact_that_exists(end
     assert ObjectStore().exists(outs["compiledArtifactUri"])
     assert len(outs["artifactDigest"]) == 128 and outs["arn"].endswith("compilation-job/resnet-ml-c5")
     assert reconciler.plan(parse_compilation_job(job()))[0].action is Action.NOOP
+
+
+def test_a_local_mode_job_never_reaches_sagemaker(endpoint, reconciler):
+    local = job(mode="local", inputConfig={**job()["inputConfig"], "s3Uri": "file:///tmp/m.tar.gz"})
+    with pytest.raises(ConfigError, match="not served by SageMaker"):
+        reconciler.create(parse_compilation_job(local))
+    assert calls(endpoint, "CreateCompilationJob") == []
 
 
 def test_a_failing_job_surfaces_its_failure_reason(endpoint, reconciler):
