@@ -133,6 +133,7 @@ def resource_props(
     props: dict[str, Any] = camel_props({k: v for k, v in args.items() if v is not None})
     if args.get(name_arg) is None:
         props[AUTONAME_KEY] = resource_name
+        props[_camel(name_arg)] = None  # still an output: the generated name resolves on the attribute
     for key in output_keys:
         props[key] = None
     return props

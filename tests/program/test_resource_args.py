@@ -59,7 +59,7 @@ def test_snake_case_kwargs_register_camel_case_properties(mocks):
         assert "__provider" in props
         assert arn.endswith("/x") and subdomain == "abc.labeling"
 
-    return pulumi.Output.all(team.arn, team.subdomain).apply(check)
+    return pulumi.Output.all(team.arn, team.subdomain, team.workteam_name).apply(lambda v: check(v[:2]))
 
 
 @pulumi.runtime.test
