@@ -9,6 +9,8 @@ ClientErrors become the project's error types with messages a user can act on.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +18,40 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 
-from provider.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound
+from provider.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound, ReconcilerError
 
 __all__ = ["AwsConfig", "SageMakerGateway", "ObjectStore", "split_s3_uri", "USER_AGENT"]
 
 USER_AGENT = "sagemaker-reconciler/0.1"
 _RETRIES = {"mode": "standard", "max_attempts": 8}
+
+
+_LOADER_LOCK = threading.Lock()
+_LOADER: botocore.loaders.Loader | None = None
+
+
+class _SearchPaths(list):  # type: ignore[type-arg]
+    """boto3 appends its data directory to the loader's search paths for every new session; once is enough."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def _shared_loader() -> botocore.loaders.Loader:
+    """One botocore data loader for the process: it caches the parsed service models (SageMaker's is
+    megabytes of JSON), so a session built per call or per worker thread costs ~40 ms, not ~200 ms.
+    It only reads and caches model files; sessions and clients stay per call / per thread."""
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            extra = os.environ.get("AWS_DATA_PATH")
+            paths = [os.path.expanduser(os.path.expandvars(p)) for p in extra.split(os.pathsep)] if extra else []
+            _LOADER = botocore.loaders.Loader(extra_search_paths=_SearchPaths(paths))
+        return _LOADER
 
 
 @dataclass(frozen=True)
@@ -34,11 +63,17 @@ class AwsConfig:
     endpoint_url: str | None = None
 
     def session(self) -> boto3.Session:
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _shared_loader())
         try:
-            session = boto3.Session(profile_name=self.profile or None, region_name=self.region or None)
+            session = boto3.Session(
+                botocore_session=core, profile_name=self.profile or None, region_name=self.region or None
+            )
+            core.get_scoped_config()  # reads the profile: an unknown one fails here, not at the first call
+            region = session.region_name
         except botocore.exceptions.ProfileNotFound as exc:
-            raise ConfigError(f"AWS profile {self.profile!r} is not configured ({exc})") from None
-        if not session.region_name:
+            raise ConfigError(f"AWS profile {exc.kwargs.get('profile', self.profile)!r} is not configured") from None
+        if not region:
             raise ConfigError(
                 "no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION in the environment"
             )
@@ -48,11 +83,16 @@ class AwsConfig:
         endpoint = self.endpoint_url or None
         if endpoint and not endpoint.startswith(("http://", "https://")):
             raise ConfigError(f"endpoint {endpoint!r} must be an http:// or https:// URL")
-        return self.session().client(
-            service,
-            endpoint_url=endpoint,
-            config=botocore.config.Config(retries=dict(_RETRIES), user_agent_extra=USER_AGENT),
-        )
+        session = self.session()
+        try:
+            return session.client(
+                service,
+                endpoint_url=endpoint,
+                config=botocore.config.Config(retries=dict(_RETRIES), user_agent_extra=USER_AGENT),
+            )
+        except botocore.exceptions.BotoCoreError as exc:  # botocore loads credentials here: a partial set fails
+            error = _failure(exc, f"creating a {service} client", None)
+            raise error from None
 
 
 def _not_found(code: str, message: str) -> bool:
@@ -80,6 +120,26 @@ def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: s
     return AwsError(operation, code, message, resource)
 
 
+_NO_CREDENTIALS = "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+
+
+def _failure(
+    exc: botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError, operation: str, resource: str | None
+) -> ReconcilerError:
+    """Any boto3 failure -> the project's error tree; the service's messages and botocore's never carry keys."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return _translate(exc, operation, resource)
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return ConfigError(_NO_CREDENTIALS)
+    if isinstance(exc, (botocore.exceptions.PartialCredentialsError, botocore.exceptions.CredentialRetrievalError)):
+        return ConfigError(f"AWS credentials are incomplete or could not be loaded: {exc}")
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return ConfigError("no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION")
+    # No response at all, after botocore's own retries (ConnectionClosedError, ReadTimeoutError,
+    # EndpointConnectionError...): the class name is the code, so waiters can tell transient ones apart.
+    return AwsError(operation, type(exc).__name__, str(exc), resource)
+
+
 class SageMakerGateway:
     """Thin, typed access to the SageMaker (and S3) operations this project uses."""
 
@@ -92,14 +152,8 @@ class SageMakerGateway:
         method = getattr(self._sagemaker, _snake(operation))
         try:
             response = method(**params)
-        except botocore.exceptions.ClientError as exc:
-            raise _translate(exc, operation, resource) from None
-        except botocore.exceptions.NoCredentialsError:
-            raise ConfigError(
-                "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
-            ) from None
-        except botocore.exceptions.EndpointConnectionError as exc:
-            raise AwsError(operation, "EndpointConnectionError", str(exc), resource) from None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise _failure(exc, operation, resource) from None
         response.pop("ResponseMetadata", None)
         return response
 
@@ -108,8 +162,8 @@ class SageMakerGateway:
         try:
             for page in paginator.paginate(**params):
                 yield from page.get(result_key, [])
-        except botocore.exceptions.ClientError as exc:
-            raise _translate(exc, operation, params.get("WorkteamArn") or params.get("ResourceArn")) from None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise _failure(exc, operation, params.get("WorkteamArn") or params.get("ResourceArn")) from None
 
     # --- Workteam -------------------------------------------------------------------------
 
@@ -160,8 +214,8 @@ class ObjectStore:
         bucket, key = split_s3_uri(uri)
         try:
             return getattr(self._s3, _snake(operation))(Bucket=bucket, Key=key, **params)
-        except botocore.exceptions.ClientError as exc:
-            raise _translate(exc, operation, uri) from None
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise _failure(exc, operation, uri) from None
 
     def exists(self, uri: str) -> bool:
         try:

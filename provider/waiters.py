@@ -14,13 +14,19 @@ from typing import TypeVar
 
 from provider.errors import AwsError, WaitTimeout
 
-__all__ = ["Backoff", "wait_for", "THROTTLING_CODES"]
+__all__ = ["Backoff", "wait_for", "THROTTLING_CODES", "NETWORK_ERROR_CODES", "RETRYABLE_CODES"]
 
 T = TypeVar("T")
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
      "ServiceUnavailable", "InternalFailure", "InternalServerError"}
 )
+NETWORK_ERROR_CODES = frozenset(
+    {"ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError"}
+)
+"""No response at all (the gateway names these after botocore's exception class)."""
+RETRYABLE_CODES = THROTTLING_CODES | NETWORK_ERROR_CODES
+"""What a wait outlasts: a poll failing with one of these is retried at the next delay."""
 
 
 @dataclass(frozen=True)
@@ -47,21 +53,26 @@ def wait_for(
     clock: Callable[[], float] = time.monotonic,
     on_poll: Callable[[T, float], None] | None = None,
 ) -> T:
-    """Poll until `done(result)`; throttling and 5xx that outlast botocore's retries are waited out too."""
+    """Poll until `done(result)`; throttling, 5xx and dropped connections that outlast botocore's retries
+    are waited out too, and a timeout names the last such failure."""
     start = clock()
+    last_error: AwsError | None = None
     for delay in backoff.delays():
         try:
             result = poll()
         except AwsError as exc:
-            if exc.code not in THROTTLING_CODES:
+            if exc.code not in RETRYABLE_CODES:
                 raise
+            last_error = exc
         else:
+            last_error = None
             if on_poll is not None:
                 on_poll(result, clock() - start)
             if done(result):
                 return result
         elapsed = clock() - start
         if elapsed >= timeout:
-            raise WaitTimeout(f"{what}: still not done after {elapsed:.0f} s (limit {timeout:.0f} s)")
+            cause = f"; the last poll failed: {last_error}" if last_error is not None else ""
+            raise WaitTimeout(f"{what}: still not done after {elapsed:.0f} s (limit {timeout:.0f} s){cause}")
         sleep(min(delay, max(timeout - elapsed, 0.0)))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -12,8 +12,15 @@ Unmodified boto3 talks to it over HTTP::
 
 The region comes from the request signature; the account is always
 123456789012. Test controls (request log, labeling jobs, compilation job timing
-and failures, the clock, reset) are methods of the returned endpoint and also
-HTTP routes under ``/_reconciler/`` (see ``provider.endpoint.control``).
+and failures, the clock, injected faults, the work team limit, reset) are
+methods of the returned endpoint and also HTTP routes under ``/_reconciler/``
+(see ``provider.endpoint.control``; faults: ``provider.endpoint.faults``)::
+
+    endpoint.inject_fault("throttling", "CreateWorkteam", count=2)      # the next two attempts
+    endpoint.inject_fault("unavailable", "DescribeWorkteam", probability=0.3, seed=7)
+    endpoint.inject_fault("drop", "CreateWorkteam", count=1, phase="after")  # created, reply lost
+    endpoint.inject_fault("slow", "HeadObject", service="s3", delay_seconds=2)
+    [r.fault for r in endpoint.requests if r.operation == "CreateWorkteam"]  # ['throttling', 'throttling', None]
 
 This is the only part of ``provider`` that imports moto (the ``test`` extra).
 """
@@ -30,6 +37,7 @@ except ImportError as error:
     raise MissingExtra("The embedded endpoint", "endpoint", "moto[server]") from error
 
 from .control import CONTROL_PREFIX
+from .faults import FAULT_KINDS
 from .protocol import ACCOUNT_ID, DEFAULT_REGION
 from .state import RecordedRequest
 
@@ -38,6 +46,7 @@ __all__ = [
     "CONTROL_PREFIX",
     "DEFAULT_REGION",
     "EmbeddedEndpoint",
+    "FAULT_KINDS",
     "RecordedRequest",
     "serve_forever",
     "start_endpoint",

@@ -4,8 +4,17 @@ The same methods back both surfaces: in-process (``EmbeddedEndpoint`` inherits
 them) and over HTTP under ``/_reconciler/``; a JSON body's keys are the
 method's parameters::
 
-    GET    /_reconciler/requests       -> {"requests": [{"operation", "params", "region"}, ...]}
+    GET    /_reconciler/requests       -> {"requests": [{"operation", "params", "region", "fault"?}, ...]}
+                                       SageMaker calls; ?service=s3 for S3's, ?service=all for every call
+                                       (those entries carry "service")
     DELETE /_reconciler/requests       -> {}                       forget the request log
+    POST   /_reconciler/faults         {"kind", "operation"?, "service"?, "count"?, "probability"?, "seed"?,
+                                        "delay_seconds"?, "phase"?, "match"?, "region"?, "code"?, "status"?,
+                                        "message"?}  -> {"fault": {..., "id", "injected", "seen"}}
+    GET    /_reconciler/faults         -> {"faults": [...]}        with how often each fired
+    DELETE /_reconciler/faults         -> {}                       remove every fault (cuts delays short)
+    DELETE /_reconciler/faults/<id>    -> {}                       remove one
+    POST   /_reconciler/workteams/limit {"limit"}  -> {"limit"}    work teams allowed per region (default 25)
     POST   /_reconciler/labeling-jobs  {"workteam_name", "job_name", "pending_human", "total",
                                         "region"?, "workers_per_data_object"?}
                                        -> {"LabelingJob": <LabelingJobForWorkteamSummary>}
@@ -33,10 +42,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .compilation_job_models import CompilationJobBackend, CompilationJobSettings
-from .exceptions import ServiceError, ValidationException
+from .exceptions import ResourceNotFound, ServiceError, ValidationException
 from .protocol import ACCOUNT_ID, DEFAULT_REGION, error_response, json_response
 from .state import EndpointState, RecordedRequest
-from .workteam_models import WorkteamBackend
+from .workteam_models import WorkteamBackend, WorkteamSettings
 from .workteam_responses import labeling_job_summary
 
 __all__ = ["CONTROL_PREFIX", "EndpointControls", "control_response"]
@@ -58,8 +67,71 @@ class EndpointControls:
         """Every SageMaker call received since the last reset, oldest first."""
         return self._state.requests()
 
+    @property
+    def all_requests(self) -> list[RecordedRequest]:
+        """Every call received since the last reset, S3's and other services' too (``service`` says which)."""
+        return self._state.requests(service=None)
+
     def clear_requests(self) -> None:
         self._state.clear_requests()
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        kind: str,
+        operation: str = "*",
+        *,
+        service: str = "sagemaker",
+        count: int | None = None,
+        probability: float = 1.0,
+        seed: int | None = 0,
+        delay_seconds: float = 0.0,
+        phase: str = "before",
+        match: Json | None = None,
+        region: str | None = None,
+        code: str | None = None,
+        status: int | None = None,
+        message: str | None = None,
+    ) -> Json:
+        """Plant a fault (see ``provider.endpoint.faults``); returns it, with its ``id``.
+
+        ``kind``: throttling | internal | unavailable | error (with ``code`` and ``status``) | slow
+        (``delay_seconds``) | drop. It applies to requests of ``service`` (sagemaker or s3) whose
+        operation is ``operation`` (``*``: any), in ``region`` if given, whose parameters include
+        ``match``; to the next ``count`` of them (None: all, until cleared), each with ``probability``
+        drawn from an RNG seeded with ``seed``. ``phase="after"`` lets the request take effect first
+        and fails only its response."""
+        fault = self._state.faults.add(
+            kind, operation, service=service, count=count, probability=probability, seed=seed,
+            delay_seconds=delay_seconds, phase=phase, match=match, region=region, code=code, status=status,
+            message=message,
+        )
+        return fault.to_json()
+
+    @property
+    def faults(self) -> list[Json]:
+        """The planted faults, with ``injected`` (times fired) and ``seen`` (matching requests)."""
+        return self._state.faults.faults()
+
+    def remove_fault(self, fault_id: int) -> None:
+        if not self._state.faults.remove(fault_id):
+            raise ResourceNotFound(f"there is no fault {fault_id}")
+
+    def clear_faults(self) -> None:
+        """Remove every fault; delays of slow faults in progress end at once."""
+        self._state.faults.clear()
+
+    # --- load tests ------------------------------------------------------------------------------
+
+    def set_workteam_limit(self, limit: int) -> int:
+        """Work teams allowed per account and region (the service's is 25), for load tests that need
+        hundreds in one region; ``reset()`` restores 25. Returns the new limit."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationException(f"limit must be an integer >= 1, got {limit!r}")
+        with self._state.lock:
+            self._state.shared(WorkteamSettings).limit = limit
+        return limit
 
     def add_labeling_job(
         self,
@@ -133,7 +205,8 @@ class EndpointControls:
         return self._state.advance_clock(seconds)
 
     def reset(self) -> None:
-        """Forget every resource, setting and the request log, the endpoint's and moto's alike."""
+        """Forget every resource, setting, fault and the request log, the endpoint's and moto's alike
+        (the work team limit goes back to 25)."""
         with self._state.lock:
             self._state.reset()
             self._reset_moto()
@@ -144,9 +217,28 @@ def control_response(controls: EndpointControls, request: Request) -> Response:
     route = (request.method, request.path.removeprefix(CONTROL_PREFIX).strip("/"))
     try:
         if route == ("GET", "requests"):
-            return json_response({"requests": [entry.to_json() for entry in controls.requests]})
+            service = request.args.get("service", "sagemaker")
+            entries = controls.all_requests if service == "all" else [
+                entry for entry in controls.all_requests if entry.service == service
+            ]
+            return json_response({"requests": [entry.to_json() for entry in entries]})
         if route == ("DELETE", "requests"):
             controls.clear_requests()
+        elif route == ("POST", "faults"):
+            arguments = _bind(controls.inject_fault, _json_object(request))
+            return json_response({"fault": controls.inject_fault(*arguments.args, **arguments.kwargs)})
+        elif route == ("GET", "faults"):
+            return json_response({"faults": controls.faults})
+        elif route == ("DELETE", "faults"):
+            controls.clear_faults()
+        elif route[0] == "DELETE" and route[1].startswith("faults/"):
+            fault_id = route[1].removeprefix("faults/")
+            if not fault_id.isdigit():
+                raise ValidationException(f"not a fault id: {fault_id!r}")
+            controls.remove_fault(int(fault_id))
+        elif route == ("POST", "workteams/limit"):
+            arguments = _bind(controls.set_workteam_limit, _json_object(request))
+            return json_response({"limit": controls.set_workteam_limit(*arguments.args, **arguments.kwargs)})
         elif route == ("POST", "labeling-jobs"):
             arguments = _bind(controls.add_labeling_job, _json_object(request))
             return json_response({"LabelingJob": controls.add_labeling_job(*arguments.args, **arguments.kwargs)})

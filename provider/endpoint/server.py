@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import EndpointApp, default_registry
 from .control import EndpointControls
+from .faults import DropConnection
 from .moto_backend import MotoObjectStore, create_moto_app, reset_moto
 from .state import Clock, EndpointState
 
@@ -22,10 +25,23 @@ _SHUTDOWN_POLL_SECONDS = 0.05
 
 
 class _QuietRequestHandler(WSGIRequestHandler):
-    """No access line per request (tests make thousands); errors are still logged."""
+    """No access line per request (tests make thousands); errors are still logged.
+
+    An injected ``drop`` fault raises ``DropConnection`` from the app before anything is
+    written; the socket is then shut down with no response at all, which botocore reports
+    as ``ConnectionClosedError``.
+    """
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    def connection_dropped(self, error: BaseException, environ: Any = None) -> None:
+        if isinstance(error, DropConnection):
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class EmbeddedEndpoint(EndpointControls):
@@ -68,6 +84,7 @@ class EmbeddedEndpoint(EndpointControls):
         if self._stopped:
             return
         self._stopped = True
+        self.clear_faults()  # cut slow faults short: shutdown waits for requests in flight
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, Self, TypeVar
 
+from .faults import FaultInjector
 from .protocol import ACCOUNT_ID
 
 __all__ = ["Clock", "EndpointState", "ObjectStore", "RecordedRequest", "RegionalBackend"]
@@ -60,14 +61,27 @@ Shared = TypeVar("Shared")
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One SageMaker call as received: tests assert on what the client actually sent."""
+    """One call as received: tests assert on what the client actually sent.
+
+    ``service`` is ``sagemaker`` for SageMaker calls (the only ones ``requests`` lists) and the
+    SigV4 scope's service for the rest (``s3``, with ``params`` Bucket/Key). ``fault`` is the kind
+    of the injected fault that answered this attempt instead of the service (``throttling``,
+    ``drop``...), or None for an attempt the endpoint served normally.
+    """
 
     operation: str
     params: dict[str, Any] | None
     region: str
+    service: str = "sagemaker"
+    fault: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"operation": self.operation, "params": self.params, "region": self.region}
+        body: dict[str, Any] = {"operation": self.operation, "params": self.params, "region": self.region}
+        if self.service != "sagemaker":
+            body["service"] = self.service
+        if self.fault is not None:
+            body["fault"] = self.fault
+        return body
 
 
 class EndpointState:
@@ -81,6 +95,7 @@ class EndpointState:
         self._backends: dict[tuple[type[RegionalBackend], str], RegionalBackend] = {}
         self._shared: dict[type, object] = {}
         self._requests: list[RecordedRequest] = []
+        self.faults = FaultInjector()
 
     def clock(self) -> float:
         """Now, in epoch seconds: the source clock plus whatever ``advance_clock()`` added."""
@@ -121,17 +136,19 @@ class EndpointState:
         with self.lock:
             self._requests.append(request)
 
-    def requests(self) -> list[RecordedRequest]:
+    def requests(self, service: str | None = "sagemaker") -> list[RecordedRequest]:
+        """The log, oldest first: one service's calls, or every call with ``service=None``."""
         with self.lock:
-            return list(self._requests)
+            return [r for r in self._requests if service is None or r.service == service]
 
     def clear_requests(self) -> None:
         with self.lock:
             self._requests.clear()
 
     def reset(self) -> None:
-        """Forget every resource, setting and request; the clock goes back to its source."""
+        """Forget every resource, setting, fault and request; the clock goes back to its source."""
         with self.lock:
+            self.faults.clear()
             self._backends.clear()
             self._shared.clear()
             self._requests.clear()

@@ -11,15 +11,23 @@ import secrets
 import string
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from .exceptions import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationException
-from .state import Clock, RegionalBackend
+from .protocol import ACCOUNT_ID
+from .state import Clock, EndpointState, RegionalBackend
 
-__all__ = ["WORKTEAM_LIMIT", "LabelingJob", "Workteam", "WorkteamBackend"]
+__all__ = ["WORKTEAM_LIMIT", "LabelingJob", "Workteam", "WorkteamBackend", "WorkteamSettings"]
 
 WORKTEAM_LIMIT = 25
 """Work teams per account and region (CreateWorkteam: 'You cannot create more than 25')."""
+
+
+class WorkteamSettings:
+    """Endpoint-wide levers (``state.shared()``): the per-region team limit, raised only by load tests."""
+
+    def __init__(self) -> None:
+        self.limit = WORKTEAM_LIMIT
 
 _DEFAULT_WORKFORCE = "default"
 
@@ -61,10 +69,15 @@ class Workteam:
 class WorkteamBackend(RegionalBackend):
     """The work teams of one account in one region."""
 
-    def __init__(self, region: str, account_id: str, clock: Clock):
+    def __init__(self, region: str, account_id: str, clock: Clock, settings: WorkteamSettings | None = None):
         super().__init__(region, account_id, clock)
+        self.settings = settings or WorkteamSettings()
         self._teams: dict[str, Workteam] = {}
         self._subdomains: dict[str, str] = {}
+
+    @classmethod
+    def for_region(cls, state: EndpointState, region: str) -> Self:
+        return cls(region, ACCOUNT_ID, state.clock, state.shared(WorkteamSettings))
 
     def create(
         self,
@@ -79,9 +92,10 @@ class WorkteamBackend(RegionalBackend):
         _check_member_definitions(member_definitions)
         if name in self._teams:
             raise ResourceInUse(f"The work team {name} already exists.")
-        if len(self._teams) >= WORKTEAM_LIMIT:
+        limit = self.settings.limit
+        if len(self._teams) >= limit:
             raise ResourceLimitExceeded(
-                f"You have reached the limit of {WORKTEAM_LIMIT} work teams in account "
+                f"You have reached the limit of {limit} work teams in account "
                 f"{self.account_id} and region {self.region}. Delete a work team before creating another."
             )
         workforce = workforce_name or _DEFAULT_WORKFORCE

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import ConfigError, Conflict, NotFound, TerminalState
+from provider.errors import AwsError, ConfigError, Conflict, NotFound, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import Action, Plan
 from provider.specs.compilation_job import CompilationJobSpec
@@ -169,6 +169,16 @@ class CompilationJobReconciler:
                 self.sagemaker.call("StopCompilationJob", name, CompilationJobName=name)
             except NotFound:
                 return
+            except AwsError as exc:
+                # It ended between our Describe and the Stop (the service refuses to stop a finished job):
+                # look again, and go on to delete it unless it is somehow still running.
+                if exc.code != "ValidationException":
+                    raise
+                job = self.sagemaker.describe_compilation_job(name)
+                if job is None:
+                    return
+                if job["CompilationJobStatus"] in RUNNING:
+                    raise
         if job["CompilationJobStatus"] in (*RUNNING, "STOPPING"):
             job = wait_for(
                 lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),

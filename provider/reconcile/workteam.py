@@ -71,16 +71,26 @@ class WorkteamReconciler:
         return plan_workteam(spec.to_props(), observed.props if observed else None), observed
 
     def create(self, spec: WorkteamSpec) -> dict[str, Any]:
-        """CreateWorkteam; a name already taken is a Conflict that says how to adopt it."""
+        """CreateWorkteam. A name already taken by a team exactly like `spec` is adopted: an earlier
+        create succeeded but its answer was lost (a dropped response retried by botocore, a run killed
+        mid-call). A different team under that name is a Conflict that says how to adopt it."""
         try:
             self._aws.call("CreateWorkteam", spec.workteam_name, **spec.to_create_request())
         except Conflict as exc:
-            raise Conflict(
-                exc.operation, exc.code,
-                f"a work team named {spec.workteam_name!r} already exists; import it "
-                f"(pulumi import ... {spec.workteam_name}) or choose another workteamName",
-                spec.workteam_name,
-            ) from None
+            existing = self.observe(spec.workteam_name)
+            if existing is None:
+                raise
+            plan = plan_workteam(spec.to_props(), existing.props)
+            if plan.action is not Action.NOOP:
+                differs = ", ".join(change.property for change in plan.changes)
+                raise Conflict(
+                    exc.operation, exc.code,
+                    f"a work team named {spec.workteam_name!r} already exists; import it "
+                    f"(pulumi import ... {spec.workteam_name}) or choose another workteamName "
+                    f"(the live team differs in {differs})",
+                    spec.workteam_name,
+                ) from None
+            return {**spec.to_props(), **existing.outputs()}
         return self._outputs(spec)
 
     def update(self, spec: WorkteamSpec) -> dict[str, Any]:
