@@ -1,34 +1,43 @@
-"""The main job on the embedded default: a work team's whole life, no AWS account needed.
+"""The main job on the embedded default: the GitOps loop over ``examples/stack.yaml``, no AWS account needed.
 
-Starts the embedded endpoint on loopback, then drives the same core the Pulumi
-provider and the CLI use: plan -> apply -> outputs -> plan again (in sync) ->
-edit -> in-place update plan (one minimal UpdateWorkteam) -> apply -> delete.
+Starts the embedded endpoint on loopback, puts a small model archive in its S3
+for the cloud compilation job, then drives the same functions the
+``sagemaker-reconcile`` CLI uses (``provider.gitops`` + ``provider.render``):
+
+1. plan (everything to create, exit 2)  2. apply, with the outputs
+3. plan again: in sync (exit 0)        4. an edit of the manifest (the description) and its
+                                           in-place update plan: one UpdateWorkteam
+5. apply the edit, plan: in sync       6. drift: a work team made outside the manifest shows as unmanaged
+
+Returns 0 when every step ends with the exit code it should.
 """
 
 from __future__ import annotations
 
-import json
+import difflib
+import gzip
+import io
 import os
-from collections.abc import Callable
+import tarfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
 
-from provider.aws import AwsConfig, SageMakerGateway
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.render import plan_text
-from provider.specs.workteam import parse_workteam
+from provider import gitops
+from provider.aws import AwsConfig, ObjectStore, SageMakerGateway, split_s3_uri
+from provider.errors import ReconcilerError
+from provider.manifest import Manifest, parse_manifest
+from provider.render import render_report
+from provider.report import EXIT_CHANGES, EXIT_IN_SYNC, Report
+from provider.resource_types import COMPILATION_JOB, WORKTEAM
+from provider.waiters import Backoff
 
-__all__ = ["run_demo", "DEMO_WORKTEAM"]
+__all__ = ["run_demo", "DEFAULT_MANIFEST"]
 
-DEMO_WORKTEAM = {
-    "workteamName": "street-scenes",
-    "description": "Labels street scenes for the perception model",
-    "memberDefinitions": [
-        {"cognitoMemberDefinition": {"userPool": "us-east-1_Demo1234", "userGroup": "labelers", "clientId": "demo-client"}}
-    ],
-    "notificationConfiguration": {"notificationTopicArn": "arn:aws:sns:us-east-1:123456789012:labeling-events"},
-    "tags": {"team": "perception"},
-}
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / "examples" / "stack.yaml"
+REGION = "us-east-1"
+# The embedded endpoint compiles in about a second; polling from 0.25 s notices it sooner than 1 s.
+DEMO_BACKOFF = Backoff(initial=0.25, factor=1.5, maximum=2.0)
 
 
 @contextmanager
@@ -37,7 +46,7 @@ def _embedded_environment(url: str) -> Iterator[None]:
     keys = {
         "AWS_ACCESS_KEY_ID": "embedded",
         "AWS_SECRET_ACCESS_KEY": "embedded",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": REGION,
         "AWS_ENDPOINT_URL": url,
     }
     saved = {k: os.environ.get(k) for k in (*keys, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
@@ -54,36 +63,95 @@ def _embedded_environment(url: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def run_demo(say: Callable[[str], None] = print) -> int:
+def model_archive() -> bytes:
+    """A small .tar.gz standing in for a trained model (the embedded endpoint does not run a compiler)."""
+    payload = b"demo model: the embedded endpoint's Neo writes an artifact from any archive\n"
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w") as archive:
+        info = tarfile.TarInfo("model.onnx")
+        info.size = len(payload)
+        info.mtime = 0
+        archive.addfile(info, io.BytesIO(payload))
+    return gzip.compress(tar_bytes.getvalue(), mtime=0)
+
+
+def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], None]) -> None:
+    """Every cloud job's input archive in place, and its buckets created, as a training pipeline would leave them."""
+    s3 = config.client("s3")
+    objects = ObjectStore(config)
+    buckets: set[str] = set()
+    for resource in manifest.resources:
+        if resource.kind is not COMPILATION_JOB or resource.spec.mode != "cloud" or resource.spec.input_config is None:
+            continue
+        model_uri = resource.spec.input_config.s3_uri
+        for uri in (model_uri, resource.spec.output_config.s3_output_location.rstrip("/") + "/"):
+            bucket, _ = split_s3_uri(uri)
+            if bucket not in buckets:
+                s3.create_bucket(Bucket=bucket)
+                buckets.add(bucket)
+        objects.write(model_uri, model_archive())
+        say(f"uploaded a small model archive to {model_uri}")
+
+
+def _edited(text: str, manifest: Manifest) -> tuple[str, str, str]:
+    """The manifest with the work team's description changed, as a pull request would change it."""
+    team = next(r for r in manifest.resources if r.kind is WORKTEAM)
+    old = team.spec.description
+    new = f"{old}, now with traffic signs"
+    line = f"description: {old}\n"
+    if line not in text:
+        raise ReconcilerError(f"the demo edits the line {line.strip()!r}, which the manifest does not have")
+    return text.replace(line, f"description: {new}\n", 1), old, new
+
+
+def run_demo(say: Callable[[str], None] = print, manifest: str | Path | None = None) -> int:
     from provider.endpoint import start_endpoint  # moto is only needed here
 
+    path = Path(manifest) if manifest else DEFAULT_MANIFEST
+    shown = os.path.relpath(path) if path.is_absolute() and not os.path.relpath(path).startswith("..") else str(path)
+    text = path.read_text(encoding="utf-8")
+    stack = parse_manifest(text, shown)  # a broken manifest stops the demo before anything starts
+
     with start_endpoint() as endpoint, _embedded_environment(endpoint.url):
-        say(f"embedded endpoint: {endpoint.url} (S3 and SageMaker, in memory)")
-        reconciler = WorkteamReconciler(SageMakerGateway(AwsConfig()))
-        spec = parse_workteam(DEMO_WORKTEAM)
+        config = AwsConfig(region=REGION, endpoint_url=endpoint.url)
+        options = gitops.RunOptions(config=config, backoff=DEMO_BACKOFF)
+        say(f"embedded endpoint: {endpoint.url} (S3 and SageMaker, in memory; nothing to configure)")
+        _upload_models(stack, config, say)
 
-        say("\n# 1. plan")
-        plan, _ = reconciler.plan(spec)
-        say(plan_text(plan))
-        say("\n# 2. apply")
-        outputs = reconciler.create(spec)
-        say(json.dumps({k: outputs[k] for k in ("arn", "subdomain", "workforceArn")}, indent=2))
+        steps: list[tuple[str, int, int]] = []
 
-        say("\n# 3. plan again: nothing to do")
-        plan, _ = reconciler.plan(spec)
-        say(plan_text(plan))
+        def step(title: str, command: str, target: Manifest, expected: int) -> Report:
+            say(f"\n# {title}")
+            report = getattr(gitops, command)(target, options)
+            say(render_report(report, "text"))
+            say(f"(exit code {report.exit_code})")
+            steps.append((title, report.exit_code, expected))
+            return report
 
-        say("\n# 4. edit the description and a tag: an in-place update")
-        edited = parse_workteam({**DEMO_WORKTEAM, "description": "Labels street scenes and signs",
-                                 "tags": {"team": "perception", "stage": "pilot"}})
-        plan, _ = reconciler.plan(edited)
-        say(plan_text(plan))
-        reconciler.update(edited)
-        after, _ = reconciler.plan(edited)
-        say(plan_text(after))
+        step("1. plan: a new stack, everything to create", "plan", stack, EXIT_CHANGES)
+        step("2. apply: create the work team, compile the model, print the outputs", "apply", stack, EXIT_IN_SYNC)
+        step("3. plan again: nothing to do", "plan", stack, EXIT_IN_SYNC)
 
-        say("\n# 5. destroy")
-        reconciler.delete(spec.workteam_name)
-        gone = reconciler.observe(spec.workteam_name) is None
-        say(f"work team deleted: {gone}")
-        return 0 if gone and not after.has_changes else 1
+        edited_text, old, new = _edited(text, stack)
+        edited = parse_manifest(edited_text, f"{shown} (edited)")
+        say("\n# 4. a pull request edits the work team's description")
+        say("".join(difflib.unified_diff(text.splitlines(keepends=True), edited_text.splitlines(keepends=True),
+                                         fromfile=f"a/{shown}", tofile=f"b/{shown}", n=1)).rstrip())
+        step("4. plan the edit: an in-place update, one UpdateWorkteam", "plan", edited, EXIT_CHANGES)
+        step("5. apply the edit", "apply", edited, EXIT_IN_SYNC)
+        step("5. plan again: in sync", "plan", edited, EXIT_IN_SYNC)
+
+        SageMakerGateway(config).call(
+            "CreateWorkteam", "console-made", WorkteamName="console-made", Description="Made in the console",
+            MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": "us-east-1_Demo1234",
+                                                            "UserGroup": "console", "ClientId": "demo-client"}}],
+        )
+        say("\n(someone creates the work team 'console-made' in the console)")
+        step("6. drift: the stack is in sync, but the account has a team the manifest does not declare",
+             "drift", edited, EXIT_CHANGES)
+
+    failed = [(title, got, want) for title, got, want in steps if got != want]
+    for title, got, want in failed:
+        say(f"demo step {title!r} exited {got}, expected {want}")
+    say("\ndemo finished: every step did what it should" if not failed else "\ndemo FAILED")
+    return 0 if not failed else 1

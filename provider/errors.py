@@ -13,6 +13,8 @@ __all__ = [
     "ReconcilerError",
     "Violation",
     "SpecError",
+    "ManifestProblem",
+    "ManifestError",
     "ConfigError",
     "MissingExtra",
     "AwsError",
@@ -52,6 +54,30 @@ class SpecError(ReconcilerError):
     @property
     def fields(self) -> list[str]:
         return [v.field for v in self.violations]
+
+
+@dataclass(frozen=True)
+class ManifestProblem:
+    """One thing wrong in a manifest: `path` from its root (``resources.team.properties.description``),
+    `line` (1-based) where the YAML says it, when known."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+
+class ManifestError(ReconcilerError):
+    """A manifest (a Pulumi YAML program's ``resources:``) that cannot be planned; raised before any API call."""
+
+    def __init__(self, source: str, problems: list[ManifestProblem]):
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"invalid manifest {source}:\n{lines}")
 
 
 class ConfigError(ReconcilerError):

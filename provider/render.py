@@ -1,14 +1,25 @@
-"""Plans as people and programs read them: text for terminals, dicts for --json. Pure."""
+"""Plans and reports as people and programs read them: text, Markdown (pull-request comments), JSON. Pure."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
+from provider.report import Report, ResourceReport
 
-__all__ = ["plan_text", "plans_text", "value_text"]
+__all__ = [
+    "plan_text",
+    "plans_text",
+    "value_text",
+    "summary_line",
+    "report_text",
+    "report_markdown",
+    "report_json",
+    "render_report",
+]
 
 _SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
 
@@ -47,3 +58,181 @@ def plans_text(plans: Iterable[Plan]) -> str:
     changed = sum(p.has_changes for p in plans)
     body = "\n".join(plan_text(p) for p in plans)
     return f"{body}\n{changed} of {len(plans)} resource(s) to change"
+
+
+# --- reports of a whole manifest (the sagemaker-reconcile CLI): text, Markdown, JSON -----------------------
+
+_PLAN_LABEL = {Action.NOOP: "in sync", Action.CREATE: "create", Action.UPDATE: "update in place",
+               Action.REPLACE: "replace", Action.DELETE: "delete"}
+_DRIFT_LABEL = {Action.NOOP: "in sync", Action.CREATE: "missing (apply would create it)",
+                Action.UPDATE: "drifted (apply would update it in place)",
+                Action.REPLACE: "drifted (apply would replace it)", Action.DELETE: "delete"}
+_APPLY_LABEL = {Action.NOOP: "in sync, unchanged", Action.CREATE: "created", Action.UPDATE: "updated in place",
+                Action.REPLACE: "replaced", Action.DELETE: "deleted"}
+_LABELS = {"plan": _PLAN_LABEL, "drift": _DRIFT_LABEL, "apply": _APPLY_LABEL}
+
+
+def _label(report: Report, resource: ResourceReport) -> str:
+    if resource.plan is None:
+        return "error"
+    label = _LABELS.get(report.command, _PLAN_LABEL)[resource.plan.action]
+    if resource.error is not None and report.command == "apply":
+        return f"{_PLAN_LABEL[resource.plan.action]} failed"
+    return label
+
+
+def summary_line(report: Report) -> str:
+    """One sentence: what the run found or did."""
+    if report.problems:
+        return f"The manifest has {len(report.problems)} problem(s); nothing was planned."
+    c = report.counts()
+    errors = c["error"] + len(report.errors)
+    tail = f", {errors} error(s)" if errors else ""
+    if report.command == "apply":
+        head = "Apply failed" if report.failed else "Apply complete"
+        return (f"{head}: {c['create']} created, {c['update']} updated, {c['replace']} replaced, "
+                f"{c['noop']} unchanged{tail}.")
+    if report.command == "drift":
+        drifted = c["update"] + c["replace"]
+        return (f"Drift: {drifted} drifted, {c['create']} missing, {len(report.unmanaged)} unmanaged, "
+                f"{c['noop']} in sync{tail}.")
+    return (f"Plan: {c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
+            f"{c['noop']} in sync{tail}.")
+
+
+def _plan_body(plan: Plan, indent: str = "    ") -> list[str]:
+    lines = []
+    for change in plan.changes:
+        if plan.action is Action.CREATE:
+            lines.append(f"{indent}{change.property} = {value_text(change.new)}")
+        else:
+            how = "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place"
+            lines.append(f"{indent}{change.property}: {value_text(change.old)} -> {value_text(change.new)}  [{how}]")
+    lines += [f"{indent}note: {note}" for note in plan.notes]
+    for call in plan.calls:
+        lines.append(f"{indent}call {call.operation} {json.dumps(call.params, sort_keys=True, ensure_ascii=False)}")
+    return lines
+
+
+def report_text(report: Report) -> str:
+    """For terminals and CI logs."""
+    lines = [f"sagemaker-reconcile {report.command} {report.source}"]
+    if report.problems:
+        lines.append("error: invalid manifest:")
+        lines += [f"  - {problem}" for problem in report.problems]
+    lines += [f"error: {error}" for error in report.errors]
+    for resource in report.resources:
+        symbol = "!" if resource.error else _SYMBOL[resource.plan.action] if resource.plan else "!"
+        head = f"{resource.logical_name} ({resource.kind} {resource.name}): {_label(report, resource)}"
+        lines.append(f"{symbol:<2} {head}")
+        if resource.plan is not None and resource.plan.has_changes:
+            lines += _plan_body(resource.plan)
+        if resource.error:
+            lines.append(f"    error: {resource.error}")
+        if resource.outputs:
+            lines += [f"    {key} = {value_text(value)}" for key, value in resource.outputs.items()]
+    if report.command == "drift" and not report.problems:
+        if report.unmanaged:
+            lines.append("Unmanaged (in the account and region, not in the manifest):")
+            lines += [f"?  {u.kind} {u.name}  {u.status + '  ' if u.status else ''}{u.arn}" for u in report.unmanaged]
+        else:
+            lines.append("No unmanaged resources.")
+    if report.outputs:
+        lines.append("Outputs:")
+        lines += [f"    {key}: {value_text(value)}" for key, value in report.outputs.items()]
+    lines.append(summary_line(report))
+    return "\n".join(lines)
+
+
+def _code(value: Any) -> str:
+    """A value in a Markdown table cell: inline code, HTML-escaped, pipes and newlines neutralised."""
+    text = value if isinstance(value, str) else value_text(value)
+    text = html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
+    return f"<code>{text}</code>"
+
+
+def _prose(text: str) -> str:
+    """Free text (an error message) inside a table cell or a quote: escaped, on one line."""
+    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", "<br>")
+
+
+def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
+    plan = resource.plan
+    summary = f"<code>{html.escape(resource.logical_name)}</code> ({resource.kind} {html.escape(resource.name)}): " \
+              f"{_label(report, resource)}"
+    lines = ["<details><summary>" + summary + "</summary>", ""]
+    if resource.error:
+        lines += [f"**Error:** {_prose(resource.error)}", ""]
+    if plan is not None and plan.changes:
+        lines += ["| Property | Change | Old | New |", "|---|---|---|---|"]
+        for change in plan.changes:
+            how = ("set" if plan.action is Action.CREATE else
+                   "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place")
+            old = "" if plan.action is Action.CREATE else _code(value_text(change.old))
+            lines.append(f"| <code>{change.property}</code> | {how} | {old} | {_code(value_text(change.new))} |")
+        lines.append("")
+    if plan is not None and plan.notes:
+        lines += [f"- {html.escape(note)}" for note in plan.notes] + [""]
+    if plan is not None and plan.calls:
+        lines += ["API calls:", "", "```json"]
+        lines += [json.dumps({call.operation: call.params}, sort_keys=True, ensure_ascii=False) for call in plan.calls]
+        lines += ["```", ""]
+    if resource.outputs:
+        lines += ["| Output | Value |", "|---|---|"]
+        lines += [f"| <code>{key}</code> | {_code(value_text(value))} |" for key, value in resource.outputs.items()]
+        lines.append("")
+    lines += ["</details>", ""]
+    return lines
+
+
+def report_markdown(report: Report) -> str:
+    """For a pull-request comment: a summary, one table row per resource, details for each that moves."""
+    lines = [f"### sagemaker-reconcile {report.command}: <code>{html.escape(report.source)}</code>", "",
+             f"**{summary_line(report)}**", ""]
+    if report.problems:
+        lines += ["| Line | Path | Problem |", "|---|---|---|"]
+        lines += [f"| {p.line or ''} | {_code(p.path) if p.path else ''} | {_prose(p.message)} |"
+                  for p in report.problems]
+        lines.append("")
+    lines += [f"> **Error:** {_prose(error)}" for error in report.errors]
+    if report.errors:
+        lines.append("")
+    if report.resources:
+        lines += ["| Resource | Type | Name | Action | Properties |", "|---|---|---|---|---|"]
+        for r in report.resources:
+            props = ""
+            if r.plan is not None and r.plan.has_changes:
+                props = ", ".join(
+                    f"<code>{c.property}</code>" + (" (replace)" if c.kind is ChangeKind.REPLACE else "")
+                    for c in r.plan.changes
+                )
+            action = _label(report, r)
+            action = action if r.plan is not None and not r.plan.has_changes and not r.error else f"**{action}**"
+            name = f"<code>{html.escape(r.logical_name)}</code>"
+            lines.append(f"| {name} | {r.kind} | {_code(r.name)} | {action} | {props} |")
+        lines.append("")
+        for r in report.resources:
+            if r.error or (r.plan is not None and r.plan.has_changes) or r.outputs:
+                lines += _markdown_details(report, r)
+    if report.command == "drift" and report.unmanaged:
+        lines += ["#### Unmanaged", "", "In the account and region, not in the manifest:", "",
+                  "| Type | Name | Status | ARN |", "|---|---|---|---|"]
+        lines += [f"| {u.kind} | {_code(u.name)} | {u.status} | {_code(u.arn)} |" for u in report.unmanaged]
+        lines.append("")
+    if report.outputs:
+        lines += ["#### Outputs", "", "| Output | Value |", "|---|---|"]
+        lines += [f"| <code>{html.escape(k)}</code> | {_code(value_text(v))} |" for k, v in report.outputs.items()]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report_json(report: Report) -> str:
+    """For programs: one JSON document (see Report.to_dict for its shape)."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def render_report(report: Report, output_format: str) -> str:
+    renderers = {"text": report_text, "markdown": report_markdown, "json": report_json}
+    if output_format not in renderers:
+        raise ValueError(f"unknown format {output_format!r}; use one of {', '.join(renderers)}")
+    return renderers[output_format](report)

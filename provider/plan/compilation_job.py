@@ -31,7 +31,7 @@ def _normalized(key: str, value: Any) -> Any:
     if key == "dataInputConfig" and isinstance(value, str):
         try:
             return json.dumps(json.loads(value))  # whitespace is not a change; key order is (input order)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return value
     return value
 

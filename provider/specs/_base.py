@@ -42,6 +42,8 @@ class Model(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         str_strip_whitespace=False,
+        # A docstring under a field is its description: schema.json is generated from these.
+        use_attribute_docstrings=True,
     )
 
     def to_props(self) -> dict[str, Any]:
@@ -119,6 +121,8 @@ def _rule_text(error: Mapping[str, Any]) -> str:
         return f"must be at least {ctx.get('ge', ctx.get('gt'))}"
     if kind in ("less_than_equal", "less_than"):
         return f"must be at most {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list"
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}"
     return str(error["msg"]).lower()

@@ -19,6 +19,7 @@ from provider.specs._tags import check_tags, tag_list
 from provider.specs.workteam import api_shape
 
 __all__ = [
+    "UPDATABLE",
     "TARGET_DEVICES",
     "FRAMEWORKS",
     "MAX_RUNTIME_SECONDS",
@@ -40,6 +41,8 @@ TARGET_DEVICES = (
 )
 FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
 MAX_RUNTIME_SECONDS = 28 * 24 * 3600
+# Jobs are immutable: these are the only inputs that change without replacing the job.
+UPDATABLE = ("tags", "deleteArtifacts")
 
 TargetDevice = Literal[TARGET_DEVICES]  # type: ignore[valid-type]
 Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
@@ -88,6 +91,8 @@ def parse_data_input_config(framework: str, text: str | None) -> dict[str, list[
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"must be JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise ValueError("is nested too deeply: shapes are lists of integers") from None
     layout = _LAYOUT.get(framework, "")
     named = f'a JSON object of input name -> shape ({layout}), e.g. {{"data": [1,3,224,224]}}'
     if isinstance(value, dict):
@@ -121,13 +126,22 @@ def _model_archive(value: str) -> str:
 
 
 class InputConfig(Model):
+    """The model to compile: where it is, its framework and the shape of its inputs."""
+
     framework: Framework
+    """The framework the model was trained with."""
     s3_uri: Annotated[S3Uri, AfterValidator(_model_archive)]
+    """The model: one gzip-compressed tar archive ending in `.tar.gz`, in S3 (`file://` in local
+    mode)."""
     data_input_config: Annotated[str, Field(min_length=1, max_length=16384)] | None = None
+    """JSON naming each input and its shape, in the framework's form: `{"data": [1,3,224,224]}`
+    (NCHW for ONNX, MXNet and PyTorch; NHWC for TensorFlow, Keras and TFLite); PyTorch also takes
+    a list of shapes; omitted for XGBoost."""
     framework_version: Annotated[
         str, Field(min_length=3, max_length=10),
         AfterValidator(lambda v: check_pattern(v, r"[0-9]\.[A-Za-z0-9.]+", "must look like 1.15 or 2.0.1")),
     ] | None = None
+    """The framework's version, e.g. `1.15` or `2.0.1`; omitted means Neo's default."""
 
     @field_validator("data_input_config")
     @classmethod
@@ -148,20 +162,35 @@ class InputConfig(Model):
 
 
 class TargetPlatform(Model):
+    """A platform to compile for when no `targetDevice` fits: operating system, architecture and
+    accelerator."""
+
     os: Literal["ANDROID", "LINUX"]
+    """The operating system."""
     arch: Literal["X86_64", "X86", "ARM64", "ARM_EABI", "ARM_EABIHF"]
+    """The processor architecture."""
     accelerator: Literal["INTEL_GRAPHICS", "MALI", "NVIDIA", "NNA"] | None = None
+    """The accelerator, if any."""
 
 
 class OutputConfig(Model):
+    """Where the compiled model goes and what it is compiled for."""
+
     s3_output_location: S3Uri
+    """The S3 prefix the compiled artifact is written under (a `file://` directory in local
+    mode)."""
     target_device: TargetDevice | None = None
+    """The device to compile for; exactly one of `targetDevice` and `targetPlatform`."""
     target_platform: TargetPlatform | None = None
+    """The platform to compile for; exactly one of `targetDevice` and `targetPlatform`."""
     compiler_options: Annotated[str, Field(min_length=3, max_length=1024)] | None = None
+    """Target-specific compiler options, as the API reference describes them per target (often
+    JSON, e.g. `{"mcpu": "skylake-avx512"}`)."""
     kms_key_id: Annotated[
         str, Field(max_length=2048),
         AfterValidator(lambda v: check_pattern(v, r"[a-zA-Z0-9:/_-]*", "must be a KMS key id, alias or ARN")),
     ] | None = None
+    """The KMS key (ID, alias or ARN) that encrypts the compiled artifact in S3."""
 
     @model_validator(mode="after")
     def _one_target(self) -> OutputConfig:
@@ -177,8 +206,12 @@ _NetworkId = Annotated[
 
 
 class VpcConfig(Model):
+    """The VPC the compilation runs in."""
+
     security_group_ids: Annotated[tuple[_NetworkId, ...], Field(min_length=1, max_length=5)]
+    """Security group IDs (`sg-...`); a set: order never matters."""
     subnets: Annotated[tuple[_NetworkId, ...], Field(min_length=1, max_length=16)]
+    """Subnet IDs (`subnet-...`); a set: order never matters."""
 
 
 def _at_most_28_days(seconds: int) -> int:
@@ -188,28 +221,53 @@ def _at_most_28_days(seconds: int) -> int:
 
 
 class StoppingCondition(Model):
+    """Time limits of the job."""
+
     max_runtime_in_seconds: Annotated[int, Field(ge=1), AfterValidator(_at_most_28_days)] | None = None
+    """The longest the compilation may run, at most 28 days (the service's default: 1 day). Create
+    waits this long plus 5 minutes."""
     max_wait_time_in_seconds: Annotated[int, Field(ge=1)] | None = None
+    """The longest to wait for managed spot capacity (passed on to the service)."""
     max_pending_time_in_seconds: Annotated[int, Field(ge=7200, le=MAX_RUNTIME_SECONDS)] | None = None
+    """The longest the job may stay pending for capacity: 2 hours to 28 days."""
 
 
 class CompilationJobSpec(Model):
+    """The inputs of a Neo compilation job. Jobs are immutable: changing any input but `tags` and
+    `deleteArtifacts` replaces the job."""
+
     compilation_job_name: EntityName
+    """The job's name, unique in the account and region: letters, digits and hyphens, starting and
+    ending with a letter or digit. A Pulumi program may omit it (`<logical name>-<random>`); a
+    `sagemaker-reconcile` manifest must set it."""
     role_arn: Annotated[
         str, Field(min_length=20, max_length=2048),
         AfterValidator(lambda v: check_pattern(v, _ROLE_ARN, "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>")),
     ]
+    """The IAM role SageMaker assumes to read the model and write the artifact."""
     model_package_version_arn: Annotated[
         str, Field(min_length=1, max_length=2048),
         AfterValidator(lambda v: check_pattern(v, _MODEL_PACKAGE_ARN, "must be a SageMaker model-package ARN")),
     ] | None = None
+    """A versioned model package to compile; exactly one of `modelPackageVersionArn` and
+    `inputConfig`."""
     input_config: InputConfig | None = None
+    """The model to compile; exactly one of `inputConfig` and `modelPackageVersionArn`."""
     output_config: OutputConfig
+    """Where the compiled model goes and what it is compiled for."""
     vpc_config: VpcConfig | None = None
+    """The VPC the compilation runs in."""
     stopping_condition: StoppingCondition | None = None
+    """Time limits of the job."""
     tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(default_factory=dict)
+    """Tags: at most 50; keys of 1-128 characters without the `aws:` prefix, values of at most
+    256. Changed in place (AddTags/DeleteTags)."""
     mode: Literal["cloud", "local"] = "cloud"
+    """`cloud` compiles with SageMaker Neo; `local` compiles on this machine with Apache TVM
+    (`file://` paths allowed). This provider's own input."""
     delete_artifacts: bool = False
+    """Delete the compiled artifact when the job is deleted (kept by default). This provider's own
+    input: changes in place."""
 
     def to_create_request(self) -> dict[str, Any]:
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""

@@ -95,14 +95,19 @@ class CognitoMemberDefinition(Model):
     """A Cognito user group of the workforce's user pool."""
 
     user_pool: UserPool
+    """The workforce's Cognito user pool ID, e.g. `us-east-1_AbCdEf123`."""
     user_group: UserGroup
+    """The user group of that pool whose users are the team's workers (the group's name)."""
     client_id: ClientId
+    """The ID of the user pool's app client that the labeling portal signs in with."""
 
 
 class OidcMemberDefinition(Model):
     """Groups of the workforce's own OIDC identity provider; a set, so order never matters."""
 
     groups: Annotated[tuple[OidcGroup, ...], Field(min_length=1, max_length=10)]
+    """The identity provider's group names (1-63 letters, marks, symbols, numbers or punctuation each);
+    a set: order never matters, no duplicates."""
 
     @field_validator("groups")
     @classmethod
@@ -114,8 +119,13 @@ class OidcMemberDefinition(Model):
 
 
 class MemberDefinition(Model):
+    """Who the workers are: exactly one of a Cognito user group or OIDC groups."""
+
     cognito_member_definition: CognitoMemberDefinition | None = None
+    """A Cognito user group; exactly one of `cognitoMemberDefinition` and `oidcMemberDefinition`."""
     oidc_member_definition: OidcMemberDefinition | None = None
+    """Groups of an OIDC identity provider; exactly one of `cognitoMemberDefinition` and
+    `oidcMemberDefinition`."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MemberDefinition:
@@ -125,6 +135,8 @@ class MemberDefinition(Model):
 
 
 class NotificationConfiguration(Model):
+    """How workers hear about new labeling tasks."""
+
     notification_topic_arn: Annotated[
         str,
         AfterValidator(
@@ -133,19 +145,31 @@ class NotificationConfiguration(Model):
             )
         ),
     ]
+    """The SNS topic (`arn:aws:sns:<region>:<account>:<topic>`) that notifies workers of new tasks."""
 
 
 class IamPolicyConstraints(Model):
+    """Conditions added to the IAM policy of the presigned S3 URLs workers get; `Disabled` is the
+    same as absent."""
+
     source_ip: EnabledOrDisabled | None = None
+    """`Enabled`: the URLs work only from the workforce's allowed source IP ranges."""
     vpc_source_ip: EnabledOrDisabled | None = None
+    """`Enabled`: the URLs work only through the workforce's VPC endpoint."""
 
 
 class S3Presign(Model):
+    """Presigned S3 URLs through which workers load task assets."""
+
     iam_policy_constraints: IamPolicyConstraints | None = None
+    """Conditions on the IAM policy of the presigned URLs."""
 
 
 class WorkerAccessConfiguration(Model):
+    """Workers' access to task assets in S3."""
+
     s3_presign: S3Presign | None = None
+    """Restrictions on the presigned S3 URLs workers receive."""
 
 
 class WorkteamSpec(Model):
@@ -156,13 +180,27 @@ class WorkteamSpec(Model):
     """
 
     workteam_name: WorkteamName
+    """The team's name, unique in the account and region: letters, digits and hyphens, starting and
+    ending with a letter or digit. A Pulumi program may omit it (`<logical name>-<random>`); a
+    `sagemaker-reconcile` manifest must set it."""
     workforce_name: WorkforceName | None = None
+    """The workforce the team belongs to; omitted means the service's choice, which is then not
+    compared."""
     description: Annotated[str, Field(min_length=1, max_length=200)]
+    """What the team does."""
     member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
+    """The team's workers: Cognito user groups or OIDC groups, never mixed; all Cognito members
+    share one `userPool` and `clientId`. A set: order never matters."""
     notification_configuration: NotificationConfiguration | None = None
+    """Where workers are notified of new tasks; removing the block clears the topic."""
     worker_access_configuration: WorkerAccessConfiguration | None = None
+    """Restrictions on workers' access to task assets in S3."""
     tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(default_factory=dict)
+    """Tags: at most 50; keys of 1-128 characters without the `aws:` prefix, values of at most
+    256. Changed in place (AddTags/DeleteTags)."""
     force_delete: bool = False
+    """Delete the team even while labeling jobs still have work for humans. This provider's own
+    input: never sent to SageMaker."""
 
     @field_validator("member_definitions")
     @classmethod

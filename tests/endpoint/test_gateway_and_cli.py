@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -49,8 +50,8 @@ def test_unknown_profile_is_a_config_error(monkeypatch, tmp_path):
 def test_service_errors_become_project_errors(endpoint, aws_env):
     reconciler = WorkteamReconciler(SageMakerGateway())
     reconciler.create(parse_workteam(cognito_team()))
-    with pytest.raises(Conflict, match="already exists; import it"):
-        reconciler.create(parse_workteam(cognito_team()))
+    with pytest.raises(Conflict, match="already exists; import it"):  # an identical team would be adopted
+        reconciler.create(parse_workteam(cognito_team(description="another team")))
     with pytest.raises(NotFound):
         SageMakerGateway().call("UpdateWorkteam", "ghost", WorkteamName="ghost", Description="x")
 
@@ -75,9 +76,36 @@ def test_serve_endpoint_command_serves_until_stopped(tmp_path):
 def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(tmp_path)  # no ~/.aws either
+    start = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "provider", "demo"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert "call UpdateWorkteam {\"Description\": \"Labels street scenes and signs\", \"WorkteamName\": \"street-scenes\"}" in result.stdout
-    assert result.stdout.count("(in sync)") == 2
-    assert "work team deleted: True" in result.stdout
+    elapsed = time.monotonic() - start
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    steps = out.split("\n# ")
+    titles = [s.split("\n")[0].split(":")[0] for s in steps[1:]]
+    assert titles == ["1. plan", "2. apply", "3. plan again", "4. a pull request edits the work team's description",
+                      "4. plan the edit", "5. apply the edit", "5. plan again", "6. drift"]
+    plan, apply, again, edit, edit_plan, edit_apply, final, drift = steps[1:]
+    # 1: everything in examples/stack.yaml is to be created
+    assert "+  labelers (Workteam street-scenes): create" in plan
+    assert "+  resnet-ml-c5 (CompilationJob resnet18-ml-c5): create" in plan and "(exit code 2)" in plan
+    # 2: applied, with the outputs of each resource and of the program
+    assert 'arn = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/street-scenes"' in apply
+    assert 'status = "COMPLETED"' in apply
+    assert 'compiledArtifact: "s3://demo-models/compiled/model-ml_c5.tar.gz"' in apply and "(exit code 0)" in apply
+    # 3: in sync
+    assert again.count("): in sync") == 2 and "(exit code 0)" in again
+    # 4: the edit is one minimal UpdateWorkteam, in place
+    assert "+      description: Labels street scenes for the perception model, now with traffic signs" in edit
+    assert "~  labelers (Workteam street-scenes): update in place" in edit_plan
+    assert ('call UpdateWorkteam {"Description": "Labels street scenes for the perception model, now with traffic '
+            'signs", "WorkteamName": "street-scenes"}') in edit_plan
+    assert "replace" not in edit_plan.split("Plan:")[0] and "(exit code 2)" in edit_plan
+    # 5: applied, then in sync
+    assert "Apply complete: 0 created, 1 updated, 0 replaced, 1 unchanged." in edit_apply
+    assert final.count("): in sync") == 2 and "(exit code 0)" in final
+    # 6: drift finds the team made outside the manifest
+    assert "?  Workteam console-made" in drift and "(exit code 2)" in drift
+    assert out.rstrip().endswith("demo finished: every step did what it should")
+    assert elapsed < 15, f"the demo took {elapsed:.1f} s"

@@ -1,0 +1,279 @@
+"""plan | apply | drift of a whole manifest: the orchestration behind the ``sagemaker-reconcile`` CLI.
+
+Stateless: each declared resource is found by its name in the account and
+region, observed, and planned by the same reconcilers the Pulumi provider uses.
+Resources are independent, so they are handled concurrently by a bounded pool
+(``parallelism``); each worker thread builds its own gateways (boto3 clients
+are not shared across threads). Nothing here prints: every function returns a
+:class:`provider.report.Report`, which ``provider.render`` turns into text,
+Markdown or JSON and whose ``exit_code`` the CLI returns.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
+from provider.errors import ConfigError, ReconcilerError
+from provider.manifest import Manifest, ManifestResource, resolve_outputs
+from provider.plan.model import Action, Plan
+from provider.reconcile.compilation_job import RUNNING, CompilationJobReconciler, ObservedJob
+from provider.reconcile.workteam import Observed, WorkteamReconciler
+from provider.report import Report, ResourceReport, Unmanaged
+from provider.resource_types import COMPILATION_JOB, WORKTEAM
+from provider.waiters import Backoff
+
+__all__ = ["RunOptions", "plan", "apply", "drift", "DEFAULT_PARALLELISM"]
+
+DEFAULT_PARALLELISM = 8
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    config: AwsConfig = field(default_factory=AwsConfig)
+    parallelism: int = DEFAULT_PARALLELISM
+    backoff: Backoff = field(default_factory=Backoff)
+    """How a create waits for a compilation job (tests and the demo shorten it)."""
+    name_contains: str | None = None
+    """drift: only list unmanaged resources whose name contains this."""
+    progress: Callable[[str], None] | None = None
+    """apply: told about each resource as it finishes (the CLI prints it to stderr)."""
+
+
+class _Clients(threading.local):
+    """One SageMaker gateway and one object store per worker thread, built on first use."""
+
+    def __init__(self, config: AwsConfig):
+        self._config = config
+        self._sagemaker: SageMakerGateway | None = None
+        self._objects: ObjectStore | None = None
+
+    @property
+    def sagemaker(self) -> SageMakerGateway:
+        if self._sagemaker is None:
+            self._sagemaker = SageMakerGateway(self._config)
+        return self._sagemaker
+
+    @property
+    def objects(self) -> ObjectStore:
+        if self._objects is None:
+            self._objects = ObjectStore(self._config)
+        return self._objects
+
+
+# --- one handler per resource type: observe + plan, then act -------------------------------------
+
+
+class _Handler(Protocol):
+    def plan(self, resource: ManifestResource) -> tuple[Plan, Any]: ...
+
+    def apply(self, resource: ManifestResource, plan: Plan, observed: Any) -> dict[str, Any]: ...
+
+
+def _only_outputs(outputs: dict[str, Any], resource: ManifestResource) -> dict[str, Any]:
+    return {key: outputs.get(key) for key in resource.kind.output_names()}
+
+
+class _WorkteamHandler:
+    def __init__(self, clients: _Clients, options: RunOptions):
+        self._reconciler = WorkteamReconciler(clients.sagemaker)
+
+    def plan(self, resource: ManifestResource) -> tuple[Plan, Observed | None]:
+        return self._reconciler.plan(resource.spec)
+
+    def apply(self, resource: ManifestResource, plan: Plan, observed: Observed | None) -> dict[str, Any]:
+        spec, reconciler = resource.spec, self._reconciler
+        if plan.action is Action.NOOP and observed is not None:
+            return observed.outputs()
+        if plan.action is Action.CREATE:
+            return reconciler.create(spec)
+        if plan.action is Action.UPDATE:
+            return reconciler.update(spec)  # re-plans: what runs is what is true now
+        # A fixed name: delete before create; the delete still refuses while labeling work is pending.
+        reconciler.delete(spec.workteam_name, force=spec.force_delete)
+        return reconciler.create(spec)
+
+
+class _CompilationJobHandler:
+    def __init__(self, clients: _Clients, options: RunOptions):
+        self._reconciler = CompilationJobReconciler(clients.sagemaker, clients.objects, backoff=options.backoff)
+
+    def plan(self, resource: ManifestResource) -> tuple[Plan, ObservedJob | None]:
+        return self._reconciler.plan(resource.spec)
+
+    def apply(self, resource: ManifestResource, plan: Plan, observed: ObservedJob | None) -> dict[str, Any]:
+        spec, reconciler = resource.spec, self._reconciler
+        if plan.action in (Action.NOOP, Action.UPDATE) and observed is not None:
+            outputs = observed.outputs() if plan.action is Action.NOOP else reconciler.update_tags(spec)
+            if observed.status in RUNNING:
+                return reconciler.wait(spec)  # the job an interrupted earlier apply started: see it through
+            return outputs
+        if plan.action is Action.CREATE:
+            return reconciler.create(spec)
+        # Jobs are immutable and the name is fixed: the old job goes first, then the new one is created.
+        reconciler.delete(spec.compilation_job_name, delete_artifacts=spec.delete_artifacts)
+        return reconciler.create(spec)
+
+
+def _handler(resource: ManifestResource, clients: _Clients, options: RunOptions) -> _Handler:
+    if resource.kind is WORKTEAM:
+        return _WorkteamHandler(clients, options)
+    if resource.kind is COMPILATION_JOB:
+        if resource.spec.mode != "cloud":
+            # Slot for local mode (TVM): a handler with the same plan/apply shape goes here.
+            raise ConfigError(f"compilation job {resource.name}: mode {resource.spec.mode!r} is not run by "
+                              "sagemaker-reconcile yet; only cloud-mode jobs are")
+        return _CompilationJobHandler(clients, options)
+    raise ConfigError(f"no handler for {resource.type_token}")
+
+
+# --- running the pool ------------------------------------------------------------------------------
+
+
+def _error_text(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, ReconcilerError) else f"{type(exc).__name__}: {exc}"
+
+
+def _check_config(config: AwsConfig) -> None:
+    """Fail once, before the pool, on what every worker would fail on (no region, unknown profile, no
+    credentials); the credential chain is walked once here rather than once per worker."""
+    session = config.session()
+    config.client("sagemaker")  # resolves the credential chain: a partial or broken set is a ConfigError here
+    if session.get_credentials() is None:
+        raise ConfigError(
+            "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+
+
+def _run(tasks: Iterable[Callable[[], Any]], parallelism: int) -> list[Any]:
+    if parallelism < 1:
+        raise ConfigError(f"parallelism must be at least 1, got {parallelism}")
+    with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="reconcile") as pool:
+        return [future.result() for future in [pool.submit(task) for task in tasks]]
+
+
+def _plan_one(resource: ManifestResource, clients: _Clients, options: RunOptions) -> ResourceReport:
+    start = time.monotonic()
+    try:
+        planned, _ = _handler(resource, clients, options).plan(resource)
+    except Exception as exc:  # one resource's failure is reported with it; the others still plan
+        return ResourceReport(resource.logical_name, resource.type_token, resource.name, error=_error_text(exc),
+                              seconds=time.monotonic() - start)
+    return ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
+                          seconds=time.monotonic() - start)
+
+
+def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOptions) -> ResourceReport:
+    start = time.monotonic()
+    planned: Plan | None = None
+    try:
+        handler = _handler(resource, clients, options)
+        planned, observed = handler.plan(resource)
+        if resource.protect and planned.action is Action.REPLACE:
+            raise ConfigError(f"{resource.logical_name} is protected (options.protect) and would be replaced "
+                              f"({', '.join(planned.replaces)} changed); unprotect it to let apply replace it")
+        outputs = handler.apply(resource, planned, observed)
+        report = ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
+                                _only_outputs(outputs, resource), seconds=time.monotonic() - start)
+    except Exception as exc:
+        report = ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
+                                error=_error_text(exc), seconds=time.monotonic() - start)
+    if options.progress is not None:
+        state = f"failed: {report.error}" if report.error else f"{report.action} done"
+        options.progress(f"{resource.logical_name}: {state} ({report.seconds:.1f} s)")
+    return report
+
+
+def _each(manifest: Manifest, options: RunOptions,
+          work: Callable[[ManifestResource, _Clients, RunOptions], ResourceReport]) -> list[Callable[[], Any]]:
+    clients = _Clients(options.config)
+    return [lambda r=resource: work(r, clients, options) for resource in manifest.resources]
+
+
+def plan(manifest: Manifest, options: RunOptions | None = None) -> Report:
+    """What apply would do, per resource; read-only."""
+    options = options or RunOptions()
+    start = time.monotonic()
+    try:
+        _check_config(options.config)
+    except ReconcilerError as exc:
+        return Report("plan", manifest.source, errors=(str(exc),))
+    reports = _run(_each(manifest, options, _plan_one), options.parallelism)
+    return Report("plan", manifest.source, tuple(reports), seconds=time.monotonic() - start)
+
+
+def apply(manifest: Manifest, options: RunOptions | None = None) -> Report:
+    """Bring every resource to its declared state (create, update in place, replace); then the outputs."""
+    options = options or RunOptions()
+    start = time.monotonic()
+    try:
+        _check_config(options.config)
+    except ReconcilerError as exc:
+        return Report("apply", manifest.source, errors=(str(exc),))
+    reports = _run(_each(manifest, options, _apply_one), options.parallelism)
+    values = {r.logical_name: {**_spec_props(manifest, r.logical_name), **(r.outputs or {})}
+              for r in reports if r.outputs is not None}
+    outputs = resolve_outputs(manifest.outputs, values) if manifest.outputs else {}
+    return Report("apply", manifest.source, tuple(reports), outputs=outputs, seconds=time.monotonic() - start)
+
+
+def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
+    resource = next(r for r in manifest.resources if r.logical_name == logical_name)
+    return resource.spec.to_props()
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else str(value))
+
+
+def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
+    declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
+    return [
+        Unmanaged(WORKTEAM.short_token, team["WorkteamName"], team.get("WorkteamArn", ""),
+                  created=_iso(team.get("CreateDate")))
+        for team in clients.sagemaker.list_workteams(name_contains)
+        if team["WorkteamName"] not in declared
+    ]
+
+
+def _unmanaged_jobs(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
+    declared = {r.name for r in manifest.resources if r.kind is COMPILATION_JOB}
+    return [
+        Unmanaged(COMPILATION_JOB.short_token, job["CompilationJobName"], job.get("CompilationJobArn", ""),
+                  job.get("CompilationJobStatus", ""), _iso(job.get("CreationTime")))
+        for job in clients.sagemaker.list_compilation_jobs(name_contains)
+        if job["CompilationJobName"] not in declared
+    ]
+
+
+def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
+    """Read-only: how the live resources differ from the manifest, plus the ones it does not declare."""
+    options = options or RunOptions()
+    start = time.monotonic()
+    try:
+        _check_config(options.config)
+    except ReconcilerError as exc:
+        return Report("drift", manifest.source, errors=(str(exc),))
+    clients = _Clients(options.config)
+
+    def listing(find: Callable[[_Clients, Manifest, str | None], list[Unmanaged]]) -> Callable[[], Any]:
+        def task() -> list[Unmanaged] | str:
+            try:
+                return find(clients, manifest, options.name_contains)
+            except Exception as exc:
+                return f"listing unmanaged resources failed: {_error_text(exc)}"
+        return task
+
+    tasks = [*_each(manifest, options, _plan_one), listing(_unmanaged_workteams), listing(_unmanaged_jobs)]
+    *reports, teams, jobs = _run(tasks, options.parallelism)
+    errors = tuple(found for found in (teams, jobs) if isinstance(found, str))
+    unmanaged = [u for found in (teams, jobs) if isinstance(found, list) for u in found]
+    unmanaged.sort(key=lambda u: (u.type, u.name))
+    return Report("drift", manifest.source, tuple(reports), tuple(unmanaged), errors=errors,
+                  seconds=time.monotonic() - start)
