@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
@@ -19,6 +19,7 @@ __all__ = [
     "report_markdown",
     "report_json",
     "render_report",
+    "preview_lines",
 ]
 
 _SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
@@ -51,6 +52,25 @@ def plan_text(plan: Plan) -> str:
     for call in plan.calls:
         lines.append(f"    call {call.operation} {json.dumps(call.params, sort_keys=True, ensure_ascii=False)}")
     return "\n".join(lines)
+
+
+def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
+    """Why a Pulumi preview shows a change: per property, in place or replacement, old -> new, and
+    whether the spec changed or the live resource drifted from an unchanged spec."""
+    lines = []
+    for change in plan.changes:
+        how = "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place"
+        new = change.new
+        if change.property in stored_inputs and stored_inputs[change.property] == new and not contains_unknown(new):
+            why = "drift: changed outside Pulumi"
+        else:
+            why = "changed in the program"
+        lines.append(
+            f"{plan.resource_type} {plan.name}: {change.property}: {value_text(change.old)} -> "
+            f"{value_text(new)} [{how}; {why}]"
+        )
+    lines.extend(f"{plan.resource_type} {plan.name}: {note}" for note in plan.notes)
+    return lines
 
 
 def plans_text(plans: Iterable[Plan]) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "spec_props",
     "with_autoname",
     "refreshed",
+    "explain",
 ]
 
 CONFIG_NAMESPACE = "sagemaker-reconciler"
@@ -237,3 +238,10 @@ def refreshed(
         inputs[AUTONAME_KEY] = previous[AUTONAME_KEY]
     outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **live_outputs}
     return pulumi.dynamic.ReadResult(id_, outs, inputs)
+
+
+def explain(lines: list[str]) -> None:
+    """Say why a diff found changes: the engine forwards no detailed diff from dynamic providers,
+    so the reasons (and drift, which an input-only diff cannot show) go to the provider's log."""
+    for line in lines:
+        pulumi.log.info(line)

@@ -16,11 +16,13 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import contains_unknown
+from provider.render import preview_lines
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
     add_snake_case_attributes,
     checked_inputs,
+    explain,
     from_wire,
     refreshed,
     resource_props,
@@ -54,11 +56,13 @@ class CompilationJobProvider(ConfiguredProvider):
             desired = parse_compilation_job(desired).to_props()
         observed = self._reconciler().observe(id_)
         if observed is None:
+            explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
             return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)
         plan = plan_compilation_job(desired, observed.props, status=observed.status,
                                     artifact_exists=observed.artifact_exists)
-        # Members the service does not echo back still force a new job when the user changes them.
         stored = spec_props(olds, JOB_OUTPUT_KEYS)
+        explain(preview_lines(plan, stored))
+        # Members the service does not echo back still force a new job when the user changes them.
         declared_changes = [
             k for k in sorted(set(desired) | set(stored))
             if k not in ("tags", "deleteArtifacts") and stored.get(k) != desired.get(k)

@@ -14,12 +14,14 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from provider.plan.model import contains_unknown
+from provider.render import preview_lines
 from provider.plan.workteam import plan_workteam
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
     add_snake_case_attributes,
     checked_inputs,
+    explain,
     from_wire,
     refreshed,
     resource_props,
@@ -48,9 +50,11 @@ class WorkteamProvider(ConfiguredProvider):
             desired = parse_workteam(desired).to_props()
         observed = self._reconciler().observe(id_)
         if observed is None:
+            explain([f"{id_}: the work team no longer exists (deleted outside Pulumi): it will be recreated"])
             # Deleted out of band: recreate it (deleting the old one is then a no-op).
             return DiffResult(changes=True, replaces=["workteamName"], delete_before_replace=True)
         plan = plan_workteam(desired, observed.props)
+        explain(preview_lines(plan, spec_props(olds, OUTPUT_KEYS)))
         force_moved = bool(from_wire(olds).get("forceDelete", False)) != bool(desired.get("forceDelete", False))
         replaces = plan.replaces
         return DiffResult(
