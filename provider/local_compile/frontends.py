@@ -1,11 +1,14 @@
 """Model loading: an extracted model archive -> a Relax IRModule plus its input signature.
 
-Local mode serves the frameworks TVM 0.27's Relax frontends handle:
-ONNX (fully) and TFLite (when the ``tflite`` package is installed).  PyTorch
-has a Relax frontend (``from_exported_program``) but needs torch itself, which
-local mode does not install; everything else (TensorFlow, Keras, MXNet,
-XGBoost, Darknet, sklearn) has no Relax frontend.  Those are refused at check
-time with an error that points at cloud mode.
+Local mode serves ONNX fully.  PyTorch has a Relax frontend
+(``from_exported_program``; TorchScript converts through torch's
+TS2EPConverter) and it matched torch on a test CNN, but it needs torch
+installed, and with torch present every ``import tvm`` imports torch too
+(tvm_ffi does), slowing each MetaSchedule builder batch: not shipped yet.
+TFLite has a frontend that is not validated here.  Everything else
+(TensorFlow, Keras, MXNet, XGBoost, Darknet, sklearn) has no Relax frontend.
+All of these are refused at check time with an error that points at cloud
+mode.
 
 Input shapes come from InputConfig.DataInputConfig, read in the framework's own
 layout as the API reference states (ONNX and PyTorch NCHW, TFLite NHWC): the
@@ -46,11 +49,12 @@ DATA_INPUT_CONFIG_FIELD = "inputConfig.dataInputConfig"
 _RESOURCE = "CompilationJob"
 
 ALL_FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
-LOCAL_FRAMEWORKS = ("ONNX", "TFLITE")
+LOCAL_FRAMEWORKS = ("ONNX",)
 FRAMEWORK_LAYOUT = {"ONNX": "NCHW", "PYTORCH": "NCHW", "TFLITE": "NHWC", "TENSORFLOW": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW"}
-_MODEL_SUFFIXES = {"ONNX": (".onnx",), "TFLITE": (".tflite",)}
+_MODEL_SUFFIXES = {"ONNX": (".onnx",)}
 _WHY_NOT = {
-    "PYTORCH": "TVM's PyTorch frontend needs torch installed and an exported program; local mode does not ship torch yet",
+    "PYTORCH": "not supported in local mode yet: TVM's PyTorch frontend needs torch, which local mode does not install",
+    "TFLITE": "not supported in local mode yet: TVM's TFLite frontend is not validated here",
     "TENSORFLOW": "TVM 0.27 has no Relax frontend for TensorFlow",
     "KERAS": "TVM 0.27 has no Relax frontend for Keras",
     "MXNET": "TVM 0.27 has no Relax frontend for MXNet",
@@ -203,32 +207,6 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
     return LoadedModel("ONNX", module, inputs, path)
 
 
-def _load_tflite(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
-    tflite = require("tflite", "tflite")
-    require_tvm()
-    from tvm.relax.frontend.tflite import from_tflite  # lazy
-
-    buffer = path.read_bytes()
-    try:
-        model = tflite.Model.GetRootAsModel(buffer, 0)
-        subgraph = model.Subgraphs(0)
-    except Exception as exc:
-        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{path.name} is not a valid TFLite model: {exc}")]) from exc
-    type_names = {v: k.lower() for k, v in vars(tflite.TensorType.TensorType).items() if not k.startswith("_")}
-    graph_inputs = []
-    for i in range(subgraph.InputsLength()):
-        tensor = subgraph.Tensors(subgraph.Inputs(i))
-        dims = [int(d) if d > 0 else None for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else []
-        graph_inputs.append((tensor.Name().decode(), dims, type_names.get(tensor.Type(), "float32")))
-    inputs = _resolve_onnx_inputs(graph_inputs, shapes, dtype_override)  # same rules, NHWC shapes
-    module = from_tflite(
-        model,
-        shape_dict={spec.name: list(spec.shape) for spec in inputs},
-        dtype_dict={spec.name: spec.dtype for spec in inputs},
-    )
-    return LoadedModel("TFLITE", module, inputs, path)
-
-
 def load_model(
     files: Sequence[Path],
     framework: str,
@@ -239,6 +217,4 @@ def load_model(
     name = check_framework(framework)
     shapes = parse_data_input_config(data_input_config)
     path = find_model_file(files, name)
-    if name == "ONNX":
-        return _load_onnx(path, shapes, input_dtype)
-    return _load_tflite(path, shapes, input_dtype)
+    return _load_onnx(path, shapes, input_dtype)

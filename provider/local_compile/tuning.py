@@ -41,7 +41,7 @@ from provider.local_compile.cpu_schedules import (
     schedule_pooling,
 )
 
-__all__ = ["TuningRecords", "tune_module", "select_schedules", "measure_primfunc"]
+__all__ = ["TuningRecords", "tune_module", "select_schedules", "measure_primfunc", "build_candidate"]
 
 Report = Callable[[str, int, int, str], None]
 
@@ -121,37 +121,62 @@ def _prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
     return [(gv, f) for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)]
 
 
-def _search_templates(mod: Any, target: Any, trials: int, records: dict[str, Any], report: Report) -> tuple[int, set[str]]:
+def _search_templates(mod: Any, target: Any, trials: int, records: dict[str, Any], report: Report) -> int:
     """Time template candidates for every conv task not yet searched with this budget."""
     conv_funcs = []
     for _, func in _prim_funcs(mod):
         workload = conv_workload(func)
         if workload is not None and candidate_conv_params(workload, target):
             conv_funcs.append((_key(func), func, workload))
-    covered = {key for key, _, _ in conv_funcs}
     pending = [(k, f, w) for k, f, w in conv_funcs if records.get(k, {}).get("budget", 0) < trials]
     if not pending:
-        return 0, covered
+        return 0
     per_task = max(2, trials // (2 * len(pending)))
     total = sum(min(per_task, len(candidate_conv_params(w, target))) for _, _, w in pending)
     done = 0
     for key, func, workload in pending:
-        best: tuple[float, ConvParams] | None = None
-        for params in candidate_conv_params(workload, target)[:per_task]:
+        candidates = candidate_conv_params(workload, target)[:per_task]
+        timed: list[tuple[float, ConvParams]] = []
+        for params in candidates:
             scheduled = schedule_conv2d_nchw(func, params)
             done += 1
             if scheduled is None:
                 continue
             try:
-                seconds = measure_primfunc(scheduled, target)
+                timed.append((measure_primfunc(scheduled, target), params))
             except Exception:  # a candidate that fails to build is just skipped
                 continue
-            if best is None or seconds < best[0]:
-                best = (seconds, params)
             report("tune", done, total, f"template conv {workload.out_channels}x{workload.in_channels} w{workload.out_width}")
-        if best is not None:
-            records[key] = {"params": best[1].to_json(), "seconds": best[0], "budget": trials}
-    return done, covered
+        if not timed:
+            continue
+        default_seconds = timed[0][0] if timed[0][1] == candidates[0] else float("inf")
+        seconds, params = min(timed, key=lambda item: item[0])
+        # Noise guard: on a shared 2-core box a single timing can be off by 20%; a challenger must
+        # beat the default clearly, and again when both are re-timed back to back.
+        if params != candidates[0] and seconds < 0.9 * default_seconds:
+            default_again = measure_primfunc(schedule_conv2d_nchw(func, candidates[0]), target)
+            challenger_again = measure_primfunc(schedule_conv2d_nchw(func, params), target)
+            if challenger_again >= 0.9 * default_again:
+                seconds, params = default_again, candidates[0]
+        elif params != candidates[0]:
+            seconds, params = default_seconds, candidates[0]
+        records[key] = {"params": params.to_json(), "seconds": seconds, "budget": trials}
+    return done
+
+
+def build_candidate(mod: Any, target: Any, _params: Any) -> Any:
+    """MetaSchedule's default build minus ``import tvm.s_tir.tensor_intrin``.
+
+    That import costs ~20 s of CPU and the builder pays it in every worker of
+    every batch (the pool is recreated per batch), which on 2 cores is most of
+    the tuning time and pushes builds past their timeout.  Float32 CPU
+    schedules use no tensor intrinsics.
+    """
+    from tvm.driver import build as tvm_build
+    from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+    mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+    return tvm_build(mod, target=target)
 
 
 def _metaschedule(tasks: list[Any], target: Any, budget: int, per_iteration: int | None, db_dir: Path, seed: int, report: Report, done_before: int, total: int) -> int:
@@ -183,7 +208,7 @@ def _metaschedule(tasks: list[Any], target: Any, budget: int, per_iteration: int
         max_trials_global=budget,
         max_trials_per_task=per_task,
         num_trials_per_iter=per_iter,
-        builder=ms.builder.LocalBuilder(max_workers=cores),
+        builder=ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
         runner=ms.runner.LocalRunner(
             evaluator_config=ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
         ),
@@ -211,14 +236,14 @@ def tune_module(
     started = time.perf_counter()
     store = TuningRecords(db_dir)
     templates, ledger = store.templates(), store.ledger()
-    template_trials, covered = _search_templates(mod, target, trials, templates, report)
+    template_trials = _search_templates(mod, target, trials, templates, report)
     store.save(templates, ledger)
     tasks = ms.relax_integration.extract_tasks(mod, target)
     keyed = [(str(structural_hash(t.dispatched[0])), t) for t in tasks]
     pending = [(k, t) for k, t in keyed if ledger.get(k, 0) < trials]
     remaining = max(0, trials - template_trials)
-    plain = [t for k, t in pending if _key(t.dispatched[0]["main"]) not in covered]
-    templated = [t for k, t in pending if _key(t.dispatched[0]["main"]) in covered]
+    templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
+    plain = [t for _, t in pending if t not in templated]
     plain_budget = min(remaining, 64 * len(plain))
     ms_trials = _metaschedule(plain, target, plain_budget, trials_per_iteration, db_dir, seed, report, template_trials, trials)
     ms_trials += _metaschedule(
@@ -241,8 +266,10 @@ def tune_module(
 def _metaschedule_choice(database: Any, func: Any, target: Any) -> tuple[Any, float] | None:
     import tvm
 
-    mod = tvm.IRModule({"main": func})
-    if database is None or not database.has_workload(mod):
+    if database is None:
+        return None
+    mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})  # as extract_tasks commits it
+    if not database.has_workload(mod):
         return None
     records = database.get_top_k(database.commit_workload(mod), 1)
     if not records or not records[0].run_secs:
@@ -251,7 +278,7 @@ def _metaschedule_choice(database: Any, func: Any, target: Any) -> tuple[Any, fl
     if schedule is None:
         return None
     seconds = sum(float(s) for s in records[0].run_secs) / len(records[0].run_secs)
-    return schedule.mod["main"].with_attr("tirx.is_scheduled", True), seconds
+    return schedule.mod["main"].without_attr("global_symbol").with_attr("tirx.is_scheduled", True), seconds
 
 
 def select_schedules(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, dict[str, int]]:

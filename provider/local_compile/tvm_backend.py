@@ -3,30 +3,26 @@
 All ``tvm`` imports are inside functions so ``import provider.local_compile``
 stays cheap and works without the 'local' extra.
 
-Why the build looks like this (TVM 0.27, measured on a 2-core x86 box):
+Why the CPU build looks like this (TVM 0.27, measured on a 2-core x86 box):
 
-* The default ``tvm.compile`` CPU pipeline applies no schedules at all: every
-  kernel is a naive single-threaded loop nest (~100-190x slower than
-  onnxruntime on a small ResNet).  DLight has CPU rules only for GEMV and
-  reductions, nothing for convolutions.  The wheel has no DNNL, cBLAS or MKL,
-  so there is no library to offload to.  The only real lever is MetaSchedule.
-* MetaSchedule trials are spread over the extracted tasks
-  (``num_trials_per_iter`` small, per-task cap) because the default of 64 per
-  iteration spends a small budget on the first task alone.
-* Weights are constants, so tuning marks them layout-free
-  (``AttachAttrLayoutFreeBuffers``): the tuned schedule may repack weights
-  into a blocked layout, and the repacking is folded at compile time, not run
-  per inference.
-* The tuning database is persistent and partitioned by target; a ledger
-  remembers which workloads were already tuned with which budget, so a second
-  compile of the same workloads (same model or another model sharing layers)
-  spends no tuning time.  Records are applied even when ``trials == 0``.
+* The default ``tvm.compile`` CPU pipeline applies no schedules: every
+  kernel is a naive single-threaded loop nest (~100x slower than onnxruntime
+  on a small ResNet).  DLight has CPU rules only for GEMV and reductions; the
+  wheel has no DNNL, cBLAS or MKL to offload to.
+* So every build, tuned or not, schedules conv2d with a register-blocked
+  template and parallelizes pooling (``cpu_schedules``); weights are constants
+  marked layout-free, so the template's weight repacking is split out
+  (``SplitLayoutRewritePreproc``) and folded at compile time.
+* Tuning (``tuning``) searches the template's tiles and runs MetaSchedule,
+  keeping per-function the fastest measured schedule, with a persistent
+  per-target database so the same workloads are never tuned twice.
+* CUDA targets take TVM's default GPU pipeline (DLight GPU rules); with no
+  GPU here they cannot be measured or tuned.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -36,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from provider.errors import ConfigError, ReconcilerError
-from provider.local_compile._deps import require, require_tvm, tvm_version
+from provider.local_compile._deps import require_tvm, tvm_version
 from provider.local_compile.frontends import LoadedModel
 from provider.local_compile.targets import ResolvedTarget
 

@@ -10,7 +10,6 @@ machine and onnxruntime only reads ONNX.
 from __future__ import annotations
 
 import json
-import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,0 +1,192 @@
+"""Benchmark local-compile mode on a ResNet-style ONNX model (12 convs, 1x3x224x224).
+
+Prints compile seconds, tuning seconds, cache-hit seconds and the artifact's
+median latency divided by onnxruntime's (same thread count), untuned and
+tuned.  The model is generated here (seeded), never stored.
+
+    python bench/local_compile.py --trials 800 --threads 2
+    python bench/local_compile.py --trials 0            # untuned only
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def resnet_style(seed: int = 0) -> onnx.ModelProto:
+    """Stem conv + max-pool, four residual blocks (two with 1x1 projections), a 1x1 head conv: 12 convs."""
+    rng = np.random.default_rng(seed)
+    nodes: list[onnx.NodeProto] = []
+    inits: list[onnx.TensorProto] = []
+    count = [0]
+
+    def fresh(prefix: str) -> str:
+        count[0] += 1
+        return f"{prefix}{count[0]}"
+
+    def conv(x: str, cin: int, cout: int, k: int, stride: int, relu: bool = True) -> str:
+        w, b, y = fresh("w"), fresh("b"), fresh("conv")
+        scale = np.sqrt(2.0 / (cin * k * k))
+        inits.append(numpy_helper.from_array((rng.standard_normal((cout, cin, k, k)) * scale).astype(np.float32), w))
+        inits.append(numpy_helper.from_array((rng.standard_normal(cout) * 0.01).astype(np.float32), b))
+        nodes.append(helper.make_node("Conv", [x, w, b], [y], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4))
+        if not relu:
+            return y
+        r = fresh("relu")
+        nodes.append(helper.make_node("Relu", [y], [r]))
+        return r
+
+    def block(x: str, cin: int, cout: int, stride: int) -> str:
+        h = conv(conv(x, cin, cout, 3, stride), cout, cout, 3, 1, relu=False)
+        shortcut = x if (cin == cout and stride == 1) else conv(x, cin, cout, 1, stride, relu=False)
+        added, out = fresh("add"), fresh("relu")
+        nodes.append(helper.make_node("Add", [h, shortcut], [added]))
+        nodes.append(helper.make_node("Relu", [added], [out]))
+        return out
+
+    x = conv("input", 3, 32, 3, 2)  # 112x112
+    pooled = fresh("pool")
+    nodes.append(helper.make_node("MaxPool", [x], [pooled], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4))  # 56
+    x = block(pooled, 32, 32, 1)
+    x = block(x, 32, 32, 1)
+    x = block(x, 32, 64, 2)  # 28
+    x = block(x, 64, 128, 2)  # 14
+    x = conv(x, 128, 256, 1, 1)
+    gap, flat = fresh("gap"), fresh("flat")
+    nodes.append(helper.make_node("GlobalAveragePool", [x], [gap]))
+    nodes.append(helper.make_node("Flatten", [gap], [flat]))
+    inits.append(numpy_helper.from_array((rng.standard_normal((10, 256)) * 0.05).astype(np.float32), "fc_w"))
+    inits.append(numpy_helper.from_array(np.zeros(10, np.float32), "fc_b"))
+    nodes.append(helper.make_node("Gemm", [flat, "fc_w", "fc_b"], ["logits"], transB=1))
+    graph = helper.make_graph(
+        nodes, "resnet_style",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def _archive(model: onnx.ModelProto, path: Path) -> Path:
+    data = model.SerializeToString()
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("model.onnx")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _median_seconds(fn, repeat: int) -> float:
+    for _ in range(5):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return float(np.median(samples))
+
+
+def _onnxruntime_runner(model: onnx.ModelProto, x: np.ndarray, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return lambda: session.run(None, {"input": x})
+
+
+def _artifact_runner(artifact: Path, x: np.ndarray, workdir: Path):
+    import tvm
+
+    target_dir = workdir / artifact.stem
+    with tarfile.open(artifact) as tar:
+        tar.extractall(target_dir, filter="data")
+    vm = tvm.relax.VirtualMachine(tvm.runtime.load_module(str(target_dir / "model.so")), tvm.cpu())
+    main, arg = vm["main"], tvm.runtime.tensor(x, tvm.cpu())
+    return lambda: main(arg)
+
+
+def _paired(artifact_fn, ort_fn, repeat: int, rounds: int = 5) -> tuple[float, float, float]:
+    """Interleave artifact and onnxruntime measurements so a noisy neighbour hits both alike.
+
+    Returns (artifact median s, onnxruntime median s, median of the per-round ratios).
+    """
+    ours, theirs, ratios = [], [], []
+    for _ in range(rounds):
+        a = _median_seconds(artifact_fn, repeat)
+        b = _median_seconds(ort_fn, repeat)
+        ours.append(a)
+        theirs.append(b)
+        ratios.append(a / b)
+    return float(np.median(ours)), float(np.median(theirs)), float(np.median(ratios))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=800, help="MetaSchedule trial budget for the tuned build (0: skip)")
+    parser.add_argument("--trials-per-iteration", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2, help="inference threads for both runtimes")
+    parser.add_argument("--target", default="ml_c5")
+    parser.add_argument("--repeat", type=int, default=100, help="timed inferences per measurement")
+    parser.add_argument("--tuning-db", type=Path, default=None, help="persistent tuning database (default: fresh temp dir)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = parser.parse_args(argv)
+
+    os.environ["TVM_NUM_THREADS"] = str(args.threads)
+    from provider.local_compile import CompileRequest, TuningOptions, compile_model
+
+    progress = None if args.quiet else (lambda p: print(f"  {p}", flush=True))
+    model = resnet_style()
+    x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
+    convs = sum(node.op_type == "Conv" for node in model.graph.node)
+    with tempfile.TemporaryDirectory(prefix="bench-local-compile-") as tmp:
+        workdir = Path(tmp)
+        archive = _archive(model, workdir / "model.tar.gz")
+        tuning_db = args.tuning_db or workdir / "tuning"
+        ort_fn = _onnxruntime_runner(model, x, args.threads)
+        print(f"model: ResNet-style, {convs} convs, 1x3x224x224; target {args.target}; {args.threads} threads")
+
+        def request(trials: int) -> CompileRequest:
+            tuning = TuningOptions(trials=trials, trials_per_iteration=args.trials_per_iteration,
+                                   database_dir=tuning_db, apply_database=trials > 0)
+            return CompileRequest(archive, "ONNX", {"input": [1, 3, 224, 224]}, target_device=args.target, tuning=tuning)
+
+        untuned = compile_model(request(0), cache_dir=workdir / "cache", progress=progress)
+        untuned_s, ort_s, ratio = _paired(_artifact_runner(untuned.artifact, x, workdir), ort_fn, args.repeat)
+        print(f"untuned: compile {untuned.seconds:.1f} s, latency {untuned_s * 1e3:.2f} ms, "
+              f"onnxruntime {ort_s * 1e3:.2f} ms, ratio {ratio:.2f}x")
+        if args.trials > 0:
+            tuned = compile_model(request(args.trials), cache_dir=workdir / "cache", progress=progress)
+            tuned_s, ort_s, ratio = _paired(_artifact_runner(tuned.artifact, x, workdir), ort_fn, args.repeat)
+            print(f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, "
+                  f"compile {tuned.compile_seconds:.1f} s, total {tuned.seconds:.1f} s, latency {tuned_s * 1e3:.2f} ms, "
+                  f"onnxruntime {ort_s * 1e3:.2f} ms, ratio {ratio:.2f}x")
+            print(f"schedules used: {tuned.manifest['tuning'].get('schedules')}")
+            hit = compile_model(request(args.trials), cache_dir=workdir / "cache")
+            print(f"cache hit: {hit.seconds:.3f} s (hit={hit.cache_hit})")
+            recompiled = compile_model(request(args.trials), cache_dir=workdir / "cache-cold")
+            print(f"same workloads, cold artifact cache, warm tuning database: {recompiled.seconds:.1f} s, "
+                  f"tuning {recompiled.tuning_seconds:.1f} s, trials {recompiled.trials_done}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
