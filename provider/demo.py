@@ -18,6 +18,7 @@ import difflib
 import gzip
 import io
 import os
+import shutil
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -93,6 +94,25 @@ def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], N
         say(f"uploaded a small model archive to {model_uri}")
 
 
+def _prepare_local_jobs(manifest: Manifest, say: Callable[[str], None]) -> None:
+    """Local jobs start fresh like the in-memory endpoint: their file:// model written, old outputs gone."""
+    from provider.demo_model import tiny_cnn_archive
+
+    for resource in manifest.resources:
+        spec = resource.spec
+        if resource.kind is not COMPILATION_JOB or spec.mode != "local" or spec.input_config is None:
+            continue
+        for location in (spec.input_config.s3_uri, spec.output_config.s3_output_location):
+            if not location.startswith("file://"):
+                raise ReconcilerError(f"the demo keeps local jobs offline: {location} should be a file:// path")
+        output = Path(spec.output_config.s3_output_location[len("file://"):]) / spec.compilation_job_name
+        shutil.rmtree(output, ignore_errors=True)
+        model = Path(spec.input_config.s3_uri[len("file://"):])
+        model.parent.mkdir(parents=True, exist_ok=True)
+        model.write_bytes(tiny_cnn_archive())
+        say(f"wrote a small ONNX model for local compile to {model}")
+
+
 def _edited(text: str, manifest: Manifest) -> tuple[str, str, str]:
     """The manifest with the work team's description changed, as a pull request would change it."""
     team = next(r for r in manifest.resources if r.kind is WORKTEAM)
@@ -117,6 +137,7 @@ def run_demo(say: Callable[[str], None] = print, manifest: str | Path | None = N
         options = gitops.RunOptions(config=config, backoff=DEMO_BACKOFF)
         say(f"embedded endpoint: {endpoint.url} (S3 and SageMaker, in memory; nothing to configure)")
         _upload_models(stack, config, say)
+        _prepare_local_jobs(stack, say)
 
         steps: list[tuple[str, int, int]] = []
 
@@ -129,7 +150,7 @@ def run_demo(say: Callable[[str], None] = print, manifest: str | Path | None = N
             return report
 
         step("1. plan: a new stack, everything to create", "plan", stack, EXIT_CHANGES)
-        step("2. apply: create the work team, compile the model, print the outputs", "apply", stack, EXIT_IN_SYNC)
+        step("2. apply: create the work team, compile both models, print the outputs", "apply", stack, EXIT_IN_SYNC)
         step("3. plan again: nothing to do", "plan", stack, EXIT_IN_SYNC)
 
         edited_text, old, new = _edited(text, stack)

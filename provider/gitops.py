@@ -27,6 +27,7 @@ from provider.reconcile.compilation_job import RUNNING, CompilationJobReconciler
 from provider.reconcile.workteam import Observed, WorkteamReconciler
 from provider.report import Report, ResourceReport, Unmanaged
 from provider.resource_types import COMPILATION_JOB, WORKTEAM
+from provider.reconcile.local_compile import LocalCompiler
 from provider.waiters import Backoff
 
 __all__ = ["RunOptions", "plan", "apply", "drift", "DEFAULT_PARALLELISM"]
@@ -121,14 +122,27 @@ class _CompilationJobHandler:
         return reconciler.create(spec)
 
 
+class _LocalCompilationJobHandler:
+    """mode: local: compiled here with TVM; the published artifact's manifest is the live state."""
+
+    def __init__(self, clients: _Clients, options: RunOptions):
+        self._compiler = LocalCompiler(options.config, progress=options.progress)
+
+    def plan(self, resource: ManifestResource) -> tuple[Plan, None]:
+        return self._compiler.plan(resource.spec), None
+
+    def apply(self, resource: ManifestResource, plan: Plan, observed: None) -> dict[str, Any]:
+        if plan.action is Action.NOOP:
+            return self._compiler.published_outputs(resource.spec)
+        return self._compiler.create(resource.spec)  # same location: the new artifact replaces the old
+
+
 def _handler(resource: ManifestResource, clients: _Clients, options: RunOptions) -> _Handler:
     if resource.kind is WORKTEAM:
         return _WorkteamHandler(clients, options)
     if resource.kind is COMPILATION_JOB:
-        if resource.spec.mode != "cloud":
-            # Slot for local mode (TVM): a handler with the same plan/apply shape goes here.
-            raise ConfigError(f"compilation job {resource.name}: mode {resource.spec.mode!r} is not run by "
-                              "sagemaker-reconcile yet; only cloud-mode jobs are")
+        if resource.spec.mode == "local":
+            return _LocalCompilationJobHandler(clients, options)
         return _CompilationJobHandler(clients, options)
     raise ConfigError(f"no handler for {resource.type_token}")
 
@@ -149,6 +163,17 @@ def _check_config(config: AwsConfig) -> None:
         raise ConfigError(
             "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         )
+
+
+def _needs_aws(manifest: Manifest) -> bool:
+    """A manifest of local-mode jobs with file:// locations runs offline, with no AWS configuration."""
+    for resource in manifest.resources:
+        spec = resource.spec
+        if resource.kind is not COMPILATION_JOB or spec.mode != "local" or spec.input_config is None:
+            return True
+        if not all(uri.startswith("file://") for uri in (spec.input_config.s3_uri, spec.output_config.s3_output_location)):
+            return True
+    return False
 
 
 def _run(tasks: Iterable[Callable[[], Any]], parallelism: int) -> list[Any]:
@@ -201,7 +226,8 @@ def plan(manifest: Manifest, options: RunOptions | None = None) -> Report:
     options = options or RunOptions()
     start = time.monotonic()
     try:
-        _check_config(options.config)
+        if _needs_aws(manifest):
+            _check_config(options.config)
     except ReconcilerError as exc:
         return Report("plan", manifest.source, errors=(str(exc),))
     reports = _run(_each(manifest, options, _plan_one), options.parallelism)
@@ -213,7 +239,8 @@ def apply(manifest: Manifest, options: RunOptions | None = None) -> Report:
     options = options or RunOptions()
     start = time.monotonic()
     try:
-        _check_config(options.config)
+        if _needs_aws(manifest):
+            _check_config(options.config)
     except ReconcilerError as exc:
         return Report("apply", manifest.source, errors=(str(exc),))
     reports = _run(_each(manifest, options, _apply_one), options.parallelism)

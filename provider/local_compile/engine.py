@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,10 @@ LIBRARY_NAME = "model.so"
 MANIFEST_NAME = "manifest.json"
 
 BuildFunction = Callable[..., BuildResult]
+
+# TVM's Relax BlockBuilder keeps a process-wide stack, so two frontends or builds in threads corrupt
+# each other; the Pulumi provider server and the CLI's pool call in from threads. One at a time.
+_TVM_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ def compile_model(
             progress(Progress("cache", time.perf_counter() - started, detail=f"hit {key[:12]}"))
         return CompileResult(hit, sha256_file(hit), manifest, True, key, target, time.perf_counter() - started)
 
-    with tempfile.TemporaryDirectory(prefix="local-compile-") as tmp:
+    with _TVM_LOCK, tempfile.TemporaryDirectory(prefix="local-compile-") as tmp:
         workdir = Path(tmp)
         if progress:
             progress(Progress("load", time.perf_counter() - started, detail=request.framework.upper()))

@@ -30,11 +30,13 @@ from provider.pulumi_resources._common import (
     with_autoname,
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
+from provider.reconcile.local_compile import LocalCompiler
+from provider.specs.compilation_job import UPDATABLE, CompilationJobSpec, parse_compilation_job
 
 __all__ = ["CompilationJob", "CompilationJobProvider"]
 
 _NAME = "compilationJobName"
+IN_PLACE = UPDATABLE  # tags (AddTags/DeleteTags) and the provider's own state-only inputs
 
 
 class CompilationJobProvider(ConfiguredProvider):
@@ -44,6 +46,10 @@ class CompilationJobProvider(ConfiguredProvider):
         config = self.aws_config()
         return CompilationJobReconciler(SageMakerGateway(config), ObjectStore(config))
 
+    def _local(self) -> LocalCompiler:
+        # S3 clients are only built if a location is s3://; file:// needs no region or credentials.
+        return LocalCompiler(self.aws_config(), progress=pulumi.log.info)
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return checked_inputs(olds, news, _NAME, parse_compilation_job)
 
@@ -51,47 +57,80 @@ class CompilationJobProvider(ConfiguredProvider):
         fixed_name = AUTONAME_KEY not in news
         desired = spec_props(news, JOB_OUTPUT_KEYS)
         if contains_unknown(desired):
-            desired.setdefault("mode", "cloud")  # the model's default, as to_props() would give it
+            desired = {**CompilationJobSpec.prop_defaults(), **desired}  # as to_props() would fill them
         else:
             desired = parse_compilation_job(desired).to_props()
-        observed = self._reconciler().observe(id_)
-        if observed is None:
-            explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
-            return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)
-        plan = plan_compilation_job(desired, observed.props, status=observed.status,
-                                    artifact_exists=observed.artifact_exists)
         stored = spec_props(olds, JOB_OUTPUT_KEYS)
-        explain(preview_lines(plan, stored))
-        # Members the service does not echo back still force a new job when the user changes them.
-        declared_changes = [
-            k for k in sorted(set(desired) | set(stored))
-            if k not in ("tags", "deleteArtifacts") and stored.get(k) != desired.get(k)
-        ]
-        replaces = sorted(set(plan.replaces) | set(declared_changes))
-        delete_flag_moved = bool(stored.get("deleteArtifacts", False)) != bool(desired.get("deleteArtifacts", False))
+        # Every input but the in-place ones forces a new job, including members the service does not echo.
+        replaces = {k for k in set(desired) | set(stored) if k not in IN_PLACE and stored.get(k) != desired.get(k)}
+        in_place_moved = any(stored.get(k) != desired.get(k) for k in IN_PLACE)
+        if "local" in (desired.get("mode"), stored.get("mode")):
+            drifted = self._local_drift(id_, from_wire(olds)) if not replaces else []
+            explain(drifted)
+            replaces |= {_NAME} if drifted else set()
+        else:
+            observed = self._reconciler().observe(id_)
+            if observed is None:
+                explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
+                return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)
+            plan = plan_compilation_job(desired, observed.props, status=observed.status,
+                                        artifact_exists=observed.artifact_exists)
+            explain(preview_lines(plan, stored))
+            replaces |= set(plan.replaces)
+            in_place_moved = in_place_moved or plan.has_changes
         return DiffResult(
-            changes=plan.has_changes or bool(replaces) or delete_flag_moved,
-            replaces=replaces,
+            changes=bool(replaces) or in_place_moved,
+            replaces=sorted(replaces),
             delete_before_replace=bool(replaces) and fixed_name,
         )
 
+    def _local_drift(self, id_: str, outs: dict[str, Any]) -> list[str]:
+        """A local job has no service to describe: its live state is the published artifact."""
+        uri = outs.get("compiledArtifactUri")
+        if not uri:
+            return []
+        digest = self._local().digest(uri)
+        if digest is None:
+            return [f"{id_}: the compiled artifact {uri} no longer exists: it will be compiled again"]
+        if outs.get("artifactDigest") and digest != outs["artifactDigest"]:
+            return [f"{id_}: the compiled artifact {uri} was changed outside Pulumi: it will be compiled again"]
+        return []
+
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = parse_compilation_job(spec_props(props, JOB_OUTPUT_KEYS))
-        outs = self._reconciler().create(spec)
+        outs = self._local().create(spec) if spec.mode == "local" else self._reconciler().create(spec)
         return CreateResult(spec.compilation_job_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         spec = parse_compilation_job(spec_props(news, JOB_OUTPUT_KEYS))
-        return UpdateResult(with_autoname(self._reconciler().update_tags(spec), news))
+        if spec.mode == "local":  # only state-only inputs change in place: the artifact stays
+            previous = from_wire(olds)
+            outs = {**spec.to_props(), **{k: previous.get(k, "") for k in JOB_OUTPUT_KEYS}}
+        else:
+            outs = self._reconciler().update_tags(spec)
+        return UpdateResult(with_autoname(outs, news))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        stored = from_wire(props)
+        if stored.get("mode") == "local":
+            uri = stored.get("compiledArtifactUri")
+            if not uri or not self._local().exists(uri):
+                return ReadResult("", {})
+            outs = {k: v for k, v in stored.items() if not k.startswith("__")}
+            return ReadResult(id_, outs, {k: v for k, v in stored.items() if k not in JOB_OUTPUT_KEYS})
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
         return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts")
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        self._reconciler().delete(id_, delete_artifacts=bool(from_wire(props).get("deleteArtifacts", False)))
+        stored = from_wire(props)
+        delete_artifacts = bool(stored.get("deleteArtifacts", False))
+        if stored.get("mode") == "local":
+            if delete_artifacts and stored.get("compiledArtifactUri"):
+                self._local().delete(stored["compiledArtifactUri"])
+            return
+        self._reconciler().delete(id_, delete_artifacts=delete_artifacts)
 
 
 class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="CompilationJob"):
@@ -122,6 +161,8 @@ class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="Compilat
         tags: pulumi.Input[dict] | None = None,
         mode: pulumi.Input[str] | None = None,
         delete_artifacts: pulumi.Input[bool] | None = None,
+        verify: pulumi.Input[bool] | None = None,
+        tuning_trials: pulumi.Input[int] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         provider_config: CompilationJobProvider | None = None,
     ) -> None:
@@ -136,6 +177,8 @@ class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="Compilat
             "tags": tags,
             "mode": mode,
             "delete_artifacts": delete_artifacts,
+            "verify": verify,
+            "tuning_trials": tuning_trials,
         }
         props = resource_props(args, resource_name, "compilation_job_name", JOB_OUTPUT_KEYS)
         super().__init__(provider_config or CompilationJobProvider(), resource_name, props, opts)

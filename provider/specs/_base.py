@@ -46,6 +46,18 @@ class Model(BaseModel):
         use_attribute_docstrings=True,
     )
 
+    @classmethod
+    def prop_defaults(cls) -> dict[str, Any]:
+        """camelCase name -> default, for the fields whose default is a value (what to_props() adds)."""
+        out = {}
+        for name, field in cls.model_fields.items():
+            if field.is_required():
+                continue
+            value = field.get_default(call_default_factory=True)
+            if value is not None:
+                out[field.alias or name] = value
+        return out
+
     def to_props(self) -> dict[str, Any]:
         """The spec as Pulumi/manifest properties: camelCase, ``None`` dropped."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")

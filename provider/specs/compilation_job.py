@@ -42,7 +42,7 @@ TARGET_DEVICES = (
 FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
 MAX_RUNTIME_SECONDS = 28 * 24 * 3600
 # Jobs are immutable: these are the only inputs that change without replacing the job.
-UPDATABLE = ("tags", "deleteArtifacts")
+UPDATABLE = ("tags", "deleteArtifacts", "verify")
 
 TargetDevice = Literal[TARGET_DEVICES]  # type: ignore[valid-type]
 Framework = Literal[FRAMEWORKS]  # type: ignore[valid-type]
@@ -268,11 +268,17 @@ class CompilationJobSpec(Model):
     delete_artifacts: bool = False
     """Delete the compiled artifact when the job is deleted (kept by default). This provider's own
     input: changes in place."""
+    verify: bool = False
+    """Local mode: run the x86 artifact on seeded random inputs and compare with onnxruntime; a
+    mismatch fails the resource with the max error. This provider's own input."""
+    tuning_trials: Annotated[int, Field(ge=0, le=100_000)] = 0
+    """Local mode: the tuning budget in measured trials (0 = the default schedules, no tuning); a
+    tuning database is reused across compiles. This provider's own input."""
 
     def to_create_request(self) -> dict[str, Any]:
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
         api_props = self.model_dump(by_alias=True, exclude_none=True, mode="json",
-                                    exclude={"tags", "mode", "delete_artifacts"})
+                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials"})
         request = api_shape(api_props)
         request.setdefault("StoppingCondition", {})
         if self.tags:
@@ -291,6 +297,36 @@ def _cross_field_violations(spec: CompilationJobSpec) -> list[Violation]:
         for field, uri in locations.items():
             if uri.startswith("file://"):
                 found.append(Violation(field, "file:// locations need mode: local; cloud mode reads and writes S3"))
+    local_only = [name for name, used in (("verify", spec.verify), ("tuningTrials", spec.tuning_trials)) if used]
+    if spec.mode == "cloud":
+        found.extend(Violation(name, "applies only to mode: local") for name in local_only)
+    else:
+        found.extend(_local_mode_violations(spec))
+    return found
+
+
+def _local_mode_violations(spec: CompilationJobSpec) -> list[Violation]:
+    """What local mode cannot serve is refused at check time, not at deploy time (pure: no tvm)."""
+    from provider.local_compile.frontends import check_framework
+    from provider.local_compile.targets import resolve_target
+    from provider.local_compile.verify import check_verifiable
+
+    if spec.input_config is None:
+        return [Violation("modelPackageVersionArn", "local mode compiles a model archive: use inputConfig")]
+    found: list[Violation] = []
+    output = spec.output_config
+    try:
+        target = resolve_target(output.target_device,
+                                output.target_platform.to_props() if output.target_platform else None,
+                                output.compiler_options)
+    except SpecError as exc:
+        return exc.violations
+    try:
+        check_framework(spec.input_config.framework)
+        if spec.verify:
+            check_verifiable(spec.input_config.framework, target)
+    except SpecError as exc:
+        found.extend(exc.violations)
     return found
 
 

@@ -178,13 +178,15 @@ def test_a_failed_job_fails_the_apply_but_not_the_other_resources(tmp_path, caps
     assert "resnet-ml-c5 ended FAILED: ClientError: unsupported operator Foo" in job["error"]
 
 
-def test_a_local_mode_job_is_refused_with_a_clear_message(tmp_path, capsys, endpoint, aws_env):
+def test_a_local_mode_job_never_reaches_sagemaker_and_a_missing_model_is_a_clear_error(tmp_path, capsys, endpoint,
+                                                                                         aws_env):
     manifest = stack(tmp_path, mode="mode: local", outputs=False)
-    text = Path(manifest).read_text().replace("s3://models/resnet.tar.gz", "file:///tmp/resnet.tar.gz")
-    Path(manifest).write_text(text.replace("s3://models/compiled", "file:///tmp/compiled"))
+    missing = tmp_path / "resnet.tar.gz"
+    text = Path(manifest).read_text().replace("s3://models/resnet.tar.gz", f"file://{missing}")
+    Path(manifest).write_text(text.replace("s3://models/compiled", f"file://{tmp_path}/compiled"))
     code, out, _ = run(capsys, "apply", manifest)
     assert code == 1
-    assert "mode 'local' is not run by sagemaker-reconcile yet" in out
+    assert f"file://{missing}: no such file" in out
     assert "CreateCompilationJob" not in operations(endpoint)
 
 

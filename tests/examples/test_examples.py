@@ -43,8 +43,9 @@ def tiny_model_archive(data: bytes = b"\x08\x07tiny onnx stand-in") -> bytes:
 
 
 @pytest.fixture
-def model(endpoint, aws_env) -> str:
+def model(endpoint, aws_env, monkeypatch, tmp_path) -> str:
     """The model the compile examples default to, in the endpoint's S3; returns its sha256."""
+    monkeypatch.setenv("SAGEMAKER_RECONCILER_CACHE", str(tmp_path / "compile-cache"))
     body = tiny_model_archive()
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="models")
@@ -93,7 +94,21 @@ def check_pipeline(exports: dict, model_sha: str) -> None:
         assert manifest["Target"] == target and manifest["InputModelSha256"] == model_sha
 
 
+def check_local_compile(exports: dict, model_sha: str) -> None:
+    """TVM artifacts on disk: a loadable library and a manifest naming the target, digests matching."""
+    assert set(exports["artifacts"]) == {"ml_c5", "rasp4b"}
+    for target, uri in exports["artifacts"].items():
+        assert re.fullmatch(rf"file://.+/build/compiled/tiny-cnn-{target.replace('_', '-')}-[0-9a-f]{{7}}"
+                            rf"/model-{target}.tar.gz", uri)
+        path = Path(uri[len("file://"):])
+        assert exports["digests"][target] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        with tarfile.open(path) as archive:
+            assert sorted(archive.getnames()) == ["manifest.json", "model.so"]
+            assert json.load(archive.extractfile("manifest.json"))["target"]["name"] == target
+
+
 CHECKS: dict[str, Callable[[dict, str], None]] = {
+    "local-compile": check_local_compile,
     "workteam": check_workteam,
     "compilation-job": check_compilation_job,
     "pipeline": check_pipeline,

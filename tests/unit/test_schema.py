@@ -59,6 +59,8 @@ SAMPLES: dict[str, Any] = {
     "maxWaitTimeInSeconds": 1800,
     "maxPendingTimeInSeconds": 7200,
     "deleteArtifacts": True,
+    "verify": False,  # local mode only: the sample job is a cloud job
+    "tuningTrials": 0,
     "tags": {"team": "vision"},
 }
 # Enum choices where the first value would not fit the other samples.
@@ -154,7 +156,7 @@ def test_replace_on_changes_marks_exactly_the_inputs_that_force_replacement():
 
     assert replacing(WORKTEAM) == {"workteamName", "workforceName"}
     job_inputs = set(SCHEMA["resources"][JOB]["inputProperties"])
-    assert replacing(JOB) == job_inputs - {"tags", "deleteArtifacts"}
+    assert replacing(JOB) == job_inputs - {"tags", "deleteArtifacts", "verify"}
     assert "compilationJobName" in replacing(JOB) and "mode" in replacing(JOB)
 
 
