@@ -101,10 +101,11 @@ def _join(path: str, key: Any) -> str:
 
 def _read_yaml(text: str, source: str) -> _Document:
     """YAML -> plain values plus the line of every path; duplicate keys are errors (PyYAML keeps the last)."""
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     problems: list[ManifestProblem] = []
     lines: dict[str, int] = {}
     try:
+        loader = yaml.SafeLoader(text)  # reading starts here: a control character fails already
         node = loader.get_single_node()
 
         def build(node: yaml.Node, path: str) -> Any:
@@ -138,8 +139,11 @@ def _read_yaml(text: str, source: str) -> _Document:
         raise ManifestError(source, [ManifestProblem("", f"YAML syntax error{column}: {what}", line)]) from None
     except yaml.YAMLError as exc:
         raise ManifestError(source, [ManifestProblem("", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise ManifestError(source, [ManifestProblem("", "nested too deeply to be a manifest")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if problems:
         raise ManifestError(source, problems)
     return _Document(value, lines)
