@@ -15,17 +15,15 @@ Returns 0 when every step ends with the exit code it should.
 from __future__ import annotations
 
 import difflib
-import gzip
-import io
 import os
 import shutil
-import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from provider import gitops
 from provider.aws import AwsConfig, ObjectStore, SageMakerGateway, split_s3_uri
+from provider.demo_model import single_file_archive
 from provider.errors import ReconcilerError
 from provider.manifest import Manifest, parse_manifest
 from provider.render import render_report
@@ -66,14 +64,7 @@ def _embedded_environment(url: str) -> Iterator[None]:
 
 def model_archive() -> bytes:
     """A small .tar.gz standing in for a trained model (the embedded endpoint does not run a compiler)."""
-    payload = b"demo model: the embedded endpoint's Neo writes an artifact from any archive\n"
-    tar_bytes = io.BytesIO()
-    with tarfile.open(fileobj=tar_bytes, mode="w") as archive:
-        info = tarfile.TarInfo("model.onnx")
-        info.size = len(payload)
-        info.mtime = 0
-        archive.addfile(info, io.BytesIO(payload))
-    return gzip.compress(tar_bytes.getvalue(), mtime=0)
+    return single_file_archive("model.onnx", b"demo model: the embedded endpoint's Neo writes an artifact from any archive\n")
 
 
 def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], None]) -> None:

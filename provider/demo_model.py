@@ -1,11 +1,23 @@
-"""A tiny real ONNX model for the demo's local TVM compile (needs the 'local' extra: onnx, numpy)."""
+"""Model archives for the demo: a stand-in for the cloud job, a tiny real ONNX CNN for the local TVM compile."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 
-__all__ = ["tiny_cnn_archive"]
+__all__ = ["tiny_cnn_archive", "single_file_archive"]
+
+
+def single_file_archive(name: str, payload: bytes) -> bytes:
+    """A .tar.gz holding one file, byte-for-byte the same on every run (fixed mtimes)."""
+    tar_bytes = io.BytesIO()
+    with tarfile.open(fileobj=tar_bytes, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(payload)
+        info.mtime = 0
+        archive.addfile(info, io.BytesIO(payload))
+    return gzip.compress(tar_bytes.getvalue(), mtime=0)
 
 
 def tiny_cnn_archive(seed: int = 0) -> bytes:
@@ -36,10 +48,4 @@ def tiny_cnn_archive(seed: int = 0) -> bytes:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)  # onnxruntime reads <= 13
     onnx.checker.check_model(model)
-    payload = model.SerializeToString()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo("model.onnx")
-        info.size = len(payload)
-        archive.addfile(info, io.BytesIO(payload))
-    return buffer.getvalue()
+    return single_file_archive("model.onnx", model.SerializeToString())

@@ -221,15 +221,22 @@ def _each(manifest: Manifest, options: RunOptions,
     return [lambda r=resource: work(r, clients, options) for resource in manifest.resources]
 
 
-def plan(manifest: Manifest, options: RunOptions | None = None) -> Report:
-    """What apply would do, per resource; read-only."""
-    options = options or RunOptions()
-    start = time.monotonic()
+def _configuration_error(manifest: Manifest, options: RunOptions) -> str | None:
+    """The one configuration problem every worker would hit, found before the pool starts."""
     try:
         if _needs_aws(manifest):
             _check_config(options.config)
     except ReconcilerError as exc:
-        return Report("plan", manifest.source, errors=(str(exc),))
+        return str(exc)
+    return None
+
+
+def plan(manifest: Manifest, options: RunOptions | None = None) -> Report:
+    """What apply would do, per resource; read-only."""
+    options = options or RunOptions()
+    start = time.monotonic()
+    if (error := _configuration_error(manifest, options)) is not None:
+        return Report("plan", manifest.source, errors=(error,))
     reports = _run(_each(manifest, options, _plan_one), options.parallelism)
     return Report("plan", manifest.source, tuple(reports), seconds=time.monotonic() - start)
 
@@ -238,11 +245,8 @@ def apply(manifest: Manifest, options: RunOptions | None = None) -> Report:
     """Bring every resource to its declared state (create, update in place, replace); then the outputs."""
     options = options or RunOptions()
     start = time.monotonic()
-    try:
-        if _needs_aws(manifest):
-            _check_config(options.config)
-    except ReconcilerError as exc:
-        return Report("apply", manifest.source, errors=(str(exc),))
+    if (error := _configuration_error(manifest, options)) is not None:
+        return Report("apply", manifest.source, errors=(error,))
     reports = _run(_each(manifest, options, _apply_one), options.parallelism)
     values = {r.logical_name: {**_spec_props(manifest, r.logical_name), **(r.outputs or {})}
               for r in reports if r.outputs is not None}
