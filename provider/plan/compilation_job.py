@@ -82,14 +82,14 @@ def plan_compilation_job(
         notes.append("the compiled artifact no longer exists in S3: the job is recreated")
     if notes and not changes:
         changes.append(PropertyChange("compilationJobName", ChangeKind.REPLACE, name, name, ()))
-    want_tags = dict(desired.get("tags") or {}) if desired.get("tags") is not UNKNOWN else UNKNOWN
+    want_tags = desired.get("tags")  # None: tags are not managed
     have_tags = dict(observed.get("tags") or {})
-    if want_tags != have_tags:
+    if want_tags is not None and want_tags != have_tags:
         changes.append(PropertyChange("tags", ChangeKind.UPDATE, have_tags, want_tags, ("tags",)))
 
     if not changes:
         return Plan(RESOURCE_TYPE, display_name, Action.NOOP)
     if any(c.kind is ChangeKind.REPLACE for c in changes):
         return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, tuple(changes), notes=tuple(notes))
-    calls = tag_calls(observed["compilationJobArn"], have_tags, want_tags) if known else []
+    calls = tag_calls(observed["compilationJobArn"], have_tags, dict(want_tags or {})) if known else []
     return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, tuple(changes), tuple(calls))

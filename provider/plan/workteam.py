@@ -57,8 +57,8 @@ def comparable_workteam(props: Mapping[str, Any]) -> dict[str, Any]:
             value = dict(value) if value.get("notificationTopicArn") else None
         elif key == "workerAccessConfiguration":
             value = _enabled_constraints(value)
-        elif key == "tags":
-            value = dict(value or {}) if value is not UNKNOWN else value
+        elif key == "tags" and isinstance(value, Mapping):
+            value = dict(value)
         if value is not None:
             out[key] = value
     return out
@@ -105,8 +105,9 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
         return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes, calls)
 
     have = comparable_workteam(observed)
-    if "workforceName" not in want:
-        have.pop("workforceName", None)  # not managed: the service chose it
+    for unmanaged in ("workforceName", "tags"):
+        if unmanaged not in want:
+            have.pop(unmanaged, None)  # not declared, not managed: the service's (or someone else's)
     moved = changed_paths(have, want)
     changes = tuple(
         PropertyChange(

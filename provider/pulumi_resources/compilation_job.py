@@ -69,7 +69,7 @@ class CompilationJobProvider(ConfiguredProvider):
             explain(drifted)
             replaces |= {_NAME} if drifted else set()
         else:
-            observed = self._reconciler().observe(id_)
+            observed = self._reconciler().observe(id_, tags="tags" in desired)
             if observed is None:
                 explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
                 return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)

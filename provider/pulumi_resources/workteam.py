@@ -48,7 +48,7 @@ class WorkteamProvider(ConfiguredProvider):
         desired = spec_props(news, OUTPUT_KEYS)
         if not contains_unknown(desired):
             desired = parse_workteam(desired).to_props()
-        observed = self._reconciler().observe(id_)
+        observed = self._reconciler().observe(id_, tags="tags" in desired)
         if observed is None:
             explain([f"{id_}: the work team no longer exists (deleted outside Pulumi): it will be recreated"])
             # Deleted out of band: recreate it (deleting the old one is then a no-op).

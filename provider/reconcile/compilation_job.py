@@ -38,7 +38,7 @@ def _iso(value: Any) -> str:
 @dataclass(frozen=True)
 class ObservedJob:
     job: dict[str, Any]
-    tags: list[dict[str, str]]
+    tags: list[dict[str, str]] | None
     artifact_exists: bool | None = None
 
     @property
@@ -50,7 +50,8 @@ class ObservedJob:
         members = ("CompilationJobName", "RoleArn", "ModelPackageVersionArn", "InputConfig", "OutputConfig",
                    "VpcConfig", "StoppingCondition", "CompilationJobArn")
         props = props_shape({k: self.job[k] for k in members if k in self.job})
-        props["tags"] = {t["Key"]: t["Value"] for t in self.tags if not t["Key"].lower().startswith("aws:")}
+        if self.tags is not None:
+            props["tags"] = {t["Key"]: t["Value"] for t in self.tags if not t["Key"].lower().startswith("aws:")}
         return props
 
     def spec_props(self) -> dict[str, Any]:
@@ -84,17 +85,18 @@ class CompilationJobReconciler:
 
     # --- observe and plan ---------------------------------------------------------------
 
-    def observe(self, name: str, *, check_artifact: bool = True) -> ObservedJob | None:
+    def observe(self, name: str, *, check_artifact: bool = True, tags: bool = True) -> ObservedJob | None:
+        """Describe, plus ListTags unless tags are not managed, plus HeadObject on the artifact."""
         job = self.sagemaker.describe_compilation_job(name)
         if job is None:
             return None
-        tags = self.sagemaker.list_tags(job["CompilationJobArn"])
+        tags = self.sagemaker.list_tags(job["CompilationJobArn"]) if tags else None
         artifact = (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
         exists = self.objects.exists(artifact) if check_artifact and artifact else None
         return ObservedJob(job, tags, exists)
 
     def plan(self, spec: CompilationJobSpec) -> tuple[Plan, ObservedJob | None]:
-        observed = self.observe(spec.compilation_job_name)
+        observed = self.observe(spec.compilation_job_name, tags=spec.tags is not None)
         if observed is None:
             return plan_compilation_job(spec.to_props(), None), None
         return plan_compilation_job(
@@ -112,7 +114,7 @@ class CompilationJobReconciler:
         try:
             self.sagemaker.call("CreateCompilationJob", name, **spec.to_create_request())
         except Conflict:
-            existing = self.observe(name, check_artifact=False)
+            existing = self.observe(name, check_artifact=False, tags=spec.tags is not None)
             if existing is None:
                 raise
             plan = plan_compilation_job(spec.to_props(), existing.props)
@@ -143,8 +145,7 @@ class CompilationJobReconciler:
         status = job["CompilationJobStatus"]
         if status != "COMPLETED":
             raise TerminalState(f"compilation job {name}", status, job.get("FailureReason"))
-        observed = ObservedJob(job, self.sagemaker.list_tags(job["CompilationJobArn"]))
-        return {**spec.to_props(), **observed.outputs()}
+        return {**spec.to_props(), **ObservedJob(job, None).outputs()}
 
     def update_tags(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """The only in-place change a job allows."""

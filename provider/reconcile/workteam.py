@@ -26,7 +26,7 @@ class Observed:
     """A live work team: the raw DescribeWorkteam body and its tags."""
 
     workteam: dict[str, Any]
-    tags: list[dict[str, str]]
+    tags: list[dict[str, str]] | None
 
     @property
     def props(self) -> dict[str, Any]:
@@ -60,14 +60,15 @@ class WorkteamReconciler:
     def __init__(self, gateway: SageMakerGateway):
         self._aws = gateway
 
-    def observe(self, name: str) -> Observed | None:
+    def observe(self, name: str, *, tags: bool = True) -> Observed | None:
+        """DescribeWorkteam, plus ListTags unless the caller does not manage tags (one call fewer)."""
         team = self._aws.describe_workteam(name)
         if team is None:
             return None
-        return Observed(team, self._aws.list_tags(team["WorkteamArn"]))
+        return Observed(team, self._aws.list_tags(team["WorkteamArn"]) if tags else None)
 
     def plan(self, spec: WorkteamSpec) -> tuple[Plan, Observed | None]:
-        observed = self.observe(spec.workteam_name)
+        observed = self.observe(spec.workteam_name, tags=spec.tags is not None)
         return plan_workteam(spec.to_props(), observed.props if observed else None), observed
 
     def create(self, spec: WorkteamSpec) -> dict[str, Any]:
@@ -77,7 +78,7 @@ class WorkteamReconciler:
         try:
             self._aws.call("CreateWorkteam", spec.workteam_name, **spec.to_create_request())
         except Conflict as exc:
-            existing = self.observe(spec.workteam_name)
+            existing = self.observe(spec.workteam_name, tags=spec.tags is not None)
             if existing is None:
                 raise
             plan = plan_workteam(spec.to_props(), existing.props)
@@ -140,7 +141,7 @@ class WorkteamReconciler:
             pass
 
     def _outputs(self, spec: WorkteamSpec) -> dict[str, Any]:
-        observed = self.observe(spec.workteam_name)
+        observed = self.observe(spec.workteam_name, tags=False)  # outputs carry no tags
         if observed is None:
             raise NotFound("DescribeWorkteam", "NotFound", "the work team vanished right after it was written",
                            spec.workteam_name)

@@ -259,9 +259,10 @@ class CompilationJobSpec(Model):
     """The VPC the compilation runs in."""
     stopping_condition: StoppingCondition | None = None
     """Time limits of the job."""
-    tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(default_factory=dict)
+    tags: Annotated[dict[str, str], AfterValidator(check_tags)] | None = None
     """Tags: at most 50; keys of 1-128 characters without the `aws:` prefix, values of at most
-    256. Changed in place (AddTags/DeleteTags)."""
+    256. Changed in place (AddTags/DeleteTags). Omitted: tags are not managed (not read, not
+    compared); `{}` manages them as none."""
     mode: Literal["cloud", "local"] = "cloud"
     """`cloud` compiles with SageMaker Neo; `local` compiles on this machine with Apache TVM
     (`file://` paths allowed). This provider's own input."""

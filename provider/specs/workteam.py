@@ -195,9 +195,10 @@ class WorkteamSpec(Model):
     """Where workers are notified of new tasks; removing the block clears the topic."""
     worker_access_configuration: WorkerAccessConfiguration | None = None
     """Restrictions on workers' access to task assets in S3."""
-    tags: Annotated[dict[str, str], AfterValidator(check_tags)] = Field(default_factory=dict)
+    tags: Annotated[dict[str, str], AfterValidator(check_tags)] | None = None
     """Tags: at most 50; keys of 1-128 characters without the `aws:` prefix, values of at most
-    256. Changed in place (AddTags/DeleteTags)."""
+    256. Changed in place (AddTags/DeleteTags). Omitted: tags are not managed (not read, not
+    compared); `{}` manages them as none."""
     force_delete: bool = False
     """Delete the team even while labeling jobs still have work for humans. This provider's own
     input: never sent to SageMaker."""
@@ -279,5 +280,6 @@ def observed_props(workteam: Mapping[str, Any], tags: list[Mapping[str, str]] | 
     for block in ("NotificationConfiguration", "WorkerAccessConfiguration"):
         if workteam.get(block):
             props[block[:1].lower() + block[1:]] = props_shape(workteam[block])
-    props["tags"] = {t["Key"]: t["Value"] for t in tags or [] if not t["Key"].lower().startswith("aws:")}
+    if tags is not None:  # None: not read, because the spec does not manage tags
+        props["tags"] = {t["Key"]: t["Value"] for t in tags if not t["Key"].lower().startswith("aws:")}
     return props

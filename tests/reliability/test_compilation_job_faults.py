@@ -20,7 +20,7 @@ from tests.unit.test_compilation_job_spec import job
 from .conftest import MAX_ATTEMPTS, attempts
 
 KINDS = ("throttling", "internal", "drop")  # 503 is retried exactly as 500 (the Workteam tests cover both)
-SPEC = parse_compilation_job(job(stoppingCondition={"maxRuntimeInSeconds": 60}))
+SPEC = parse_compilation_job(job(stoppingCondition={"maxRuntimeInSeconds": 60}, tags={"team": "vision"}))  # tags: ListTags is read
 NAME = SPEC.compilation_job_name
 ARTIFACT = "s3://models/compiled/resnet-ml_c5.tar.gz"
 
