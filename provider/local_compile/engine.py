@@ -184,6 +184,8 @@ def compile_model(
         model = load_model(files, request.framework, request.data_input_config, target.input_dtype)
         result = build(model, target, workdir / "build", cache_root, request.tuning, progress)
         manifest = _manifest(request, target, model_digest, result, [spec.to_json() for spec in model.inputs])
+        if model.conversion:  # PyTorch: "exported" program or "torchscript"
+            manifest["source_format"] = model.conversion["format"]
         if progress:
             progress(Progress("package", time.perf_counter() - started))
         staged = workdir / artifact_file_name(target)

@@ -1,33 +1,41 @@
 """Model loading: an extracted model archive -> a Relax IRModule plus its input signature.
 
-Local mode serves ONNX fully.  PyTorch has a Relax frontend
-(``from_exported_program``; TorchScript converts through torch's
-TS2EPConverter) and it matched torch on a test CNN, but it needs torch
-installed, and with torch present every ``import tvm`` imports torch too
-(tvm_ffi does), slowing each MetaSchedule builder batch: not shipped yet.
-TFLite has a frontend that is not validated here.  Everything else
-(TensorFlow, Keras, MXNet, XGBoost, Darknet, sklearn) has no Relax frontend.
-All of these are refused at check time with an error that points at cloud
-mode.
+Local mode serves ONNX and PyTorch.  PyTorch models (an exported program
+saved with ``torch.export.save``, or TorchScript) are converted by TVM's
+``from_exported_program`` in a child process (``torch_convert``) that hands
+back the Relax module as JSON, so the compiling process and MetaSchedule's
+workers never import torch (see ``_deps``); torch comes with the optional
+'local-torch' extra.  TFLite has a frontend that is not validated here.
+Everything else (TensorFlow, Keras, MXNet, XGBoost, Darknet, sklearn) has no
+Relax frontend.  These are refused at check time with an error that points
+at cloud mode.
 
 Input shapes come from InputConfig.DataInputConfig, read in the framework's own
 layout as the API reference states (ONNX and PyTorch NCHW, TFLite NHWC): the
 shapes are taken as given, and a shape that contradicts the model's own static
 dims is reported with that layout named, since NHWC-vs-NCHW is the usual slip.
+For PyTorch, as in SageMaker, the names of a by-name DataInputConfig need not
+match the model's (``{"input0": [...]}``): unless they all do, shapes go by
+position in the order given.
 
-``check_framework`` and ``parse_data_input_config`` are pure; the loaders
-import onnx/tvm lazily.
+``check_framework``, ``parse_data_input_config`` and ``resolve_inputs`` are
+pure; the loaders import onnx/tvm lazily.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from provider.errors import SpecError, Violation
-from provider.local_compile._deps import require, require_tvm
+from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
 
 __all__ = [
     "FRAMEWORK_FIELD",
@@ -40,6 +48,7 @@ __all__ = [
     "UnsupportedFramework",
     "check_framework",
     "parse_data_input_config",
+    "resolve_inputs",
     "find_model_file",
     "load_model",
 ]
@@ -49,11 +58,12 @@ DATA_INPUT_CONFIG_FIELD = "inputConfig.dataInputConfig"
 _RESOURCE = "CompilationJob"
 
 ALL_FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
-LOCAL_FRAMEWORKS = ("ONNX",)
+LOCAL_FRAMEWORKS = ("ONNX", "PYTORCH")
 FRAMEWORK_LAYOUT = {"ONNX": "NCHW", "PYTORCH": "NCHW", "TFLITE": "NHWC", "TENSORFLOW": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW"}
-_MODEL_SUFFIXES = {"ONNX": (".onnx",)}
+_MODEL_SUFFIXES = {"ONNX": (".onnx",), "PYTORCH": (".pt2", ".pt", ".pth")}
+# A PyTorch conversion loads torch (~2.5 s) and traces the model; a huge model may take minutes.
+TORCH_CONVERT_TIMEOUT_S = 1800
 _WHY_NOT = {
-    "PYTORCH": "not supported in local mode yet: TVM's PyTorch frontend needs torch, which local mode does not install",
     "TFLITE": "not supported in local mode yet: TVM's TFLite frontend is not validated here",
     "TENSORFLOW": "TVM 0.27 has no Relax frontend for TensorFlow",
     "KERAS": "TVM 0.27 has no Relax frontend for Keras",
@@ -93,6 +103,7 @@ class LoadedModel:
     module: Any  # tvm.IRModule; typed loosely so this file imports no tvm
     inputs: tuple[InputSpec, ...]
     model_path: Path
+    conversion: dict[str, Any] | None = None  # how a PyTorch model was converted, and its timings
 
 
 def check_framework(framework: str) -> str:
@@ -148,36 +159,55 @@ def _onnx_dtype(elem_type: int, onnx: Any) -> str:
     return str(onnx.helper.tensor_dtype_to_np_dtype(elem_type))
 
 
-def _resolve_onnx_inputs(
-    graph_inputs: list[tuple[str, list[int | None], str]],
+def resolve_inputs(
+    framework: str,
+    graph_inputs: Sequence[tuple[str, Sequence[int | None] | None, str]],
     shapes: dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None,
     dtype_override: str | None,
 ) -> tuple[InputSpec, ...]:
-    layout = FRAMEWORK_LAYOUT["ONNX"]
+    """The model's inputs (name, declared dims or None when the rank is unknown, dtype) + DataInputConfig -> specs.
+
+    A list goes by position.  A dict goes by name; for PYTORCH (SageMaker names
+    them ``input0``...) a dict whose names are not all the model's goes by
+    position in its order.  Pure: the ONNX loader and the torch child both use it.
+    """
+    layout = FRAMEWORK_LAYOUT.get(framework, "NCHW")
+    names = [name for name, _, _ in graph_inputs]
+    if isinstance(shapes, dict) and framework == "PYTORCH" and not set(shapes) <= set(names):
+        shapes = list(shapes.values())
     if isinstance(shapes, list):
         if len(shapes) != len(graph_inputs):
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives {len(shapes)} shapes; the model has {len(graph_inputs)} inputs")])
-        by_name = {name: shape for (name, _, _), shape in zip(graph_inputs, shapes)}
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives {len(shapes)} shapes; the model has {len(graph_inputs)} inputs {names}")])
+        by_name = {name: shape for name, shape in zip(names, shapes)}
     else:
         by_name = dict(shapes or {})
-        unknown = sorted(set(by_name) - {name for name, _, _ in graph_inputs})
+        unknown = sorted(set(by_name) - set(names))
         if unknown:
-            names = [name for name, _, _ in graph_inputs]
             raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"names {unknown}, which the model does not have; its inputs are {names}")])
     specs = []
     for name, declared, dtype in graph_inputs:
         shape = by_name.get(name)
         if shape is None:
+            if declared is None:
+                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives no shape for input {name!r}; a {framework} model of this kind records none")])
             if any(d is None for d in declared):
-                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"input {name!r} has dynamic dims {declared}; give its shape")])
+                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"input {name!r} has dynamic dims {list(declared)}; give its shape")])
             shape = tuple(int(d) for d in declared)  # type: ignore[arg-type]
-        if len(shape) != len(declared) or any(d is not None and d != s for d, s in zip(declared, shape)):
+        if declared is not None and (len(shape) != len(declared) or any(d is not None and d != s for d, s in zip(declared, shape))):
             raise SpecError(
                 _RESOURCE,
-                [Violation(DATA_INPUT_CONFIG_FIELD, f"shape {list(shape)} of {name!r} contradicts the model's {declared} ({layout} for ONNX)")],
+                [Violation(DATA_INPUT_CONFIG_FIELD, f"shape {list(shape)} of {name!r} contradicts the model's {list(declared)} ({layout} for {framework})")],
             )
         specs.append(InputSpec(name, tuple(shape), dtype_override or dtype))
     return tuple(specs)
+
+
+def _resolve_onnx_inputs(
+    graph_inputs: list[tuple[str, list[int | None], str]],
+    shapes: dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None,
+    dtype_override: str | None,
+) -> tuple[InputSpec, ...]:
+    return resolve_inputs("ONNX", graph_inputs, shapes, dtype_override)
 
 
 def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
@@ -207,6 +237,65 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
     return LoadedModel("ONNX", module, inputs, path)
 
 
+def _package_root() -> str:
+    import provider
+
+    return str(Path(provider.__file__).resolve().parents[1])
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with the project importable and any torch-hiding stub dropped."""
+    env = dict(os.environ)
+    entries = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and not Path(p).name.startswith(HIDDEN_TORCH_PREFIX)]
+    env["PYTHONPATH"] = os.pathsep.join([_package_root(), *entries])
+    return env
+
+
+def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
+    """Convert in a child process (torch + tvm there), load the Relax module here (tvm only)."""
+    require_torch_installed()
+    tvm = require_tvm()
+    from provider.local_compile.torch_convert import MODULE, RESULT
+    from provider.local_compile.tvm_backend import CompileFailed
+
+    with tempfile.TemporaryDirectory(prefix="torch-convert-") as tmp:
+        work = Path(tmp)
+        request = work / "request.json"
+        request.write_text(json.dumps({
+            "model": str(path),
+            "shapes": [list(s) for s in shapes] if isinstance(shapes, list) else {k: list(v) for k, v in shapes.items()} if shapes else None,
+            "dtype": dtype_override,
+            "output": str(work),
+        }))
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "provider.local_compile.torch_convert", str(request)],
+                capture_output=True, text=True, env=_child_env(), cwd=str(work), timeout=TORCH_CONVERT_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise CompileFailed(f"converting {path.name} with TVM's PyTorch frontend took over {TORCH_CONVERT_TIMEOUT_S} s") from exc
+        try:
+            result = json.loads((work / RESULT).read_text())
+        except (OSError, ValueError):
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            raise CompileFailed(f"the PyTorch conversion process failed (exit {proc.returncode}):\n{tail}") from None
+        error = result.get("error")
+        if error is not None:
+            if error["kind"] == "spec":
+                raise SpecError(_RESOURCE, [Violation(field, rule) for field, rule in error["violations"]])
+            if error["kind"] == "model":
+                raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", error["message"])])
+            raise CompileFailed(f"TVM's PyTorch frontend could not convert {path.name}: {error['message']}")
+        try:
+            module = tvm.ir.load_json((work / result["module"]).read_text())
+        except Exception as exc:  # a tvm/tvm-ffi mismatch between the processes would show here
+            raise CompileFailed(f"could not load the converted Relax module of {path.name}: {exc}") from exc
+    inputs = tuple(InputSpec(i["name"], tuple(i["shape"]), i["dtype"]) for i in result["inputs"])
+    timings = dict(result.get("seconds", {}), total=round(time.perf_counter() - started, 3))
+    return LoadedModel("PYTORCH", module, inputs, path, {"format": result.get("format"), "seconds": timings})
+
+
 def load_model(
     files: Sequence[Path],
     framework: str,
@@ -217,4 +306,6 @@ def load_model(
     name = check_framework(framework)
     shapes = parse_data_input_config(data_input_config)
     path = find_model_file(files, name)
+    if name == "PYTORCH":
+        return _load_pytorch(path, shapes, input_dtype)
     return _load_onnx(path, shapes, input_dtype)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from provider.local_compile._deps import require
+from provider.local_compile._deps import require, torch_hidden_from_subprocesses
 from provider.local_compile.cpu_schedules import (
     ConvParams,
     candidate_conv_params,
@@ -201,20 +201,21 @@ def _metaschedule(tasks: list[Any], target: Any, budget: int, per_iteration: int
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         tasks, str(db_dir / "logs"), strategy=strategy, num_threads=cores, seed=seed
     )
-    ms.tune.tune_tasks(
-        tasks=contexts,
-        task_weights=weights,
-        work_dir=str(db_dir / "logs"),
-        max_trials_global=budget,
-        max_trials_per_task=per_task,
-        num_trials_per_iter=per_iter,
-        builder=ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
-        runner=ms.runner.LocalRunner(
-            evaluator_config=ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
-        ),
-        database=ms.database.JSONDatabase(work_dir=str(db_dir)),
-        measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), _ReportTrials()],
-    )
+    with torch_hidden_from_subprocesses():  # builder/runner workers are fresh `python -m tvm.exec.popen_worker`s
+        ms.tune.tune_tasks(
+            tasks=contexts,
+            task_weights=weights,
+            work_dir=str(db_dir / "logs"),
+            max_trials_global=budget,
+            max_trials_per_task=per_task,
+            num_trials_per_iter=per_iter,
+            builder=ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
+            runner=ms.runner.LocalRunner(
+                evaluator_config=ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
+            ),
+            database=ms.database.JSONDatabase(work_dir=str(db_dir)),
+            measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), _ReportTrials()],
+        )
     return counter["done"]
 
 

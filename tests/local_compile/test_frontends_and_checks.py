@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from provider.errors import MissingExtra, SpecError
 from provider.local_compile import CompileRequest, TuningOptions, check_request, check_verifiable, resolve_target
-from provider.local_compile._deps import require
+from provider.local_compile._deps import require, require_torch_installed, torch_hidden_from_subprocesses
 from provider.local_compile.frontends import (
     DATA_INPUT_CONFIG_FIELD,
     FRAMEWORK_FIELD,
@@ -18,14 +19,16 @@ from provider.local_compile.frontends import (
     _resolve_onnx_inputs,
     check_framework,
     find_model_file,
+    load_model,
     parse_data_input_config,
+    resolve_inputs,
 )
 from provider.local_compile.targets import UnsupportedTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "PYTORCH", "TFLITE", "XGBOOST", "DARKNET", "SKLEARN"])
+@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "TFLITE", "XGBOOST", "DARKNET", "SKLEARN"])
 def test_frameworks_local_mode_cannot_load_point_to_cloud_mode(framework):
     with pytest.raises(UnsupportedFramework) as caught:
         check_framework(framework.lower())
@@ -121,3 +124,46 @@ def test_importing_the_package_and_checking_a_request_imports_no_tvm():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_pytorch_is_served_locally():
+    assert check_framework("pytorch") == "PYTORCH"
+    assert check_request(CompileRequest(Path("m.tar.gz"), "PYTORCH", "[[1, 3, 8, 8]]", target_device="ml_c5")).label == "ml_c5"
+
+
+def test_pytorch_inputs_by_position_name_and_layout():
+    exported = [("image", [1, 3, 32, 32], "float32"), ("mask", [1, 32], "float32")]
+    # SageMaker's {"input0": ...} names are not the model's: shapes go by position, in the order given.
+    specs = resolve_inputs("PYTORCH", exported, {"input0": (1, 3, 32, 32), "input1": (1, 32)}, None)
+    assert [(s.name, s.shape) for s in specs] == [("image", (1, 3, 32, 32)), ("mask", (1, 32))]
+    specs = resolve_inputs("PYTORCH", exported, {"mask": (1, 32), "image": (1, 3, 32, 32)}, None)
+    assert [s.name for s in specs] == ["image", "mask"]
+    with pytest.raises(SpecError, match=r"gives 1 shapes; the model has 2 inputs") as caught:
+        resolve_inputs("PYTORCH", exported, [(1, 3, 32, 32)], None)
+    assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
+    with pytest.raises(SpecError, match=r"NCHW for PYTORCH"):
+        resolve_inputs("PYTORCH", exported, [(1, 32, 32, 3), (1, 32)], None)
+    torchscript = [("x", None, "float32")]  # TorchScript records no shapes
+    assert resolve_inputs("PYTORCH", torchscript, [(2, 5)], "float16")[0] == resolve_inputs("PYTORCH", torchscript, {"input0": (2, 5)}, "float16")[0]
+    with pytest.raises(SpecError, match="records none") as caught:
+        resolve_inputs("PYTORCH", torchscript, None, None)
+    assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
+
+
+def test_pytorch_without_torch_is_a_missing_extra_naming_local_torch(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "torch", None)  # as if torch were not installed
+    with pytest.raises(MissingExtra, match=r"sagemaker-reconciler\[local-torch\]"):
+        require_torch_installed()
+    (tmp_path / "model.pt2").write_bytes(b"never read")
+    with pytest.raises(MissingExtra, match="local-torch"):
+        load_model([tmp_path / "model.pt2"], "PYTORCH", "[[1, 3, 8, 8]]")
+
+
+def test_subprocesses_started_while_tuning_cannot_import_torch():
+    """MetaSchedule's workers are fresh interpreters; tvm_ffi would import torch in each (~1.8 s)."""
+    before = os.environ.get("PYTHONPATH")
+    with torch_hidden_from_subprocesses():
+        out = subprocess.run([sys.executable, "-c", "import importlib.util as u\ntry:\n import torch\n print('torch')\nexcept ImportError:\n print('hidden')"],
+                             capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "hidden"
+    assert os.environ.get("PYTHONPATH") == before
