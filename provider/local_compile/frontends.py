@@ -1,13 +1,14 @@
 """Model loading: an extracted model archive -> a Relax IRModule plus its input signature.
 
-Local mode serves ONNX and PyTorch.  PyTorch models (an exported program
+Local mode serves ONNX, PyTorch and TFLite.  PyTorch models (an exported program
 saved with ``torch.export.save``, or TorchScript) are converted by TVM's
 ``from_exported_program`` in a child process (``torch_convert``) that hands
 back the Relax module as JSON, so the compiling process and MetaSchedule's
 workers never import torch (see ``_deps``); torch comes with the optional
-'local-torch' extra.  TFLite has a frontend that is not validated here.
-Everything else (TensorFlow, Keras, MXNet, XGBoost, Darknet, sklearn) has no
-Relax frontend.  These are refused at check time with an error that points
+'local-torch' extra.  TFLite models (one ``.tflite`` flatbuffer) go through
+TVM's Relax TFLite frontend, which reads them with the pure-Python ``tflite``
+package (in the 'local' extra; no TensorFlow).  Everything else (TensorFlow,
+Keras, MXNet, XGBoost, Darknet, sklearn) has no Relax frontend.  These are refused at check time with an error that points
 at cloud mode.
 
 Input shapes come from InputConfig.DataInputConfig, read in the framework's own
@@ -19,7 +20,7 @@ match the model's (``{"input0": [...]}``): unless they all do, shapes go by
 position in the order given.
 
 ``check_framework``, ``parse_data_input_config`` and ``resolve_inputs`` are
-pure; the loaders import onnx/tvm lazily.
+pure; the loaders import onnx/tflite/tvm lazily.
 """
 
 from __future__ import annotations
@@ -58,13 +59,12 @@ DATA_INPUT_CONFIG_FIELD = "inputConfig.dataInputConfig"
 _RESOURCE = "CompilationJob"
 
 ALL_FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
-LOCAL_FRAMEWORKS = ("ONNX", "PYTORCH")
+LOCAL_FRAMEWORKS = ("ONNX", "PYTORCH", "TFLITE")
 FRAMEWORK_LAYOUT = {"ONNX": "NCHW", "PYTORCH": "NCHW", "TFLITE": "NHWC", "TENSORFLOW": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW"}
-_MODEL_SUFFIXES = {"ONNX": (".onnx",), "PYTORCH": (".pt2", ".pt", ".pth")}
+_MODEL_SUFFIXES = {"ONNX": (".onnx",), "PYTORCH": (".pt2", ".pt", ".pth"), "TFLITE": (".tflite",)}
 # A PyTorch conversion loads torch (~2.5 s) and traces the model; a huge model may take minutes.
 TORCH_CONVERT_TIMEOUT_S = 1800
 _WHY_NOT = {
-    "TFLITE": "not supported in local mode yet: TVM's TFLite frontend is not validated here",
     "TENSORFLOW": "TVM 0.27 has no Relax frontend for TensorFlow",
     "KERAS": "TVM 0.27 has no Relax frontend for Keras",
     "MXNET": "TVM 0.27 has no Relax frontend for MXNet",
@@ -237,6 +237,67 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
     return LoadedModel("ONNX", module, inputs, path)
 
 
+# tflite.TensorType -> dtype, as TVM's TFLite frontend decodes it.
+_TFLITE_DTYPES = {
+    0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
+    7: "int16", 8: "complex64", 9: "int8", 12: "uint64", 15: "uint32",
+}
+
+
+def _tflite_graph_inputs(model: Any) -> list[tuple[str, list[int | None] | None, str]]:
+    """Subgraph 0's inputs in call order: (name, dims with None where the signature says -1, dtype)."""
+    if model.SubgraphsLength() < 1:
+        raise ValueError("the model has no subgraph")
+    subgraph = model.Subgraphs(0)
+    graph_inputs: list[tuple[str, list[int | None] | None, str]] = []
+    for i in range(subgraph.InputsLength()):
+        index = int(subgraph.Inputs(i))
+        tensor = subgraph.Tensors(index)
+        raw_name = tensor.Name()
+        name = raw_name.decode("utf-8") if raw_name is not None else f"tvmgen_tensor_{index}"  # TVM's name for an unnamed one
+        dims: list[int | None] = [int(d) for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else []
+        if tensor.ShapeSignatureLength() == len(dims):
+            dims = [None if int(sig) < 0 else d for d, sig in zip(dims, tensor.ShapeSignatureAsNumpy())]
+        dtype = _TFLITE_DTYPES.get(tensor.Type())
+        if dtype is None or dtype == "string":
+            raise ValueError(f"input {name!r} has tensor type {tensor.Type()}, which TVM's TFLite frontend cannot take as an input")
+        graph_inputs.append((name, dims, dtype))
+    return graph_inputs
+
+
+def _load_tflite(path: Path, shapes: Any, dtype_override: str | None) -> LoadedModel:
+    """One ``.tflite`` flatbuffer -> Relax through ``tvm.relax.frontend.tflite.from_tflite``; shapes in NHWC."""
+    tflite = require("tflite", "tflite")
+    tvm = require_tvm()
+    from tvm.relax.frontend.tflite import from_tflite  # lazy: tvm is an optional extra
+
+    from provider.local_compile.tvm_backend import CompileFailed
+
+    data = path.read_bytes()
+    invalid = f"{path.name} is not a valid TFLite model"
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{invalid}: no TFL3 flatbuffer identifier")])
+    try:
+        model = tflite.Model.GetRootAs(data, 0)
+        graph_inputs = _tflite_graph_inputs(model)
+    except Exception as exc:  # a corrupt flatbuffer fails with struct/index errors
+        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{invalid}: {exc}")]) from exc
+    inputs = resolve_inputs("TFLITE", graph_inputs, shapes, dtype_override)
+    try:
+        module = from_tflite(
+            model,
+            shape_dict={spec.name: tuple(spec.shape) for spec in inputs},
+            dtype_dict={spec.name: spec.dtype for spec in inputs},
+        )
+    except tvm.error.OpNotImplemented as exc:
+        raise CompileFailed(f"TVM's TFLite frontend cannot convert {path.name}: {exc}") from exc
+    main = module["main"]
+    if main.attrs is not None and "params" in main.attrs:
+        # The weights are already inlined as constants; the attribute only duplicates them.
+        module["main"] = main.without_attr("params")
+    return LoadedModel("TFLITE", module, inputs, path)
+
+
 def _package_root() -> str:
     import provider
 
@@ -308,4 +369,6 @@ def load_model(
     path = find_model_file(files, name)
     if name == "PYTORCH":
         return _load_pytorch(path, shapes, input_dtype)
+    if name == "TFLITE":
+        return _load_tflite(path, shapes, input_dtype)
     return _load_onnx(path, shapes, input_dtype)

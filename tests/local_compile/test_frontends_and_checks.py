@@ -28,7 +28,7 @@ from provider.local_compile.targets import UnsupportedTarget
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "TFLITE", "XGBOOST", "DARKNET", "SKLEARN"])
+@pytest.mark.parametrize("framework", ["TENSORFLOW", "KERAS", "MXNET", "XGBOOST", "DARKNET", "SKLEARN"])
 def test_frameworks_local_mode_cannot_load_point_to_cloud_mode(framework):
     with pytest.raises(UnsupportedFramework) as caught:
         check_framework(framework.lower())
@@ -167,3 +167,8 @@ def test_subprocesses_started_while_tuning_cannot_import_torch():
                              capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "hidden"
     assert os.environ.get("PYTHONPATH") == before
+
+
+def test_tflite_is_served_locally():
+    assert check_framework("tflite") == "TFLITE"
+    assert find_model_file([Path("labels.txt"), Path("model.tflite")], "TFLITE") == Path("model.tflite")
