@@ -20,14 +20,12 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from provider.endpoint import EmbeddedEndpoint, start_endpoint
 from provider.endpoint.exceptions import ValidationException
 
-Client = Any
-ClientFactory = Callable[..., Client]
+from .conftest import Client, ClientFactory
 
 ROLE = "arn:aws:iam::123456789012:role/neo"
 BUCKET = "models"
@@ -49,28 +47,6 @@ def model_archive() -> bytes:
 
 
 MODEL = model_archive()
-
-
-@pytest.fixture
-def client(endpoint: EmbeddedEndpoint) -> ClientFactory:
-    """boto3 clients for the fresh endpoint; one attempt, so a bug fails fast instead of retrying."""
-
-    def build(service: str = "sagemaker", region: str = "us-east-1", validate: bool = True) -> Client:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint.url,
-            region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"mode": "standard", "max_attempts": 1}, parameter_validation=validate),
-        )
-
-    return build
-
-
-@pytest.fixture
-def sagemaker(client: ClientFactory) -> Client:
-    return client()
 
 
 @pytest.fixture

@@ -17,10 +17,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from provider.endpoint import EmbeddedEndpoint, start_endpoint
+
+from .conftest import Client, ClientFactory
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,31 +29,6 @@ COGNITO = {"UserPool": "us-east-1_abc123", "UserGroup": "labelers", "ClientId": 
 MEMBERS = [{"CognitoMemberDefinition": COGNITO}]
 OIDC_MEMBERS = [{"OidcMemberDefinition": {"Groups": ["group-a", "group-b"]}}]
 TOPIC = "arn:aws:sns:us-east-1:123456789012:work-items"
-
-Client = Any
-ClientFactory = Callable[..., Client]
-
-
-@pytest.fixture
-def client(endpoint: EmbeddedEndpoint) -> ClientFactory:
-    """Build boto3 clients for the fresh endpoint; one attempt, so a bug fails fast instead of retrying."""
-
-    def build(service: str = "sagemaker", region: str = "us-east-1", validate: bool = True) -> Client:
-        return boto3.client(
-            service,
-            endpoint_url=endpoint.url,
-            region_name=region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"mode": "standard", "max_attempts": 1}, parameter_validation=validate),
-        )
-
-    return build
-
-
-@pytest.fixture
-def sagemaker(client: ClientFactory) -> Client:
-    return client()
 
 
 def create(sagemaker: Client, name: str = "team-a", **overrides: Any) -> str:
