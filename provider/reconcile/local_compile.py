@@ -10,6 +10,7 @@ what it was compiled from, which is what a stateless plan compares against.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tarfile
 import tempfile
@@ -105,13 +106,10 @@ class LocalCompiler:
         """The manifest.json inside a published artifact (read without extracting anything else)."""
         if not self.exists(uri):
             return None
-        with tempfile.TemporaryDirectory(prefix="local-artifact-") as tmp:
-            path = Path(tmp) / "artifact.tar.gz"
-            path.write_bytes(self.read(uri))
-            with tarfile.open(path, "r:gz") as archive:
-                member = archive.getmember(_MANIFEST)
-                handle = archive.extractfile(member) if member.isfile() else None
-                return json.loads(handle.read()) if handle else None
+        with tarfile.open(fileobj=io.BytesIO(self.read(uri)), mode="r:gz") as archive:
+            member = archive.getmember(_MANIFEST)
+            handle = archive.extractfile(member) if member.isfile() else None
+            return json.loads(handle.read()) if handle else None
 
     def plan(self, spec: CompilationJobSpec) -> Plan:
         """CREATE when nothing is published; REPLACE when the published artifact was made from other inputs."""
