@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol
 
+from provider.reconcile._time import iso_time
 from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
 from provider.errors import ConfigError, ReconcilerError
 from provider.manifest import Manifest, ManifestResource, resolve_outputs
@@ -259,15 +259,12 @@ def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
     return resource.spec.to_props()
 
 
-def _iso(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else str(value))
-
 
 def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
     declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
     return [
         Unmanaged(WORKTEAM.short_token, team["WorkteamName"], team.get("WorkteamArn", ""),
-                  created=_iso(team.get("CreateDate")))
+                  created=iso_time(team.get("CreateDate")))
         for team in clients.sagemaker.list_workteams(name_contains)
         if team["WorkteamName"] not in declared
     ]
@@ -277,7 +274,7 @@ def _unmanaged_jobs(clients: _Clients, manifest: Manifest, name_contains: str | 
     declared = {r.name for r in manifest.resources if r.kind is COMPILATION_JOB}
     return [
         Unmanaged(COMPILATION_JOB.short_token, job["CompilationJobName"], job.get("CompilationJobArn", ""),
-                  job.get("CompilationJobStatus", ""), _iso(job.get("CreationTime")))
+                  job.get("CompilationJobStatus", ""), iso_time(job.get("CreationTime")))
         for job in clients.sagemaker.list_compilation_jobs(name_contains)
         if job["CompilationJobName"] not in declared
     ]

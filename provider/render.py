@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
 from provider.report import Report, ResourceReport
 
 __all__ = [
-    "plan_text",
-    "plans_text",
     "value_text",
     "summary_line",
     "report_text",
@@ -35,25 +33,6 @@ def value_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
 
 
-def plan_text(plan: Plan) -> str:
-    """One resource: a header line, then each property with how it changes and old -> new."""
-    head = f"{_SYMBOL[plan.action]} {plan.resource_type} {plan.name}: {plan.action.value}"
-    if plan.action is Action.NOOP:
-        return head + " (in sync)"
-    lines = [head]
-    for change in plan.changes:
-        how = "forces replacement" if change.kind is ChangeKind.REPLACE else (
-            "set" if plan.action is Action.CREATE else "update in place"
-        )
-        if plan.action is Action.CREATE:
-            lines.append(f"    {change.property} = {value_text(change.new)}")
-        else:
-            lines.append(f"    {change.property}: {value_text(change.old)} -> {value_text(change.new)}  [{how}]")
-    for call in plan.calls:
-        lines.append(f"    call {call.operation} {json.dumps(call.params, sort_keys=True, ensure_ascii=False)}")
-    return "\n".join(lines)
-
-
 def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
     """Why a Pulumi preview shows a change: per property, in place or replacement, old -> new, and
     whether the spec changed or the live resource drifted from an unchanged spec."""
@@ -71,13 +50,6 @@ def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
         )
     lines.extend(f"{plan.resource_type} {plan.name}: {note}" for note in plan.notes)
     return lines
-
-
-def plans_text(plans: Iterable[Plan]) -> str:
-    plans = list(plans)
-    changed = sum(p.has_changes for p in plans)
-    body = "\n".join(plan_text(p) for p in plans)
-    return f"{body}\n{changed} of {len(plans)} resource(s) to change"
 
 
 # --- reports of a whole manifest (the sagemaker-reconcile CLI): text, Markdown, JSON -----------------------

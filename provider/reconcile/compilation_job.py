@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from provider.reconcile._time import iso_time
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.errors import AwsError, ConfigError, Conflict, NotFound, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
@@ -30,9 +30,6 @@ RUNNING = ("STARTING", "INPROGRESS")
 DEFAULT_MAX_RUNTIME = 86400  # the service's default when the spec sets none
 WAIT_MARGIN = 300
 
-
-def _iso(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else str(value))
 
 
 @dataclass(frozen=True)
@@ -68,9 +65,9 @@ class ObservedJob:
             "artifactDigest": (job.get("ModelDigests") or {}).get("ArtifactDigest", ""),
             "inferenceImage": job.get("InferenceImage", ""),
             "failureReason": job.get("FailureReason", ""),
-            "creationTime": _iso(job.get("CreationTime")),
-            "compilationStartTime": _iso(job.get("CompilationStartTime")),
-            "compilationEndTime": _iso(job.get("CompilationEndTime")),
+            "creationTime": iso_time(job.get("CreationTime")),
+            "compilationStartTime": iso_time(job.get("CompilationStartTime")),
+            "compilationEndTime": iso_time(job.get("CompilationEndTime")),
         }
 
 

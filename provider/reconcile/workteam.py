@@ -7,9 +7,9 @@ to boto3 directly. `drift()`-style reads never write.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from provider.reconcile._time import iso_time
 from provider.aws import SageMakerGateway
 from provider.errors import Conflict, DeleteRefused, NotFound
 from provider.plan.model import Action, Plan
@@ -43,17 +43,12 @@ class Observed:
         return {
             "arn": team["WorkteamArn"],
             "subdomain": team.get("SubDomain", ""),
-            "createDate": _iso(team.get("CreateDate")),
-            "lastUpdatedDate": _iso(team.get("LastUpdatedDate")),
+            "createDate": iso_time(team.get("CreateDate")),
+            "lastUpdatedDate": iso_time(team.get("LastUpdatedDate")),
             "productListingIds": list(team.get("ProductListingIds", [])),
             "workforceArn": team.get("WorkforceArn", ""),
         }
 
-
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else str(value)
 
 
 class WorkteamReconciler:
