@@ -121,7 +121,8 @@ class CompilationJobProvider(ConfiguredProvider):
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
-        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts")
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts",
+                         kept=("mode", "verify", "tuningTrials"))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         stored = from_wire(props)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import boto3
@@ -19,7 +19,7 @@ from pulumi import automation as auto
 
 from examples.test_examples import tiny_model_archive
 
-from .pulumi_env import PulumiEnv, aws_env, cli_root, missing_cli_reason
+from .pulumi_env import AWS_UNSET, PulumiEnv, aws_env, cli_root, missing_cli_reason
 
 if TYPE_CHECKING:
     from provider.endpoint import EmbeddedEndpoint
@@ -32,7 +32,7 @@ NewStack = Callable[..., auto.Stack]
 
 
 @pytest.fixture(scope="session")
-def pulumi_env(tmp_path_factory: pytest.TempPathFactory, embedded_endpoint: EmbeddedEndpoint) -> PulumiEnv:
+def pulumi_env(tmp_path_factory: pytest.TempPathFactory, embedded_endpoint: EmbeddedEndpoint) -> Iterator[PulumiEnv]:
     """The session's Pulumi: CLI, PULUMI_HOME, file backend, passphrase secrets, the endpoint as AWS."""
     reason = missing_cli_reason()
     if reason:
@@ -44,7 +44,10 @@ def pulumi_env(tmp_path_factory: pytest.TempPathFactory, embedded_endpoint: Embe
         **aws_env(embedded_endpoint.url, ACCESS_KEY, SECRET_KEY),
         "SAGEMAKER_RECONCILER_CACHE": str(base / "compile-cache"),
     }
-    return PulumiEnv(root=cli_root(), base_dir=base, env=env)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in AWS_UNSET:
+            patch.delenv(name, raising=False)
+        yield PulumiEnv(root=cli_root(), base_dir=base, env=env)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ __all__ = [
     "Events",
     "PulumiEnv",
     "changes",
+    "AWS_UNSET",
     "aws_env",
     "cli_root",
     "missing_cli_reason",
@@ -63,14 +64,15 @@ def aws_env(endpoint_url: str, access_key: str = "testing", secret_key: str = "t
         "AWS_SECRET_ACCESS_KEY": secret_key,
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
-        # Never a profile, session token or per-service endpoint from the developer's shell.
-        "AWS_PROFILE": "",
-        "AWS_SESSION_TOKEN": "",
-        "AWS_ENDPOINT_URL_SAGEMAKER": "",
-        "AWS_ENDPOINT_URL_S3": "",
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+
+
+AWS_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SAGEMAKER",
+             "AWS_ENDPOINT_URL_S3")
+"""Variables the developer's shell may set that would redirect the provider process: the CLI inherits
+os.environ and `env` can only add to it, so remove these from os.environ for the session."""
 
 
 @dataclass

@@ -1,0 +1,119 @@
+"""What the engine keeps in state, and bringing existing resources under Pulumi with `pulumi import`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import boto3
+import pulumi
+import pytest
+from pulumi import automation as auto
+
+from provider import CompilationJob, CompilationJobProvider, Workteam, WorkteamProvider
+
+from .conftest import ACCESS_KEY, SECRET_KEY
+from .programs import MODEL_URI, ROLE, job_args, team_args
+from .pulumi_env import changes
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value in a deployment
+TEAM_TYPE = "pulumi-python:dynamic/sagemaker:Workteam"
+JOB_TYPE = "pulumi-python:dynamic/sagemaker:CompilationJob"
+
+
+def both_program() -> None:
+    Workteam("team", workteam_name="imported-team", **team_args(tags={"team": "vision"}))
+    CompilationJob("job", compilation_job_name="imported-job", **job_args())
+
+
+def custom_resources(deployment: dict) -> list[dict]:
+    return [r for r in deployment["resources"] if r["type"] in (TEAM_TYPE, JOB_TYPE)]
+
+
+def test_state_holds_the_provider_as_a_secret_and_no_credentials(new_stack, pulumi_env, endpoint, model):
+    stack = new_stack("state", both_program)
+    stack.up()
+    deployment = stack.export_stack().deployment
+    resources = custom_resources(deployment)
+    assert len(resources) == 2
+    for resource in resources:
+        for bag in ("inputs", "outputs"):
+            assert resource[bag]["__provider"].get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270", (bag, resource)
+
+    plain = json.loads(pulumi_env.run(["stack", "export", "--show-secrets", "--stack", stack.name],
+                                      stack.workspace.work_dir).stdout)
+    for text in (json.dumps(deployment), json.dumps(plain)):
+        for credential in (ACCESS_KEY, SECRET_KEY):
+            assert credential not in text
+            assert base64.b64encode(credential.encode()).decode()[:16] not in text
+    for resource in custom_resources(plain["deployment"]):
+        pickled = base64.b64decode(resource["outputs"]["__provider"]["plaintext"]
+                                   if isinstance(resource["outputs"]["__provider"], dict)
+                                   else resource["outputs"]["__provider"])
+        assert ACCESS_KEY.encode() not in pickled and SECRET_KEY.encode() not in pickled
+        assert b"botocore" not in pickled and b"boto3" not in pickled
+        assert b"provider.pulumi_resources" in pickled  # by reference: the provider process imports the package
+
+
+# --- import -------------------------------------------------------------------------------------------
+
+
+def existing_resources() -> None:
+    """A team and a completed job made outside Pulumi, matching `both_program`."""
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_workteam(
+        WorkteamName="imported-team", Description="Labels street scenes", Tags=[{"Key": "team", "Value": "vision"}],
+        MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "labelers",
+                                                        "ClientId": "client1"}}],
+    )
+    sagemaker.create_compilation_job(
+        CompilationJobName="imported-job", RoleArn=ROLE, StoppingCondition={"MaxRuntimeInSeconds": 900},
+        InputConfig={"S3Uri": MODEL_URI, "Framework": "ONNX", "DataInputConfig": '{"data": [1, 3, 224, 224]}'},
+        OutputConfig={"S3OutputLocation": "s3://models/compiled", "TargetDevice": "ml_c5"},
+    )
+    deadline = time.monotonic() + 30
+    while sagemaker.describe_compilation_job(CompilationJobName="imported-job")["CompilationJobStatus"] != "COMPLETED":
+        assert time.monotonic() < deadline, "the job did not complete"
+        time.sleep(0.1)
+
+
+def import_entry(type_: str, name: str, id_: str, provider) -> dict:
+    """An import-file entry carrying the resource's inputs and outputs, each with the `__provider` blob,
+    as the dynamic provider's own `read` returns them: the engine then skips its Read (which a
+    dynamic provider cannot serve without state) and only Checks the inputs."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    read = provider.read(id_, {})
+    blob = serialize_provider(provider)
+    return {"type": type_, "name": name, "id": id_,
+            "inputs": {**read.inputs, "__provider": blob}, "outputs": {**read.outs, "__provider": blob}}
+
+
+def test_import_by_id_alone_fails_as_pulumi_16175_describes(new_stack, endpoint, model):
+    existing_resources()
+    stack = new_stack("import-by-id", both_program)
+    with pytest.raises(auto.CommandError) as failure:
+        stack.import_resources(resources=[{"type": TEAM_TYPE, "name": "team", "id": "imported-team"}],
+                               generate_code=False)
+    assert "KeyError: '__provider'" in str(failure.value)
+    assert not custom_resources({"resources": stack.export_stack().deployment.get("resources") or []})
+
+
+def test_import_with_inputs_and_outputs_adopts_both_resources(new_stack, endpoint, model, aws_env):
+    existing_resources()
+    stack = new_stack("import-file", both_program)
+    entries = [import_entry(TEAM_TYPE, "team", "imported-team", WorkteamProvider()),
+               import_entry(JOB_TYPE, "job", "imported-job", CompilationJobProvider())]
+    result = stack.import_resources(resources=entries, generate_code=False)
+    assert changes(result.summary.resource_changes).get("import") == 2
+
+    endpoint.clear_requests()
+    assert changes(stack.preview().change_summary) == {}  # the program matches what was imported
+    assert {r.operation for r in endpoint.requests} <= {"DescribeWorkteam", "DescribeCompilationJob", "ListTags"}
+    assert changes(stack.up().summary.resource_changes) == {}
+    assert changes(stack.refresh().summary.resource_changes) == {}
+    stack.destroy()
+    sagemaker = boto3.client("sagemaker")
+    assert sagemaker.list_workteams()["Workteams"] == []
+    assert sagemaker.list_compilation_jobs()["CompilationJobSummaries"] == []
