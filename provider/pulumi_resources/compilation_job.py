@@ -15,7 +15,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import contains_unknown
+from provider.plan.model import UNKNOWN, contains_unknown
 from provider.render import preview_lines
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
@@ -78,10 +78,12 @@ class CompilationJobProvider(ConfiguredProvider):
             explain(preview_lines(plan, stored))
             replaces |= set(plan.replaces)
             in_place_moved = in_place_moved or plan.has_changes
+        # Delete first only when the new job takes the old one's name; a renamed job is created first.
+        keeps_name = fixed_name and desired.get(_NAME) in (id_, UNKNOWN)
         return DiffResult(
             changes=bool(replaces) or in_place_moved,
             replaces=sorted(replaces),
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
     def _local_drift(self, id_: str, outs: dict[str, Any]) -> list[str]:

@@ -13,7 +13,7 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from provider.plan.model import contains_unknown
+from provider.plan.model import UNKNOWN, contains_unknown
 from provider.render import preview_lines
 from provider.plan.workteam import plan_workteam
 from provider.pulumi_resources._common import (
@@ -57,10 +57,12 @@ class WorkteamProvider(ConfiguredProvider):
         explain(preview_lines(plan, spec_props(olds, OUTPUT_KEYS)))
         force_moved = bool(from_wire(olds).get("forceDelete", False)) != bool(desired.get("forceDelete", False))
         replaces = plan.replaces
+        # Delete first only when the new team takes the old one's name; a rename creates the new one first.
+        keeps_name = fixed_name and desired.get("workteamName") in (id_, UNKNOWN)
         return DiffResult(
             changes=plan.has_changes or force_moved,
             replaces=replaces,
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
