@@ -124,7 +124,7 @@ class CompilationJobProvider(ConfiguredProvider):
         if observed is None:
             return ReadResult("", {})
         return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts",
-                         kept=("mode", "verify", "tuningTrials"))
+                         kept=CompilationJobSpec.prop_defaults())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         stored = from_wire(props)

@@ -122,15 +122,18 @@ class PulumiEnv:
         *,
         secret_config: Mapping[str, str] | None = None,
         stack_name: str | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> auto.Stack:
-        """A new stack of an inline program, in a work dir of its own; `config` keys may omit the project."""
+        """A new stack of an inline program, in a work dir of its own; `config` keys may omit the project.
+
+        `env` adds to (or overrides) the session's environment for this stack's CLI runs only."""
         name = stack_name or f"s{next(self._names)}"
         work_dir = self.work / f"{project}-{name}"
         work_dir.mkdir(parents=True, exist_ok=True)
         options = auto.LocalWorkspaceOptions(
             work_dir=str(work_dir),
             pulumi_home=str(self.home),
-            env_vars=dict(self.env),
+            env_vars={**self.env, **(env or {})},
             secrets_provider="passphrase",
             project_settings=auto.ProjectSettings(
                 name=project, runtime="python", backend=auto.ProjectBackend(url=self.backend.as_uri())

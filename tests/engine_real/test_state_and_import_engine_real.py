@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import json
 import time
 
@@ -14,6 +15,7 @@ from pulumi import automation as auto
 from provider import CompilationJob, CompilationJobProvider, Workteam, WorkteamProvider
 
 from .conftest import ACCESS_KEY, SECRET_KEY
+from .import_language_host import install
 from .programs import MODEL_URI, ROLE, job_args, team_args
 from .pulumi_env import changes
 
@@ -90,26 +92,45 @@ def import_entry(type_: str, name: str, id_: str, provider) -> dict:
             "inputs": {**read.inputs, "__provider": blob}, "outputs": {**read.outs, "__provider": blob}}
 
 
-def test_import_by_id_alone_fails_as_pulumi_16175_describes(new_stack, endpoint, model):
+@pytest.fixture
+def language_host_env(tmp_path) -> dict[str, str]:
+    """PATH with the stand-in Python language host `pulumi import` insists on (see import_language_host)."""
+    install(tmp_path / "language-host")
+    return {"PATH": f"{tmp_path / 'language-host'}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_import_by_id_alone_fails_as_pulumi_16175_describes(new_stack, endpoint, model, language_host_env):
+    """The engine's Read for an import carries no state, and the SDK's dynamic server looks for the
+    pickled provider in it: both ways of importing by ID alone fail the same way."""
     existing_resources()
-    stack = new_stack("import-by-id", both_program)
-    with pytest.raises(auto.CommandError) as failure:
+    stack = new_stack("import-by-id", both_program, env=language_host_env)
+    with pytest.raises(auto.CommandError) as by_cli:
         stack.import_resources(resources=[{"type": TEAM_TYPE, "name": "team", "id": "imported-team"}],
                                generate_code=False)
-    assert "KeyError: '__provider'" in str(failure.value)
+    assert "KeyError: '__provider'" in str(by_cli.value)
+
+    def import_option() -> None:
+        Workteam("team", workteam_name="imported-team", opts=pulumi.ResourceOptions(import_="imported-team"),
+                 **team_args(tags={"team": "vision"}))
+
+    with pytest.raises(auto.CommandError) as by_option:
+        stack.up(program=import_option)
+    assert "KeyError: '__provider'" in str(by_option.value)
     assert not custom_resources({"resources": stack.export_stack().deployment.get("resources") or []})
+    assert [t["WorkteamName"] for t in boto3.client("sagemaker").list_workteams()["Workteams"]] == ["imported-team"]
 
 
-def test_import_with_inputs_and_outputs_adopts_both_resources(new_stack, endpoint, model, aws_env):
+def test_import_with_inputs_and_outputs_adopts_both_resources(new_stack, endpoint, model, language_host_env):
     existing_resources()
-    stack = new_stack("import-file", both_program)
+    stack = new_stack("import-file", both_program, env=language_host_env)
     entries = [import_entry(TEAM_TYPE, "team", "imported-team", WorkteamProvider()),
                import_entry(JOB_TYPE, "job", "imported-job", CompilationJobProvider())]
-    result = stack.import_resources(resources=entries, generate_code=False)
+    result = stack.import_resources(resources=entries, generate_code=False, protect=False)
     assert changes(result.summary.resource_changes).get("import") == 2
 
     endpoint.clear_requests()
-    assert changes(stack.preview().change_summary) == {}  # the program matches what was imported
+    preview = stack.preview()
+    assert changes(preview.change_summary) == {}, preview.stdout  # the program matches what was imported
     assert {r.operation for r in endpoint.requests} <= {"DescribeWorkteam", "DescribeCompilationJob", "ListTags"}
     assert changes(stack.up().summary.resource_changes) == {}
     assert changes(stack.refresh().summary.resource_changes) == {}
