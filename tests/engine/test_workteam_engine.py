@@ -160,7 +160,9 @@ def test_refresh_and_import_read_the_live_team(server):
     assert read_id == "team-a" and read_outs["description"] == "edited in the console"
     assert read_inputs["description"] == "edited in the console"
 
-    # import by name: the engine knows nothing but the id
+    # read with nothing stored: what an import file's inputs and outputs are built from
+    # (provider.pulumi_resources.importing). The engine's own import-by-ID Read carries no state at
+    # all, not even __provider, so the SDK's server fails before reaching the provider (tests/engine_real).
     imported_id, imported_outs, imported_inputs = server.read(WorkteamProvider(), "team-a", {})
     assert imported_id == "team-a"
     assert without_provider(imported_inputs) == {

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import os
 import json
+import os
 import time
 
 import boto3
@@ -12,7 +12,9 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider import CompilationJob, CompilationJobProvider, Workteam, WorkteamProvider
+from provider import CompilationJob, Workteam
+from provider.errors import ConfigError, NotFound
+from provider.pulumi_resources.importing import import_entry
 
 from .conftest import ACCESS_KEY, SECRET_KEY
 from .import_language_host import install
@@ -80,18 +82,6 @@ def existing_resources() -> None:
         time.sleep(0.1)
 
 
-def import_entry(type_: str, name: str, id_: str, provider) -> dict:
-    """An import-file entry carrying the resource's inputs and outputs, each with the `__provider` blob,
-    as the dynamic provider's own `read` returns them: the engine then skips its Read (which a
-    dynamic provider cannot serve without state) and only Checks the inputs."""
-    from pulumi.dynamic.dynamic import serialize_provider
-
-    read = provider.read(id_, {})
-    blob = serialize_provider(provider)
-    return {"type": type_, "name": name, "id": id_,
-            "inputs": {**read.inputs, "__provider": blob}, "outputs": {**read.outs, "__provider": blob}}
-
-
 @pytest.fixture
 def language_host_env(tmp_path) -> dict[str, str]:
     """PATH with the stand-in Python language host `pulumi import` insists on (see import_language_host)."""
@@ -123,8 +113,7 @@ def test_import_by_id_alone_fails_as_pulumi_16175_describes(new_stack, endpoint,
 def test_import_with_inputs_and_outputs_adopts_both_resources(new_stack, endpoint, model, language_host_env):
     existing_resources()
     stack = new_stack("import-file", both_program, env=language_host_env)
-    entries = [import_entry(TEAM_TYPE, "team", "imported-team", WorkteamProvider()),
-               import_entry(JOB_TYPE, "job", "imported-job", CompilationJobProvider())]
+    entries = [import_entry("Workteam", "team", "imported-team"), import_entry("CompilationJob", "job", "imported-job")]
     result = stack.import_resources(resources=entries, generate_code=False, protect=False)
     assert changes(result.summary.resource_changes).get("import") == 2
 
@@ -138,3 +127,10 @@ def test_import_with_inputs_and_outputs_adopts_both_resources(new_stack, endpoin
     sagemaker = boto3.client("sagemaker")
     assert sagemaker.list_workteams()["Workteams"] == []
     assert sagemaker.list_compilation_jobs()["CompilationJobSummaries"] == []
+
+
+def test_import_entries_are_refused_for_what_does_not_exist(endpoint, aws_env):
+    with pytest.raises(NotFound, match="no Workteam named 'nobody' to import"):
+        import_entry("Workteam", "team", "nobody")
+    with pytest.raises(ConfigError, match="kind must be one of"):
+        import_entry("Topic", "t", "x")
