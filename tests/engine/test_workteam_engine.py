@@ -214,3 +214,9 @@ def test_serialized_provider_holds_no_credentials(monkeypatch):
         assert value.encode() not in blob
     assert b"eu-west-1" in blob
     assert b"botocore" not in blob and b"boto3" not in blob
+
+
+def test_a_renamed_fixed_name_team_is_created_before_the_old_one_goes(server):
+    team_id, outs = created(server, cognito_team())
+    renamed = server.diff(WorkteamProvider(), team_id, outs, cognito_team(workteamName="team-b"))
+    assert renamed.replaces == ["workteamName"] and renamed.delete_before_replace is False
