@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from pulumi import automation as auto
-
 from examples.test_examples import tiny_model_archive
+from pulumi import automation as auto
 
 from .pulumi_env import AWS_UNSET, PulumiEnv, aws_env, cli_root, missing_cli_reason
 

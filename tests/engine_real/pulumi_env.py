@@ -20,12 +20,12 @@ from typing import Any
 from pulumi import automation as auto
 
 __all__ = [
+    "AWS_UNSET",
     "CLI_VERSION",
     "Events",
     "PulumiEnv",
-    "changes",
-    "AWS_UNSET",
     "aws_env",
+    "changes",
     "cli_root",
     "missing_cli_reason",
 ]

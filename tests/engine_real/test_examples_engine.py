@@ -11,7 +11,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-
 from examples.test_examples import CHECKS
 
 from .programs import EXAMPLE_DIRS, example_program, example_project
