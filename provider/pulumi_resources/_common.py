@@ -226,14 +226,17 @@ def with_autoname(outs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, A
 
 
 def refreshed(
-    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str
+    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any],
+    provider_only: Mapping[str, Any],
 ) -> pulumi.dynamic.ReadResult:
     """A read result whose inputs are the live resource (refresh resets drift, import adopts it).
 
-    `flag` is the provider-only boolean input (forceDelete, deleteArtifacts) kept from state.
+    `provider_only` maps this provider's own inputs (mode, forceDelete, ...) to their defaults: the
+    service knows nothing of them, so they keep their stored value, or the default on an import with
+    empty state, and the next diff of an unchanged program finds nothing to change.
     """
     previous = from_wire(stored)
-    inputs = {**live_spec, flag: bool(previous.get(flag, False))}
+    inputs = {**live_spec, **{key: previous.get(key, default) for key, default in provider_only.items()}}
     if AUTONAME_KEY in previous:
         inputs[AUTONAME_KEY] = previous[AUTONAME_KEY]
     outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **live_outputs}
