@@ -71,6 +71,8 @@ def program_changes(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> li
     the way the live comparison is (JSON whitespace, set-like lists, provider-only defaults), so an
     edit that means nothing is not a change and each real one can be named."""
     have, want = _comparable_inputs(stored), _comparable_inputs(desired)
+    if "tags" not in want:
+        have.pop("tags", None)  # tags the program does not declare are not managed
     return [
         PropertyChange(prop, ChangeKind.UPDATE if prop in IN_PLACE else ChangeKind.REPLACE,
                        have.get(prop), want.get(prop), tuple(paths))

@@ -2,8 +2,8 @@
 
 Same inputs, same outputs, so a stack switches modes without changing anything
 downstream. `file://` input and output make no AWS call at all; `s3://` goes
-through the same gateway (and endpoint) as cloud mode. The artifact lands at
-``<output location>/<job name>/model-<target>.tar.gz``; its manifest.json says
+through the same gateway (and endpoint) as cloud mode. The artifact lands where
+Neo puts it, ``<output location>/<model>-<target>.tar.gz``; its manifest.json says
 what it was compiled from, which is what a stateless plan compares against.
 """
 
@@ -38,15 +38,18 @@ def _file_path(uri: str) -> Path:
 
 
 def local_artifact_uri(spec: CompilationJobSpec) -> str:
-    """Where a local compile publishes: <output location>/<job name>/model-<target>.tar.gz (pure)."""
-    from provider.local_compile.engine import artifact_file_name
-    from provider.local_compile.targets import resolve_target
-
+    """Where a local compile publishes: <output location>/<model>-<target>.tar.gz, the key SageMaker Neo
+    writes (<model> is the input archive's name without .tar.gz; <target> the targetDevice, or the
+    platform's os_arch[_accelerator] in lower case), so both modes put an artifact at the same place."""
     output = spec.output_config
-    target = resolve_target(output.target_device,
-                            output.target_platform.to_props() if output.target_platform else None,
-                            output.compiler_options)
-    return f"{output.s3_output_location.rstrip('/')}/{spec.compilation_job_name}/{artifact_file_name(target)}"
+    source = spec.input_config.s3_uri if spec.input_config else ""
+    stem = source.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz") or "model"
+    if output.target_device:
+        target = output.target_device
+    else:
+        platform = output.target_platform
+        target = "_".join(p for p in (platform.os, platform.arch, platform.accelerator) if p).lower()
+    return f"{output.s3_output_location.rstrip('/')}/{stem}-{target}.tar.gz"
 
 
 def _iso(moment: datetime) -> str:
