@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from provider.plan.model import ChangeKind, Plan, PropertyChange
 from provider.render import value_text
 
-__all__ = ["explain_lines", "LIVE_FACTS"]
+__all__ = ["LIVE_FACTS", "explain_lines"]
 
 LIVE_FACTS = ("status", "compiledArtifactUri")
 """Plan changes that are facts about the live resource, explained by the plan's notes."""

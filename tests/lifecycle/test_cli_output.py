@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -31,13 +32,11 @@ def test_the_cli_runs_with_only_aws_region_set(tmp_path, capsys, endpoint, model
 
 
 def with_job_tags(path: str) -> str:
-    with open(path, "a") as handle:
-        handle.write("")
-    text = open(path).read().replace("      \noutputs:", TAGGED_JOB + "outputs:")
-    if TAGGED_JOB not in text:
-        text = text.replace("targetDevice: ml_c5}}\n", "targetDevice: ml_c5}}\n" + TAGGED_JOB)
-        text = text.replace("targetDevice: ml_c5}\n", "targetDevice: ml_c5}\n" + TAGGED_JOB)
-    open(path, "w").write(text)
+    """The stack's job with `tags: {stage: prod}` added under its properties."""
+    text = Path(path).read_text()
+    marker = "targetDevice: ml_c5}\n"
+    assert marker in text
+    Path(path).write_text(text.replace(marker, marker + TAGGED_JOB, 1))
     return path
 
 
@@ -65,7 +64,7 @@ def test_a_create_plan_shows_the_exact_create_calls_and_apply_sends_them(tmp_pat
 
 def test_a_replace_plan_shows_delete_then_create(tmp_path, capsys, endpoint, model):
     assert run(capsys, "apply", stack(tmp_path, outputs=False))[0] == 0
-    code, out, _ = run(capsys, "plan", stack(tmp_path, target="rasp4b", outputs=False), "--json")
+    out = run(capsys, "plan", stack(tmp_path, target="rasp4b", outputs=False), "--json")[1]
     (job,) = [r for r in json.loads(out)["resources"] if r["logical_name"] == "job"]
     assert [c["operation"] for c in job["calls"]] == ["DeleteCompilationJob", "CreateCompilationJob"]
     assert job["calls"][1]["params"]["OutputConfig"]["TargetDevice"] == "rasp4b"

@@ -13,7 +13,7 @@ from provider.reconcile.compilation_job import CompilationJobReconciler
 from provider.specs.compilation_job import parse_compilation_job
 from tests.unit.test_compilation_job_spec import job
 
-ARTIFACT = ("models", "compiled/resnet-ml_c5.tar.gz")
+ARTIFACT = "s3://models/compiled/resnet-ml_c5.tar.gz"
 
 
 def auto_named(**overrides):
@@ -23,7 +23,7 @@ def auto_named(**overrides):
 
 
 def artifact_exists() -> bool:
-    return ObjectStore().exists("s3://%s/%s" % ARTIFACT)
+    return ObjectStore().exists(ARTIFACT)
 
 
 def test_create_before_delete_replacement_keeps_the_new_jobs_artifact(server):
@@ -53,7 +53,7 @@ def test_a_failed_job_under_a_fixed_name_is_deleted_and_created_again(server, en
     assert status["CompilationJobStatus"] == "FAILED"  # an earlier create that failed; the user fixed the model
 
     inputs, _ = server.check(CompilationJobProvider(), {}, job())
-    job_id, outs = server.create(CompilationJobProvider(), inputs)
+    _, outs = server.create(CompilationJobProvider(), inputs)
 
     assert outs["status"] == "COMPLETED" and outs["failureReason"] == ""
     log = server.stderr()
