@@ -226,17 +226,22 @@ def with_autoname(outs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, A
 
 
 def refreshed(
-    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any],
-    provider_only: Mapping[str, Any],
+    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str,
+    kept: Mapping[str, Any] | None = None,
 ) -> pulumi.dynamic.ReadResult:
     """A read result whose inputs are the live resource (refresh resets drift, import adopts it).
 
-    `provider_only` maps this provider's own inputs (mode, forceDelete, ...) to their defaults: the
-    service knows nothing of them, so they keep their stored value, or the default on an import with
-    empty state, and the next diff of an unchanged program finds nothing to change.
+    `flag` is the provider-only boolean input (forceDelete, deleteArtifacts) kept from state; `kept` maps
+    other inputs the service does not echo (a job's mode, verify...) to their defaults: each is kept as
+    stored, or takes its default when nothing is stored (an import), as a create would. Tags the
+    stored state does not manage stay unmanaged: the engine's refresh diffs these values against the
+    program, so live tags of a program without `tags` would show every refresh as an update.
     """
     previous = from_wire(stored)
-    inputs = {**live_spec, **{key: previous.get(key, default) for key, default in provider_only.items()}}
+    inputs = {**live_spec, flag: bool(previous.get(flag, False))}
+    inputs.update({k: previous.get(k, default) for k, default in (kept or {}).items() if k != flag})
+    if "tags" not in previous and (previous or not inputs.get("tags")):
+        inputs.pop("tags", None)  # an import of an untagged resource: a program without tags matches it
     if AUTONAME_KEY in previous:
         inputs[AUTONAME_KEY] = previous[AUTONAME_KEY]
     outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **live_outputs}

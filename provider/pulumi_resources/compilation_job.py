@@ -16,7 +16,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.plan.compilation_job import PROVIDER_ONLY_DEFAULTS, plan_compilation_job, program_changes
 from provider.plan.explain import LIVE_FACTS, explain_lines
-from provider.plan.model import ChangeKind, Plan, contains_unknown
+from provider.plan.model import UNKNOWN, ChangeKind, Plan, contains_unknown
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
@@ -31,7 +31,7 @@ from provider.pulumi_resources._common import (
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
 from provider.reconcile.local_compile import LocalCompiler
-from provider.specs.compilation_job import parse_compilation_job
+from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 
 __all__ = ["CompilationJob", "CompilationJobProvider"]
 
@@ -80,10 +80,12 @@ class CompilationJobProvider(ConfiguredProvider):
             # Live facts (a job that ended FAILED, an artifact gone) are not inputs: the name stands for them.
             replaces |= {_NAME if p in LIVE_FACTS else p for p in live.replaces}
             in_place_moved = in_place_moved or live.has_changes
+        # Delete first only when the new job takes the old one's name; a renamed job is created first.
+        keeps_name = fixed_name and desired.get(_NAME) in (id_, UNKNOWN)
         return DiffResult(
             changes=bool(replaces) or in_place_moved,
             replaces=sorted(replaces),
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
     def _local_drift(self, id_: str, outs: dict[str, Any], desired: dict[str, Any]) -> list[str]:
@@ -126,7 +128,8 @@ class CompilationJobProvider(ConfiguredProvider):
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
-        return refreshed(id_, observed.spec_props(), observed.outputs(), props, PROVIDER_ONLY_DEFAULTS)
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts",
+                         kept=CompilationJobSpec.prop_defaults())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         stored = from_wire(props)

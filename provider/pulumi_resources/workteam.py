@@ -14,7 +14,7 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from provider.plan.explain import explain_lines
-from provider.plan.model import contains_unknown
+from provider.plan.model import UNKNOWN, contains_unknown
 from provider.plan.workteam import plan_workteam, program_changes
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
@@ -58,10 +58,12 @@ class WorkteamProvider(ConfiguredProvider):
         explain(explain_lines("Workteam", id_, plan, edits))
         force_moved = any(edit.property == "forceDelete" for edit in edits)
         replaces = plan.replaces
+        # Delete first only when the new team takes the old one's name; a rename creates the new one first.
+        keeps_name = fixed_name and desired.get("workteamName") in (id_, UNKNOWN)
         return DiffResult(
             changes=plan.has_changes or force_moved,
             replaces=replaces,
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -78,7 +80,7 @@ class WorkteamProvider(ConfiguredProvider):
         observed = self._reconciler().read(id_)
         if observed is None:
             return ReadResult("", {})  # gone: the engine drops it from state
-        return refreshed(id_, observed.spec_props(), observed.outputs(), props, {"forceDelete": False})
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "forceDelete")
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self._reconciler().delete(id_, force=bool(from_wire(props).get("forceDelete", False)))
