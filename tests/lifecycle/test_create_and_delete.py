@@ -100,3 +100,12 @@ def test_a_wait_that_outlasts_max_wait_time_says_where_the_job_is_and_that_it_ke
     assert 1000 <= endpoint.now() - started <= 1000 + 300 + 15
     described = boto3.client("sagemaker").describe_compilation_job(CompilationJobName="resnet-ml-c5")
     assert described["CompilationJobStatus"] == "STARTING", "the wait gave up; the job did not"
+
+
+def test_max_pending_time_bounds_the_wait_for_a_starting_job(endpoint, model):
+    endpoint.set_compilation_timing(starting_seconds=20000, compiling_seconds=60)
+    spec = parse_compilation_job(job(stoppingCondition={"maxRuntimeInSeconds": 900, "maxPendingTimeInSeconds": 7200}))
+    started = endpoint.now()
+    with pytest.raises(WaitTimeout, match="still STARTING .*maxPendingTimeInSeconds 7200 \\+ maxRuntimeInSeconds 900"):
+        reconciler(endpoint).create(spec)
+    assert 7200 + 900 <= endpoint.now() - started <= 7200 + 900 + 300 + 15
