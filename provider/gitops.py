@@ -289,13 +289,29 @@ def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
 
 
 
+_NAME_TEXT = re.compile(r"[a-zA-Z0-9-]{1,63}")
+
+
+def _name_contains_error(name_contains: str | None) -> str | None:
+    """--name-contains is checked before any call: names hold only letters, digits and hyphens."""
+    if name_contains is None or (_NAME_TEXT.fullmatch(name_contains) and name_contains.strip("-")):
+        return None
+    return (f"--name-contains {name_contains!r}: must be 1-63 letters, digits and hyphens with at least one "
+            "letter or digit (work team and compilation job names contain nothing else)")
+
+
 def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
+    """ListWorkteams' NameContains must start and end with a letter or digit, so a prefix such as
+    ``team-`` is sent without its edge hyphens and the names are filtered here (ignoring case, as the
+    service does)."""
     declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
+    core = name_contains.strip("-") if name_contains else None
     return [
         Unmanaged(WORKTEAM.short_token, team["WorkteamName"], team.get("WorkteamArn", ""),
                   created=iso_time(team.get("CreateDate")))
-        for team in clients.sagemaker.list_workteams(name_contains)
+        for team in clients.sagemaker.list_workteams(core)
         if team["WorkteamName"] not in declared
+        and (not name_contains or name_contains.lower() in team["WorkteamName"].lower())
     ]
 
 
@@ -317,6 +333,8 @@ def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
     """Read-only: how the live resources differ from the manifest, plus the ones it does not declare."""
     options = options or RunOptions()
     start = time.monotonic()
+    if (error := _name_contains_error(options.name_contains)) is not None:
+        return Report("drift", manifest.source, errors=(error,))
     try:
         _check_config(options.config)
     except ReconcilerError as exc:

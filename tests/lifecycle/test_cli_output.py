@@ -108,10 +108,18 @@ def test_drift_lists_finished_jobs_only_under_name_contains(tmp_path, capsys, en
             InputConfig={"S3Uri": model, "Framework": "ONNX", "DataInputConfig": '{"data": [1,3,224,224]}'},
             OutputConfig={"S3OutputLocation": "s3://models/old", "TargetDevice": "ml_c5"},
             StoppingCondition={"MaxRuntimeInSeconds": 900})
-    args = ["--name-contains", "old"] if scoped else []
+    args = ["--name-contains", "old-"] if scoped else []
     code, out, _ = run(capsys, "drift", manifest, "--json", *args)
     names = [u["name"] for u in json.loads(out)["unmanaged"]]
     assert json.loads(out)["errors"] == [], out
     assert names == (["old-1", "old-2"] if scoped else [])
     assert code == (2 if scoped else 0), "a finished job outside the manifest's scope is history, not drift"
     assert "ListCompilationJobs" in operations(endpoint)
+
+
+def test_a_name_contains_no_name_could_hold_is_refused_before_any_call(tmp_path, capsys, endpoint, model):
+    manifest = stack(tmp_path, outputs=False)
+    for text in ("old_", "-", "x" * 64):
+        code, out, err = run(capsys, "drift", manifest, "--name-contains", text)
+        assert code == 1 and f"--name-contains {text!r}: must be 1-63 letters, digits and hyphens" in out + err
+    assert endpoint.requests == []
