@@ -13,9 +13,9 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
+from provider.plan.explain import explain_lines
 from provider.plan.model import UNKNOWN, contains_unknown
-from provider.render import preview_lines
-from provider.plan.workteam import plan_workteam
+from provider.plan.workteam import plan_workteam, program_changes
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
@@ -54,8 +54,9 @@ class WorkteamProvider(ConfiguredProvider):
             # Deleted out of band: recreate it (deleting the old one is then a no-op).
             return DiffResult(changes=True, replaces=["workteamName"], delete_before_replace=True)
         plan = plan_workteam(desired, observed.props)
-        explain(preview_lines(plan, spec_props(olds, OUTPUT_KEYS)))
-        force_moved = bool(from_wire(olds).get("forceDelete", False)) != bool(desired.get("forceDelete", False))
+        edits = program_changes(spec_props(olds, OUTPUT_KEYS), desired)
+        explain(explain_lines("Workteam", id_, plan, edits))
+        force_moved = any(edit.property == "forceDelete" for edit in edits)
         replaces = plan.replaces
         # Delete first only when the new team takes the old one's name; a rename creates the new one first.
         keeps_name = fixed_name and desired.get("workteamName") in (id_, UNKNOWN)

@@ -99,8 +99,6 @@ def test_a_failed_job_fails_up_with_its_reason_and_the_next_up_succeeds(new_stac
     assert changes(stack.preview().change_summary) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 (lifecycle): a create that finds its fixed name taken by a FAILED "
-                                       "job adopts it and fails again; drop this marker once that retry lands")
 def test_a_failed_fixed_name_job_is_retried_by_the_next_up(new_stack, endpoint, model):
     endpoint.fail_compilation_job("ClientError: CompilationError: unsupported operator Foo in the model")
     stack = new_stack("failing-fixed-job", job_program("resnet-fixed"))
