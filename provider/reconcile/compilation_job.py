@@ -79,6 +79,11 @@ class CompilationJobReconciler:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     on_poll: Callable[[dict[str, Any], float], None] | None = None
+    timeout: float | None = None
+    """The caller's own bound on any one wait, in seconds (the plugin's request timeout); None: none."""
+
+    def _bound(self, seconds: float) -> float:
+        return min(seconds, self.timeout) if self.timeout else seconds
 
     # --- observe and plan ---------------------------------------------------------------
 
@@ -135,7 +140,7 @@ class CompilationJobReconciler:
         job = wait_for(
             lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
             lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-            timeout=limit + WAIT_MARGIN,
+            timeout=self._bound(limit + WAIT_MARGIN),
             what=f"compilation job {name}",
             backoff=self.backoff, sleep=self.sleep, clock=self.clock, on_poll=self.on_poll,
         )
@@ -181,7 +186,7 @@ class CompilationJobReconciler:
             job = wait_for(
                 lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
                 lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-                timeout=WAIT_MARGIN * 4, what=f"stopping compilation job {name}",
+                timeout=self._bound(WAIT_MARGIN * 4), what=f"stopping compilation job {name}",
                 backoff=self.backoff, sleep=self.sleep, clock=self.clock,
             )
         try:
