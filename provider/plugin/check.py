@@ -81,5 +81,7 @@ def check(
         else:
             inputs[key] = chosen
             inputs[DEFAULTS_KEY] = [key]
-    failures += [Violation(f.property, f.reason) for f in failures_for(dict(inputs), kind.parse)]
+    named = {v.field for v in failures}
+    failures += [Violation(f.property, f.reason) for f in failures_for(dict(inputs), kind.parse)
+                 if f.property not in named]
     return Checked(inputs, failures)
