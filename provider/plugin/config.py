@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.aws import AwsConfig
 from provider.errors import Violation
 from provider.plan.model import UNKNOWN
 
@@ -52,8 +51,10 @@ def from_variables(variables: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def aws_config(settings: Mapping[str, Any]) -> AwsConfig:
+def aws_config(settings: Mapping[str, Any]) -> Any:
     """Plain settings -> the gateway's config; unset (or unknown) values fall back to the AWS environment."""
+
+    from provider.aws import AwsConfig  # boto3: loaded with the core, not at start-up
 
     def get(key: str) -> str | None:
         value = settings.get(key)

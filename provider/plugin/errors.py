@@ -19,8 +19,6 @@ from google.protobuf import any_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import status_pb2
 
-from provider.errors import ReconcilerError, SpecError
-from provider.plugin.wire import encode
 
 __all__ = ["Failure", "PartialFailure", "failure_for"]
 
@@ -48,6 +46,8 @@ class PartialFailure(Failure):
     """The resource exists although the operation failed: its id, outputs and inputs go to state."""
 
     def __init__(self, message: str, id_: str, properties: Mapping[str, Any], inputs: Mapping[str, Any]):
+        from provider.plugin.wire import encode
+
         super().__init__(grpc.StatusCode.UNKNOWN, message)
         self.detail = pb.ErrorResourceInitFailed(
             id=id_, properties=encode(properties), inputs=encode(inputs), reasons=[message]
@@ -62,6 +62,8 @@ class PartialFailure(Failure):
 
 def failure_for(exc: BaseException, what: str) -> Failure:
     """Any exception -> what the engine shows: our own errors as they are, anything else without a traceback."""
+    from provider.errors import ReconcilerError, SpecError
+
     if isinstance(exc, Failure):
         return exc
     if isinstance(exc, SpecError):

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from importlib import metadata
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import grpc
@@ -22,14 +23,7 @@ from pulumi.runtime.proto import plugin_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from provider.plugin import check as checking
-from provider.plugin import crud
-from provider.plugin.config import check_config, from_variables
-from provider.plugin.diff import DiffOutcome, diff_compilation_job, diff_workteam
 from provider.plugin.errors import Failure, PartialFailure, failure_for
-from provider.plugin.wire import decode, encode
-from provider.reconcile.created import CreatedButFailed
-from provider.resource_types import RESOURCE_TYPES, WORKTEAM, ResourceType, resource_type_for
 
 __all__ = ["ProviderServicer", "serve", "plugin_version"]
 
@@ -42,6 +36,29 @@ _KIND = {
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024)]
 
 
+_CORE_LOCK = threading.Lock()
+_CORE: SimpleNamespace | None = None
+
+
+def core() -> SimpleNamespace:
+    """check / diff / crud and what they import (pulumi.dynamic, boto3, the planners), loaded once.
+
+    ``serve`` starts loading them right after the port line, beside the engine's Handshake and
+    configuration; a request that needs them waits for that one load (never a second, concurrent
+    import: CPython 3.11 can fail compiling modules from two threads at once).
+    """
+    global _CORE
+    with _CORE_LOCK:
+        if _CORE is None:
+            from provider import resource_types
+            from provider.plugin import check, config, crud, diff, wire
+            from provider.reconcile.created import CreatedButFailed
+
+            _CORE = SimpleNamespace(check=check, config=config, crud=crud, diff=diff, wire=wire,
+                                    resource_types=resource_types, CreatedButFailed=CreatedButFailed)
+        return _CORE
+
+
 def plugin_version() -> str:
     try:
         return metadata.version("sagemaker-reconciler")
@@ -49,11 +66,21 @@ def plugin_version() -> str:
         return "0.0.0"
 
 
-def resource_kind(urn: str, type_: str = "") -> ResourceType:
+def decode(struct: Any) -> dict[str, Any]:
+    return core().wire.decode(struct)
+
+
+def encode(props: Any) -> Any:
+    return core().wire.encode(props)
+
+
+def resource_kind(urn: str, type_: str = "") -> Any:
+    """The resource type a request is about (its ``type``, else its URN's), or an error listing the valid ones."""
+    types = core().resource_types
     token = type_ or (urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else "")
-    kind = resource_type_for(token)
+    kind = types.resource_type_for(token)
     if kind is None:
-        valid = ", ".join(t.token for t in RESOURCE_TYPES)
+        valid = ", ".join(t.token for t in types.RESOURCE_TYPES)
         raise Failure(grpc.StatusCode.INVALID_ARGUMENT, f"unknown resource type {token!r}; valid types: {valid}")
     return kind
 
@@ -70,10 +97,10 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def _answer(self, context: grpc.ServicerContext, what: str, body: Callable[[], R]) -> R:
         try:
             return body()
-        except CreatedButFailed as exc:
-            failure: Failure = PartialFailure(str(exc), exc.name, exc.outputs, exc.outputs)
         except Exception as exc:  # every failure is answered, never raised into grpc
-            failure = failure_for(exc, what)
+            failure: Failure = failure_for(exc, what)
+            if _CORE is not None and isinstance(exc, _CORE.CreatedButFailed):
+                failure = PartialFailure(str(exc), exc.name, exc.outputs, exc.outputs)
         finally:
             self.first_answer.set()
         context.abort_with_status(failure.status())
@@ -119,7 +146,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def CheckConfig(self, request: pb.CheckRequest, context: Any) -> pb.CheckResponse:
         def body() -> pb.CheckResponse:
             news = decode(request.news)
-            failures = [pb.CheckFailure(property=v.field, reason=v.rule) for v in check_config(news)]
+            failures = [pb.CheckFailure(property=v.field, reason=v.rule) for v in core().config.check_config(news)]
             return pb.CheckResponse(inputs=request.news, failures=failures)
         return self._answer(context, "CheckConfig", body)
 
@@ -133,8 +160,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
     def Configure(self, request: pb.ConfigureRequest, context: Any) -> pb.ConfigureResponse:
         def body() -> pb.ConfigureResponse:
-            settings = {**from_variables(request.variables), **decode(request.args)}
-            problems = check_config(settings)
+            config = core().config
+            settings = {**config.from_variables(request.variables), **decode(request.args)}
+            problems = config.check_config(settings)
             if problems:
                 raise Failure(grpc.StatusCode.INVALID_ARGUMENT,
                               "invalid sagemaker-reconciler configuration: " + "; ".join(map(str, problems)))
@@ -154,6 +182,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             proposal = None
             if request.HasField("autonaming"):
                 proposal = (request.autonaming.mode, request.autonaming.proposed_name)
+            checking = core().check
             checked = checking.check(
                 kind, decode(request.olds), decode(request.news),
                 name=checking.logical_name(request.urn, request.name), seed=bytes(request.randomSeed),
@@ -167,12 +196,12 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.DiffResponse:
             kind = resource_kind(request.urn, request.type)
             olds, news, ignore = decode(request.olds), decode(request.news), list(request.ignoreChanges)
-            if kind is WORKTEAM:
-                provider = crud.provider_for(kind, self._settings)
-                outcome = diff_workteam(provider._reconciler(), request.id, olds, news, ignore)
+            crud, diff = core().crud, core().diff
+            provider = crud.provider_for(kind, self._settings)
+            if kind is core().resource_types.WORKTEAM:
+                outcome = diff.diff_workteam(provider._reconciler(), request.id, olds, news, ignore)
             else:
-                outcome = diff_compilation_job(crud.provider_for(kind, self._settings), request.id, olds, news,
-                                               ignore)
+                outcome = diff.diff_compilation_job(provider, request.id, olds, news, ignore)
             self._log(request.urn, outcome.explanations)
             return _diff_response(outcome)
         return self._answer(context, "Diff", body)
@@ -180,7 +209,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Create(self, request: pb.CreateRequest, context: Any) -> pb.CreateResponse:
         def body() -> pb.CreateResponse:
             kind = resource_kind(request.urn, request.type)
-            done = crud.create(kind, self._settings, decode(request.properties), timeout=request.timeout,
+            done = core().crud.create(kind, self._settings, decode(request.properties), timeout=request.timeout,
                                preview=request.preview)
             return pb.CreateResponse(id=done.id, properties=encode(done.properties))
         return self._answer(context, "Create", body)
@@ -188,14 +217,14 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Read(self, request: pb.ReadRequest, context: Any) -> pb.ReadResponse:
         def body() -> pb.ReadResponse:
             kind = resource_kind(request.urn, request.type)
-            done = crud.read(kind, self._settings, request.id, decode(request.properties), decode(request.inputs))
+            done = core().crud.read(kind, self._settings, request.id, decode(request.properties), decode(request.inputs))
             return pb.ReadResponse(id=done.id, properties=encode(done.properties), inputs=encode(done.inputs or {}))
         return self._answer(context, "Read", body)
 
     def Update(self, request: pb.UpdateRequest, context: Any) -> pb.UpdateResponse:
         def body() -> pb.UpdateResponse:
             kind = resource_kind(request.urn, request.type)
-            done = crud.update(kind, self._settings, request.id, decode(request.olds), decode(request.news),
+            done = core().crud.update(kind, self._settings, request.id, decode(request.olds), decode(request.news),
                                ignore=list(request.ignoreChanges), timeout=request.timeout, preview=request.preview)
             return pb.UpdateResponse(properties=encode(done.properties))
         return self._answer(context, "Update", body)
@@ -203,12 +232,12 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def Delete(self, request: pb.DeleteRequest, context: Any) -> empty_pb2.Empty:
         def body() -> empty_pb2.Empty:
             kind = resource_kind(request.urn, request.type)
-            crud.delete(kind, self._settings, request.id, decode(request.properties), timeout=request.timeout)
+            core().crud.delete(kind, self._settings, request.id, decode(request.properties), timeout=request.timeout)
             return empty_pb2.Empty()
         return self._answer(context, "Delete", body)
 
 
-def _diff_response(outcome: DiffOutcome) -> pb.DiffResponse:
+def _diff_response(outcome: Any) -> pb.DiffResponse:
     detailed = {
         path: pb.PropertyDiff(kind=_KIND[(entry.kind, entry.replace)], inputDiff=entry.input_diff)
         for path, entry in outcome.detailed.items()
@@ -233,6 +262,7 @@ def serve(argv: list[str], out: Any = sys.stdout) -> None:
     server.start()
     out.write(f"{port}\n")
     out.flush()
+    threading.Thread(target=core, name="load-core", daemon=True).start()
     try:
         server.wait_for_termination()
     except KeyboardInterrupt:  # the engine's SIGINT at shutdown
