@@ -4,12 +4,14 @@ import by id, and a lost create reply that leaves no orphan."""
 
 from __future__ import annotations
 
+import time
+
 import boto3
 import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider.sdk import Workteam
+from provider.sdk import CompilationJob, Workteam
 
 MEMBERS = [{"cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
                                           "client_id": "client1"}}]
@@ -126,3 +128,28 @@ def test_a_lost_create_reply_leaves_no_orphan(deploy, endpoint):
     assert teams() == [name]
     deployment.stack.destroy()
     assert teams() == []
+
+
+def test_custom_timeouts_bound_a_compilation_jobs_wait_and_the_job_stays_in_state(deploy, endpoint):
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="models")
+    s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
+    endpoint.set_compilation_timing(compiling_seconds=3600)
+
+    def program():
+        CompilationJob("slow", role_arn="arn:aws:iam::123456789012:role/neo",
+                       input_config={"s3_uri": "s3://models/m.tar.gz", "framework": "ONNX",
+                                     "data_input_config": '{"data": [1, 3, 224, 224]}'},
+                       output_config={"s3_output_location": "s3://models/out", "target_device": "ml_c5"},
+                       opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s")))
+
+    deployment = deploy(program)
+    started = time.monotonic()
+    with pytest.raises(auto.CommandError) as failed:
+        deployment.stack.up()
+    assert time.monotonic() - started < 60  # not the job's own 24 h default bound
+    assert "still not done after" in str(failed.value)
+    state = deployment.stack.export_stack().deployment["resources"]
+    (kept,) = [r for r in state if r["type"] == "sagemaker-reconciler:index:CompilationJob"]
+    summaries = boto3.client("sagemaker").list_compilation_jobs()["CompilationJobSummaries"]
+    assert [j["CompilationJobName"] for j in summaries] == [kept["id"]]  # in state: destroy will stop it
