@@ -235,3 +235,16 @@ def test_get_schema_is_schema_json_with_the_plugin_version(plugin):
     served = json.loads(plugin.stub.GetSchema(pb.GetSchemaRequest()).schema)
     assert served.pop("version") == "0.1.0"
     assert served == json.loads((REPO / "schema.json").read_text())
+
+
+def test_a_preview_with_values_not_known_yet_diffs_them_as_changes_and_writes_nothing(plugin, endpoint):
+    id_, outputs, inputs = made(plugin)
+    endpoint.clear_requests()
+    news = {**inputs, "description": UNKNOWN_STRING, "notificationConfiguration": {"notificationTopicArn": UNKNOWN_STRING}}
+    response = plugin.diff("labelers", id_, outputs, inputs, news)
+    assert detailed(response) == {"description": ("UPDATE", True),
+                                  "notificationConfiguration": ("ADD", True)}
+    assert not response.replaces
+    renamed = plugin.diff("labelers", id_, outputs, inputs, {**inputs, "workteamName": UNKNOWN_STRING})
+    assert list(renamed.replaces) == ["workteamName"]
+    assert [r.operation for r in endpoint.requests] == ["DescribeWorkteam", "DescribeWorkteam"]
