@@ -46,10 +46,12 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
 def pack(out_dir: Path, python: str | None = None) -> Path:
     """Write ``pulumi-resource-sagemaker-reconciler-v<version>.tar.gz`` into `out_dir`; return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{BINARY}-v{plugin_version()}.tar.gz"
+    version = plugin_version()
+    target = out_dir / f"{BINARY}-v{version}.tar.gz"
     with tarfile.open(target, "w:gz") as tar:
         _add(tar, BINARY, launcher(python or sys.executable).encode(), 0o755)
+        _add(tar, "provider/plugin/_packed.py", f'VERSION = "{version}"\n'.encode(), 0o644)
         for path in sorted(PACKAGE_DIR.rglob("*.py")):
-            if "__pycache__" not in path.parts:
+            if "__pycache__" not in path.parts and path.name != "_packed.py":
                 _add(tar, f"provider/{path.relative_to(PACKAGE_DIR).as_posix()}", path.read_bytes(), 0o644)
     return target

@@ -60,6 +60,13 @@ def core() -> SimpleNamespace:
 
 
 def plugin_version() -> str:
+    """The version the plugin was packed as (its install directory's), else the installed package's."""
+    try:
+        from provider.plugin._packed import VERSION  # written into the tarball by `plugin-pack`
+
+        return str(VERSION)
+    except ImportError:
+        pass
     try:
         return metadata.version("sagemaker-reconciler")
     except metadata.PackageNotFoundError:
@@ -90,7 +97,6 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         self._engine_address = engine_address
         self._engine: engine_pb2_grpc.EngineStub | None = None
         self._settings: dict[str, Any] = {}
-        self.first_answer = threading.Event()
 
     # --- plumbing ---------------------------------------------------------------------------------
 
@@ -101,8 +107,6 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             failure: Failure = failure_for(exc, what)
             if _CORE is not None and isinstance(exc, _CORE.CreatedButFailed):
                 failure = PartialFailure(str(exc), exc.name, exc.outputs, exc.outputs)
-        finally:
-            self.first_answer.set()
         context.abort_with_status(failure.status())
         raise AssertionError("abort_with_status returns only by raising")
 
@@ -122,7 +126,6 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
     def Handshake(self, request: pb.ProviderHandshakeRequest, context: Any) -> pb.ProviderHandshakeResponse:
         self._engine_address = request.engine_address or self._engine_address
-        self.first_answer.set()
         return pb.ProviderHandshakeResponse(accept_secrets=False, accept_resources=False, accept_outputs=False,
                                             supports_autonaming_configuration=True)
 
@@ -131,7 +134,6 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         return empty_pb2.Empty()
 
     def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:
-        self.first_answer.set()
         return plugin_pb2.PluginInfo(version=plugin_version())
 
     def GetSchema(self, request: pb.GetSchemaRequest, context: Any) -> pb.GetSchemaResponse:

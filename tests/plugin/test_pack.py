@@ -23,6 +23,8 @@ def test_the_tarball_holds_the_launcher_at_its_root_and_the_package_source(tmp_p
         tar.extractall(tmp_path / "plugin", filter="data")
     assert members["pulumi-resource-sagemaker-reconciler"].mode & 0o111
     assert "provider/plugin/server.py" in members and "provider/specs/workteam.py" in members
+    packed = (tmp_path / "plugin" / "provider" / "plugin" / "_packed.py").read_text()
+    assert packed == 'VERSION = "0.1.0"\n'  # the plugin reports the version it is installed as
     assert not [name for name in members if "__pycache__" in name or name.endswith(".pyc")]
 
     # Run as the engine runs it, from another directory: it prints its port, then serves.

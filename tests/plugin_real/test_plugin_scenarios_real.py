@@ -153,3 +153,17 @@ def test_custom_timeouts_bound_a_compilation_jobs_wait_and_the_job_stays_in_stat
     (kept,) = [r for r in state if r["type"] == "sagemaker-reconciler:index:CompilationJob"]
     summaries = boto3.client("sagemaker").list_compilation_jobs()["CompilationJobSummaries"]
     assert [j["CompilationJobName"] for j in summaries] == [kept["id"]]  # in state: destroy will stop it
+
+
+def test_refresh_reads_the_live_team_and_notices_one_deleted_out_of_band(deploy):
+    deployment = deploy(team_program(workteam_name="refreshed"))
+    deployment.stack.up()
+    boto3.client("sagemaker").update_workteam(WorkteamName="refreshed", Description="edited in the console")
+    assert deployment.stack.refresh().summary.resource_changes == {"same": 1, "update": 1}
+    state = deployment.stack.export_stack().deployment["resources"]
+    (team,) = [r for r in state if r["type"] == TOKEN]
+    assert team["inputs"]["description"] == team["outputs"]["description"] == "edited in the console"
+    boto3.client("sagemaker").delete_workteam(WorkteamName="refreshed")
+    assert deployment.stack.refresh().summary.resource_changes == {"same": 1, "delete": 1}
+    assert deployment.stack.up().summary.resource_changes == {"same": 1, "create": 1}
+    assert live("refreshed")["Description"] == "Labels street scenes"
