@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import json
+import os
 import statistics
 import subprocess
 import sys

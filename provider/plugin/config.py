@@ -15,7 +15,7 @@ from typing import Any
 from provider.errors import Violation
 from provider.plan.model import UNKNOWN
 
-__all__ = ["KEYS", "check_config", "aws_config", "from_variables"]
+__all__ = ["KEYS", "aws_config", "check_config", "from_variables"]
 
 PACKAGE = "sagemaker-reconciler"
 KEYS = ("region", "profile", "endpoint")

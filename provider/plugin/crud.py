@@ -23,7 +23,7 @@ from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobRe
 from provider.reconcile.workteam import OUTPUT_KEYS
 from provider.resource_types import WORKTEAM, ResourceType
 
-__all__ = ["Outcome", "output_keys", "provider_for", "create", "read", "update", "delete"]
+__all__ = ["Outcome", "create", "delete", "output_keys", "provider_for", "read", "update"]
 
 
 class _BoundedJobProvider(CompilationJobProvider):

@@ -24,10 +24,14 @@ from provider.pulumi_resources._common import spec_props
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
 from provider.reconcile.workteam import OUTPUT_KEYS
 from provider.render import preview_lines
-from provider.specs.compilation_job import UPDATABLE, CompilationJobSpec, parse_compilation_job
+from provider.specs.compilation_job import (
+    UPDATABLE,
+    CompilationJobSpec,
+    parse_compilation_job,
+)
 from provider.specs.workteam import parse_workteam
 
-__all__ = ["Entry", "DiffOutcome", "diff_workteam", "diff_compilation_job"]
+__all__ = ["DiffOutcome", "Entry", "diff_compilation_job", "diff_workteam"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from google.protobuf import any_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import status_pb2
 
-
 __all__ = ["Failure", "PartialFailure", "failure_for"]
 
 

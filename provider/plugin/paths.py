@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["parse_path", "format_path", "leaf_changes", "overlay", "ADD", "DELETE", "UPDATE"]
+__all__ = ["ADD", "DELETE", "UPDATE", "format_path", "leaf_changes", "overlay", "parse_path"]
 
 ADD, DELETE, UPDATE = "add", "delete", "update"
 _MISSING = object()

@@ -18,14 +18,17 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
-from pulumi.runtime.proto import plugin_pb2
+from pulumi.runtime.proto import (
+    engine_pb2,
+    engine_pb2_grpc,
+    plugin_pb2,
+    provider_pb2_grpc,
+)
 from pulumi.runtime.proto import provider_pb2 as pb
-from pulumi.runtime.proto import provider_pb2_grpc
 
 from provider.plugin.errors import Failure, PartialFailure, failure_for
 
-__all__ = ["ProviderServicer", "serve", "plugin_version"]
+__all__ = ["ProviderServicer", "plugin_version", "serve"]
 
 R = TypeVar("R")
 _KIND = {
@@ -62,7 +65,8 @@ def core() -> SimpleNamespace:
 def plugin_version() -> str:
     """The version the plugin was packed as (its install directory's), else the installed package's."""
     try:
-        from provider.plugin._packed import VERSION  # written into the tarball by `plugin-pack`
+        # written into the tarball by `plugin-pack`
+        from provider.plugin._packed import VERSION
 
         return str(VERSION)
     except ImportError:
@@ -103,7 +107,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def _answer(self, context: grpc.ServicerContext, what: str, body: Callable[[], R]) -> R:
         try:
             return body()
-        except Exception as exc:  # every failure is answered, never raised into grpc
+        except Exception as exc:  # noqa: BLE001  (every failure is answered, never raised into grpc)
             failure: Failure = failure_for(exc, what)
             if _CORE is not None and isinstance(exc, _CORE.CreatedButFailed):
                 failure = PartialFailure(str(exc), exc.name, exc.outputs, exc.outputs)
@@ -138,8 +142,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
     def GetSchema(self, request: pb.GetSchemaRequest, context: Any) -> pb.GetSchemaResponse:
         def body() -> pb.GetSchemaResponse:
-            from provider.schema import package_schema
             import json
+
+            from provider.schema import package_schema
 
             schema = {**package_schema(), "version": plugin_version()}
             return pb.GetSchemaResponse(schema=json.dumps(schema))

@@ -16,7 +16,7 @@ from google.protobuf import json_format, struct_pb2
 from provider.plan.model import UNKNOWN
 from provider.specs._base import integral_floats_to_int
 
-__all__ = ["SIG_KEY", "SECRET_SIG", "UNKNOWN_STRING", "UNKNOWN_SENTINELS", "decode", "encode"]
+__all__ = ["SECRET_SIG", "SIG_KEY", "UNKNOWN_SENTINELS", "UNKNOWN_STRING", "decode", "encode"]
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"

@@ -25,7 +25,7 @@ from provider.reconcile.workteam import WorkteamReconciler
 from provider.specs.compilation_job import CompilationJobSpec
 from provider.specs.workteam import WorkteamSpec
 
-__all__ = ["CreatedButFailed", "create_workteam", "create_compilation_job"]
+__all__ = ["CreatedButFailed", "create_compilation_job", "create_workteam"]
 
 
 class CreatedButFailed(ReconcilerError):

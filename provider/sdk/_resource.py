@@ -11,7 +11,7 @@ import pulumi
 from provider.pulumi_resources._common import add_snake_case_attributes, camel_props
 from provider.resource_types import ResourceType
 
-__all__ = ["plugin_version", "options", "register"]
+__all__ = ["options", "plugin_version", "register"]
 
 
 def plugin_version() -> str:

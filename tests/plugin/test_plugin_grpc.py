@@ -8,15 +8,13 @@ from pathlib import Path
 import boto3
 import grpc
 import pytest
-from google.protobuf import any_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import status_pb2
 
 from provider.plan.model import UNKNOWN
 from provider.plugin.wire import UNKNOWN_STRING, decode, encode
-from tests.reliability.conftest import WRITES
 
-from .conftest import JOB, WORKTEAM, cognito_team, urn
+from .conftest import JOB, cognito_team, urn
 
 REPO = Path(__file__).resolve().parents[2]
 KIND = pb.PropertyDiff.Kind.Name
