@@ -25,11 +25,13 @@ from provider.pulumi_resources._common import (
     explain,
     from_wire,
     refreshed,
+    remove_created,
     resource_props,
     spec_props,
     with_autoname,
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from provider.reconcile.created import CreatedButFailed, create_compilation_job
 from provider.reconcile.local_compile import LocalCompiler
 from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 
@@ -105,7 +107,16 @@ class CompilationJobProvider(ConfiguredProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = parse_compilation_job(spec_props(props, JOB_OUTPUT_KEYS))
-        outs = self._local().create(spec) if spec.mode == "local" else self._reconciler().create(spec)
+        if spec.mode == "local":
+            return CreateResult(spec.compilation_job_name, with_autoname(self._local().create(spec), props))
+        reconciler = self._reconciler()
+        try:
+            outs = create_compilation_job(reconciler, spec)
+        except CreatedButFailed as exc:
+            # A failed create must leave nothing behind: an auto-named job would be orphaned by the next name.
+            if AUTONAME_KEY not in props:
+                raise
+            remove_created(exc, lambda: reconciler.delete(spec.compilation_job_name))
         return CreateResult(spec.compilation_job_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -24,10 +24,12 @@ from provider.pulumi_resources._common import (
     explain,
     from_wire,
     refreshed,
+    remove_created,
     resource_props,
     spec_props,
     with_autoname,
 )
+from provider.reconcile.created import CreatedButFailed, create_workteam
 from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
 from provider.specs.workteam import parse_workteam
 
@@ -68,7 +70,14 @@ class WorkteamProvider(ConfiguredProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = parse_workteam(spec_props(props, OUTPUT_KEYS))
-        outs = self._reconciler().create(spec)
+        reconciler = self._reconciler()
+        try:
+            outs = create_workteam(reconciler, spec)
+        except CreatedButFailed as exc:
+            # A failed create must leave nothing behind: an auto-named team would be orphaned by the next name.
+            if AUTONAME_KEY not in props:
+                raise
+            remove_created(exc, lambda: reconciler.delete(spec.workteam_name, force=True))
         return CreateResult(spec.workteam_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -90,6 +90,11 @@ class CompilationJobReconciler:
     on_poll: Callable[[dict[str, Any], float], None] | None = None
     log: Callable[[str], None] | None = None
     """Told what the reconciler decided on its own (a FAILED job recreated, an artifact kept)."""
+    timeout: float | None = None
+    """The caller's own bound on any one wait, in seconds (the plugin's request timeout); None: none."""
+
+    def _bound(self, seconds: float) -> float:
+        return min(seconds, self.timeout) if self.timeout else seconds
 
     # --- observe and plan ---------------------------------------------------------------
 
@@ -170,7 +175,7 @@ class CompilationJobReconciler:
         job = wait_for(
             lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
             lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-            timeout=timeout,
+            timeout=self._bound(timeout),
             what=f"compilation job {name}",
             backoff=self.backoff, sleep=self.sleep, clock=self.clock, on_poll=self.on_poll,
             describe=lambda j: str(j.get("CompilationJobStatus", "not done")),
@@ -220,7 +225,7 @@ class CompilationJobReconciler:
             job = wait_for(
                 lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
                 lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-                timeout=WAIT_MARGIN * 4, what=f"stopping compilation job {name}",
+                timeout=self._bound(WAIT_MARGIN * 4), what=f"stopping compilation job {name}",
                 backoff=self.backoff, sleep=self.sleep, clock=self.clock,
             )
         try:
