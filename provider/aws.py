@@ -123,6 +123,17 @@ def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: s
 _NO_CREDENTIALS = "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
 
 
+def _credentials_summary(exc: botocore.exceptions.BotoCoreError) -> str:
+    """What went wrong loading credentials, without the provider's own text: a failing credential_process
+    may print its secret on stderr, and botocore puts that stderr into the message."""
+    source = str(getattr(exc, "kwargs", {}).get("provider") or "the credential chain")
+    if isinstance(exc, botocore.exceptions.PartialCredentialsError):
+        missing = str(exc.kwargs.get("cred_var") or "a value")
+        return f"AWS credentials from {source} are incomplete: {missing} is missing"
+    return (f"AWS credentials could not be loaded from {source} (its error output is not shown: "
+            "it may contain secrets); run the credential source by hand to see why")
+
+
 def _failure(
     exc: botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError, operation: str, resource: str | None
 ) -> ReconcilerError:
@@ -132,7 +143,7 @@ def _failure(
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return ConfigError(_NO_CREDENTIALS)
     if isinstance(exc, (botocore.exceptions.PartialCredentialsError, botocore.exceptions.CredentialRetrievalError)):
-        return ConfigError(f"AWS credentials are incomplete or could not be loaded: {exc}")
+        return ConfigError(_credentials_summary(exc))
     if isinstance(exc, botocore.exceptions.NoRegionError):
         return ConfigError("no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION")
     # No response at all, after botocore's own retries (ConnectionClosedError, ReadTimeoutError,

@@ -42,6 +42,7 @@ __all__ = [
     "ArchiveLimits",
     "DEFAULT_LIMITS",
     "extract_archive",
+    "read_member",
     "write_deterministic_tar_gz",
     "sha256_file",
     "sha256_bytes",
@@ -212,7 +213,7 @@ def _link_target(name: str, member: TarMember) -> str | None:
         return None
     base = "" if member.kind == "hardlink" else posixpath.dirname(name)  # hard: from the root; sym: from its dir
     resolved = posixpath.normpath(posixpath.join(base, target))
-    if resolved == ".." or resolved.startswith(("../", "/")) or resolved == ".":
+    if resolved == ".." or resolved.startswith(("../", "/")):
         return None
     return resolved
 
@@ -269,6 +270,29 @@ def extract_archive(
     finally:
         writer.close()
     return sorted(dest / name for name in files)
+
+
+def read_member(archive: BinaryIO, name: str, max_bytes: int = 1 << 20,
+                limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes | None:
+    """One small regular member (an artifact's manifest.json) through the same bounded reader; None if absent."""
+    try:
+        compressed = archive.read(2) == b"\x1f\x8b"
+        archive.seek(0)
+        stream = gzip.GzipFile(fileobj=archive, mode="rb") if compressed else archive
+        meter = _Meter(stream, archive, limits)
+        tar = TarStream(meter, max_header_bytes=limits.max_header_bytes, max_headers=limits.max_members)
+        for member in tar:
+            meter.member = member.name
+            if member.kind == "file" and posixpath.normpath(member.name) == name:
+                if member.size > max_bytes:
+                    raise _refuse(member.name, f"{member.size} bytes is over the limit of {max_bytes} bytes")
+                return b"".join(tar.chunks(member))
+    except TarFormatError as exc:
+        where = f"archive {exc.member}" if exc.member else "cannot read the archive"
+        raise UnsafeArchive(f"{where}: {exc.reason}") from None
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UnsafeArchive(f"cannot read the archive: {exc}") from None
+    return None
 
 
 def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], limits: ArchiveLimits) -> None:
