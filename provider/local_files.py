@@ -91,11 +91,10 @@ def _parent(output_dir: Path, parts: list[str], create: bool) -> int | None:
                 except FileExistsError:
                     pass
             child = os.open(part, _DIR, dir_fd=fd)
-        except FileNotFoundError:
-            os.close(fd)
-            return None
         except OSError as exc:
             os.close(fd)
+            if not create or isinstance(exc, FileNotFoundError):
+                return None  # nothing of ours there (a link in our place is not followed, not removed)
             raise ConfigError(f"{output_dir / part}: is a symlink or not a directory ({exc.strerror}); "
                               "the artifact is only written inside the output directory") from None
         os.close(fd)

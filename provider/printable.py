@@ -5,7 +5,7 @@ terminal escapes (``\\x1b[31m``), carriage returns, bidi overrides, or a newline
 followed by ``::error::...``, which a CI log would run as a workflow command.
 So every character that is not printable (``str.isprintable``: C0/C1 controls,
 DEL, format characters such as U+202E, line and paragraph separators, unusual
-spaces) is shown as an escape, ``\\n``, ``\\t``, ``\\r`` or ``\\uXXXX`` (the JSON
+spaces) is shown as an escape, ``\\n``, ``\\t``, ``\\r`` or ``\\uXXXX`` (a surrogate pair past U+FFFF: the JSON
 forms, so JSON output stays valid and decodes to the same text), and input never
 starts an output line: one-line values are escaped whole, and multi-line messages
 keep their lines but each continuation line starts with :data:`CONTINUATION`.
@@ -25,7 +25,10 @@ def _escape_char(char: str) -> str:
     if char in _SHORT:
         return _SHORT[char]
     code = ord(char)
-    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # as JSON writes it: a UTF-16 surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def escape(text: object) -> str:

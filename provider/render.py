@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +26,16 @@ __all__ = [
     "preview_lines",
 ]
 
-_SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
+_SYMBOL = {Action.NOOP: "=", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def _key(key: Any) -> str:
+    """A key that starts a line: as is when it is a plain name, else quoted, so no line begins with free text."""
+    text = str(key)
+    return text if _PLAIN_KEY.fullmatch(text) else value_text(text)
 
 
 def value_text(value: Any) -> str:
@@ -101,10 +111,10 @@ def _plan_body(plan: Plan, indent: str = "    ") -> list[str]:
     lines = []
     for change in plan.changes:
         if plan.action is Action.CREATE:
-            lines.append(f"{indent}{escape(change.property)} = {value_text(change.new)}")
+            lines.append(f"{indent}{_key(change.property)} = {value_text(change.new)}")
         else:
             how = "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place"
-            lines.append(f"{indent}{escape(change.property)}: {value_text(change.old)} -> {value_text(change.new)}"
+            lines.append(f"{indent}{_key(change.property)}: {value_text(change.old)} -> {value_text(change.new)}"
                          f"  [{how}]")
     lines += [f"{indent}note: {line}" for note in plan.notes for line in message_lines(note, indent)]
     for call in plan.calls:
@@ -132,7 +142,7 @@ def report_text(report: Report) -> str:
             first, *rest = message_lines(resource.error, "    ")
             lines += [f"    error: {first}", *rest]
         if resource.outputs:
-            lines += [f"    {escape(key)} = {value_text(value)}" for key, value in resource.outputs.items()]
+            lines += [f"    {_key(key)} = {value_text(value)}" for key, value in resource.outputs.items()]
     if report.command == "drift" and not report.problems:
         if report.unmanaged:
             lines.append("Unmanaged (in the account and region, not in the manifest):")
@@ -142,7 +152,7 @@ def report_text(report: Report) -> str:
             lines.append("No unmanaged resources.")
     if report.outputs:
         lines.append("Outputs:")
-        lines += [f"    {escape(key)}: {value_text(value)}" for key, value in report.outputs.items()]
+        lines += [f"    {_key(key)}: {value_text(value)}" for key, value in report.outputs.items()]
     lines.append(summary_line(report))
     return escape_lines("\n".join(lines))
 
