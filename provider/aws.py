@@ -241,6 +241,22 @@ class ObjectStore:
     def read(self, uri: str) -> bytes:
         return self._call("GetObject", uri)["Body"].read()
 
+    def download(self, uri: str, path: str | os.PathLike[str], limit: int) -> None:
+        """Stream an object into a new file, refusing one over `limit` bytes: a model can be gigabytes."""
+        response = self._call("GetObject", uri)
+        if int(response.get("ContentLength") or 0) > limit:
+            raise ConfigError(f"{uri}: {response['ContentLength']} bytes is over the limit of {limit} bytes")
+        written = 0
+        try:
+            with open(path, "xb") as out:
+                for chunk in response["Body"].iter_chunks(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        raise ConfigError(f"{uri}: more than {limit} bytes")
+                    out.write(chunk)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise _failure(exc, "GetObject", uri) from None
+
     def write(self, uri: str, data: bytes) -> None:
         self._call("PutObject", uri, Body=data)
 

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except (Exception, MemoryError, RecursionError) as exc:  # noqa: BLE001 - no input may produce a traceback
+    except (Exception, MemoryError, RecursionError) as exc:  # no input may produce a traceback
         if os.environ.get("SAGEMAKER_RECONCILER_DEBUG"):
             raise
         _error(f"unexpected {type(exc).__name__}: {exc} (set SAGEMAKER_RECONCILER_DEBUG=1 for the traceback)")

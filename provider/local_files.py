@@ -48,7 +48,7 @@ def open_model(uri: str, *, output: bool = False, limit: int = MAX_MODEL_BYTES) 
     except OSError as exc:
         raise ConfigError(f"{uri}: cannot be read ({exc.strerror})") from None
     info = os.fstat(fd)
-    problem = (f"not a regular file (a model is a file, not a device, FIFO or directory)"
+    problem = ("not a regular file (a model is a file, not a device, FIFO or directory)"
                if not stat.S_ISREG(info.st_mode) else
                f"{info.st_size} bytes is over the limit of {limit} bytes" if info.st_size > limit else None)
     if problem:

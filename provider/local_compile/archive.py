@@ -190,8 +190,7 @@ class _Writer:
             if len(parts) == 1:
                 self._created.append(parts[0])
             with open(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
+                handle.writelines(chunks)
         finally:
             os.close(parent)
 

@@ -22,7 +22,9 @@ from typing import Any
 
 from provider.aws import AwsConfig, ObjectStore
 from provider.errors import ConfigError
-from provider.local_files import copy_model, model_digest, open_model, publish_file, remove_published
+from provider.local_files import (
+    MAX_MODEL_BYTES, copy_model, model_digest, open_model, publish_file, remove_published,
+)
 from provider.local_paths import local_path
 from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
 from provider.specs.compilation_job import CompilationJobSpec
@@ -188,7 +190,7 @@ class LocalCompiler:
             if source.startswith("file://"):
                 copy_model(source, model)  # streamed: a model can be gigabytes
             else:
-                model.write_bytes(self.read(source))
+                self._objects().download(source, model, MAX_MODEL_BYTES)
             output = spec.output_config
             request = CompileRequest(
                 model_archive=model,

@@ -3,7 +3,7 @@
 The child sets ``RLIMIT_AS`` before importing anything of ours, so a case that
 tries to allocate gigabytes fails there instead of slowing the machine; a
 bounded implementation never gets near the limit. The child's peak RSS comes
-back with the outcome, so the corpus can say what its largest case cost.
+back with the outcome (``VmHWM``), so the corpus can say what its largest case cost.
 """
 
 from __future__ import annotations
@@ -40,8 +40,11 @@ try:
             print(f"UnsafeArchive: {exc}")
             code = 1
 finally:
+    # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across fork and exec.
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
     with open(result, "w") as handle:
-        json.dump({"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}, handle)
+        json.dump({"peak_kib": peak}, handle)
 sys.exit(code)
 """
 
@@ -87,7 +90,8 @@ def run_case(name: str, kind: str, args: list[str], root: Path, *, limit: int = 
     """`kind` is ``cli`` (args go to provider.cli.main) or ``extract`` (args: archive, destination)."""
     result = root / (re.sub(r"[^A-Za-z0-9]+", "-", name) + ".result.json")
     proc = subprocess.run([sys.executable, "-c", _RUNNER, str(limit), str(result), kind, *args],
-                          input=stdin, capture_output=True, env=env or child_env(root), cwd=root, timeout=timeout)
+                          input=stdin, capture_output=True, env=env or child_env(root), cwd=root, timeout=timeout,
+                          check=False)
     peak = json.loads(result.read_text())["peak_kib"] if result.exists() else -1
     PEAKS[name] = peak
     return Outcome(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"), peak)

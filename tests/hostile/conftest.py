@@ -5,9 +5,9 @@ from __future__ import annotations
 from tests.hostile.child import PEAKS
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001 - pytest's hook signature
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not PEAKS:
         return
-    name, peak = max(PEAKS.items(), key=lambda item: item[1])
-    terminalreporter.write_line(
-        f"hostile corpus: {len(PEAKS)} cases run in children; largest peak RSS {peak / 1024:.0f} MiB ({name})")
+    ranked = sorted(PEAKS.items(), key=lambda item: -item[1])
+    top = ", ".join(f"{name} {peak / 1024:.0f} MiB" for name, peak in ranked[:3])
+    terminalreporter.write_line(f"hostile corpus: {len(PEAKS)} cases run in children; largest peak RSS: {top}")
