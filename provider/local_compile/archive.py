@@ -29,10 +29,10 @@ import shutil
 import stat
 import tarfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Mapping
+from typing import Any, BinaryIO, Mapping
 
 from provider.errors import ReconcilerError
 from provider.local_compile.tar_stream import TarFormatError, TarMember, TarStream
@@ -307,7 +307,7 @@ def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], l
             raise _refuse(member.name, "a second member with the same name")
         seen.add(name)
         if member.kind == "dir":
-            writer.mkdir(name, member.name)
+            _written(member, writer.mkdir, name, member.name)
             continue
         if member.kind in ("symlink", "hardlink"):
             target = _link_target(name, member)
@@ -325,10 +325,20 @@ def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], l
         if total > limits.max_total_bytes:
             raise _refuse(member.name, f"the archive expands to more than {limits.max_total_bytes} bytes "
                                        "(a decompression bomb?)")
-        writer.write(name, member.name, chunks)
+        _written(member, writer.write, name, member.name, chunks)
         regular[name] = size
         if member.kind != "symlink":  # a symlink's copy is another name for a model file, not another model file
             files.append(name)
+
+
+def _written(member: TarMember, write: Callable[..., None], *args: Any) -> None:
+    """Run a write; a file-system failure (a name too long, a full disk) is a refusal naming the member."""
+    try:
+        write(*args)
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        raise  # the archive itself is broken: reported as unreadable
+    except OSError as exc:
+        raise _refuse(member.name, f"cannot be written: {exc.strerror or exc}") from None
 
 
 def write_deterministic_tar_gz(files: Mapping[str, bytes | Path], output: str | os.PathLike[str]) -> str:
