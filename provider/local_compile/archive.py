@@ -246,7 +246,11 @@ def extract_archive(
     """
     dest = Path(destination)
     raw = _open_archive(archive, limits)
-    writer = _Writer(dest)
+    try:
+        writer = _Writer(dest)
+    except OSError as exc:
+        raw.close()
+        raise UnsafeArchive(f"cannot extract into {dest}: {exc.strerror or exc}") from None
     files: list[str] = []
     try:
         with raw:
