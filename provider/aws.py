@@ -129,6 +129,17 @@ _NO_REGION = ("no AWS region: none of the provider's `region`, the stack config 
 _NO_CREDENTIALS = "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
 
 
+def _credentials_summary(exc: botocore.exceptions.BotoCoreError) -> str:
+    """What went wrong loading credentials, without the provider's own text: a failing credential_process
+    may print its secret on stderr, and botocore puts that stderr into the message."""
+    source = str(getattr(exc, "kwargs", {}).get("provider") or "the credential chain")
+    if isinstance(exc, botocore.exceptions.PartialCredentialsError):
+        missing = str(exc.kwargs.get("cred_var") or "a value")
+        return f"AWS credentials from {source} are incomplete: {missing} is missing"
+    return (f"AWS credentials could not be loaded from {source} (its error output is not shown: "
+            "it may contain secrets); run the credential source by hand to see why")
+
+
 def _failure(
     exc: botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError, operation: str, resource: str | None
 ) -> ReconcilerError:
@@ -138,7 +149,7 @@ def _failure(
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return ConfigError(_NO_CREDENTIALS)
     if isinstance(exc, (botocore.exceptions.PartialCredentialsError, botocore.exceptions.CredentialRetrievalError)):
-        return ConfigError(f"AWS credentials are incomplete or could not be loaded: {exc}")
+        return ConfigError(_credentials_summary(exc))
     if isinstance(exc, botocore.exceptions.NoRegionError):
         return ConfigError(_NO_REGION)
     # No response at all, after botocore's own retries (ConnectionClosedError, ReadTimeoutError,
@@ -242,6 +253,22 @@ class ObjectStore:
 
     def read(self, uri: str) -> bytes:
         return self._call("GetObject", uri)["Body"].read()
+
+    def download(self, uri: str, path: str | os.PathLike[str], limit: int) -> None:
+        """Stream an object into a new file, refusing one over `limit` bytes: a model can be gigabytes."""
+        response = self._call("GetObject", uri)
+        if int(response.get("ContentLength") or 0) > limit:
+            raise ConfigError(f"{uri}: {response['ContentLength']} bytes is over the limit of {limit} bytes")
+        written = 0
+        try:
+            with open(path, "xb") as out:
+                for chunk in response["Body"].iter_chunks(1 << 20):
+                    written += len(chunk)
+                    if written > limit:
+                        raise ConfigError(f"{uri}: more than {limit} bytes")
+                    out.write(chunk)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise _failure(exc, "GetObject", uri) from None
 
     def write(self, uri: str, data: bytes) -> None:
         self._call("PutObject", uri, Body=data)

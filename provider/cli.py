@@ -12,16 +12,23 @@ everything is in sync.
 
 Also: ``schema`` (print, ``--write`` or ``--check`` schema.json), ``demo`` (the
 main job on the embedded endpoint), ``serve-endpoint``.
+
+No input produces a traceback: anything unexpected is one ``error:`` line and
+exit 1 (``SAGEMAKER_RECONCILER_DEBUG=1`` shows the traceback). Everything
+printed goes through ``provider.printable``: control characters escaped, and no
+line begins with text from the input.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 from provider.errors import ReconcilerError
+from provider.printable import escape, escape_lines, message_lines
 
 __all__ = ["main", "cmd_plan", "cmd_apply", "cmd_drift", "cmd_schema"]
 
@@ -68,7 +75,7 @@ def _run_gitops(command: str, args: argparse.Namespace) -> int:
     else:
         progress = None
         if command == "apply":
-            progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+            progress = lambda line: _say(f"apply: {escape(line)}")  # noqa: E731
         options = gitops.RunOptions(
             config=AwsConfig(region=args.region, profile=args.profile, endpoint_url=args.endpoint),
             parallelism=args.parallelism,
@@ -81,8 +88,18 @@ def _run_gitops(command: str, args: argparse.Namespace) -> int:
     # so that whatever consumes them sees the problems too.
     unplanned = report.problems or (report.errors and not report.resources)
     stream = sys.stderr if args.output_format == "text" and unplanned else sys.stdout
-    print(text, file=stream, end="" if text.endswith("\n") else "\n")
+    print(escape_lines(text), file=stream, end="" if text.endswith("\n") else "\n")
     return report.exit_code
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _error(message: object) -> None:
+    """``error: ...``; a message's further lines are marked (``| ``) so none starts with text from input."""
+    print("\n".join(["error: " + line if i == 0 else line for i, line in enumerate(message_lines(message, "  "))]),
+          file=sys.stderr, flush=True)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -204,14 +221,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except _UsageError as exc:
-        print(exc, file=sys.stderr)
+        print(escape(exc), file=sys.stderr)
         return EXIT_ERROR
     except SystemExit as exc:  # --help
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_ERROR
     try:
         return args.run(args)
     except ReconcilerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except (Exception, MemoryError, RecursionError) as exc:  # no input may produce a traceback
+        if os.environ.get("SAGEMAKER_RECONCILER_DEBUG"):
+            raise
+        _error(f"unexpected {type(exc).__name__}: {exc} (set SAGEMAKER_RECONCILER_DEBUG=1 for the traceback)")
+        return EXIT_ERROR

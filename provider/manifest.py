@@ -36,6 +36,8 @@ __all__ = [
     "parse_manifest",
     "resolve_outputs",
     "SUPPORTED_OPTIONS",
+    "ManifestLimits",
+    "DEFAULT_MANIFEST_LIMITS",
 ]
 
 _RESOURCE_KEYS = ("type", "properties", "options")
@@ -99,14 +101,95 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _read_yaml(text: str, source: str) -> _Document:
+@dataclass(frozen=True)
+class ManifestLimits:
+    """What a manifest may cost to read: a small file can otherwise expand (YAML aliases) to gigabytes."""
+
+    max_bytes: int = 1 << 20
+    max_nodes: int = 50_000
+    """Values in the document, counted both as written and as expanded (every alias counts its whole value).
+    A resource is ~25 values; composing one costs ~1 KB and ~40 us in PyYAML."""
+    max_depth: int = 64
+
+
+DEFAULT_MANIFEST_LIMITS = ManifestLimits()
+
+
+class _OverBudget(Exception):
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
+def _budgeted_loader(text: str, limits: ManifestLimits) -> yaml.SafeLoader:
+    """A SafeLoader that stops composing past `max_nodes` values or `max_depth` levels (memory stays bounded)."""
+    loader = yaml.SafeLoader(text)
+    composed = {"nodes": 0, "depth": 0}
+    compose_node = loader.compose_node
+
+    def bounded(parent: Any, index: Any) -> Any:
+        composed["nodes"] += 1
+        composed["depth"] += 1
+        try:
+            if composed["nodes"] > limits.max_nodes:
+                raise _OverBudget(f"has more than {limits.max_nodes} values", loader.get_mark().line + 1)
+            if composed["depth"] > limits.max_depth:
+                raise _OverBudget(f"is nested more than {limits.max_depth} levels deep", loader.get_mark().line + 1)
+            return compose_node(parent, index)
+        finally:
+            composed["depth"] -= 1
+
+    loader.compose_node = bounded  # type: ignore[method-assign]
+    return loader
+
+
+def _expanded_size(root: yaml.Node, limits: ManifestLimits) -> None:
+    """Refuse a document whose aliases and merge keys expand past the budget, before anything is built.
+
+    Sizes are memoised per node, so this costs the document's size, not its expansion."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        line = node.start_mark.line + 1
+        if key in open_nodes:
+            raise _OverBudget("an alias refers to a value that contains it", line)
+        if depth > limits.max_depth:
+            raise _OverBudget(f"is nested more than {limits.max_depth} levels deep (through aliases)", line)
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child, depth + 1)
+            if total > limits.max_nodes:
+                raise _OverBudget(f"expands to more than {limits.max_nodes} values (YAML aliases?)", line)
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
+def _read_yaml(text: str, source: str, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> _Document:
     """YAML -> plain values plus the line of every path; duplicate keys are errors (PyYAML keeps the last)."""
     loader: yaml.SafeLoader | None = None
     problems: list[ManifestProblem] = []
     lines: dict[str, int] = {}
+    if len(text) > limits.max_bytes:
+        raise ManifestError(source, [ManifestProblem("", f"is larger than {limits.max_bytes} bytes")])
     try:
-        loader = yaml.SafeLoader(text)  # reading starts here: a control character fails already
+        loader = _budgeted_loader(text, limits)  # reading starts here: a control character fails already
         node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, limits)
 
         def build(node: yaml.Node, path: str) -> Any:
             lines.setdefault(path, node.start_mark.line + 1)
@@ -114,7 +197,7 @@ def _read_yaml(text: str, source: str) -> _Document:
                 loader.flatten_mapping(node)  # `<<: *anchor` merges, as PyYAML's own constructor does
                 out: dict[Any, Any] = {}
                 for key_node, value_node in node.value:
-                    key = loader.construct_object(key_node, deep=True)
+                    key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
                     if not isinstance(key, (str, int, float, bool)):
                         problems.append(ManifestProblem(path, "mapping keys must be plain scalars",
                                                         key_node.start_mark.line + 1))
@@ -131,6 +214,8 @@ def _read_yaml(text: str, source: str) -> _Document:
             return loader.construct_object(node, deep=True)
 
         value = build(node, "") if node is not None else None
+    except _OverBudget as exc:
+        raise ManifestError(source, [ManifestProblem("", f"the document {exc.message}", exc.line)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -264,9 +349,9 @@ def _output_problems(outputs: Any, resources: Mapping[str, ManifestResource], do
     return problems
 
 
-def parse_manifest(text: str, source: str = "<manifest>") -> Manifest:
+def parse_manifest(text: str, source: str = "<manifest>", limits: ManifestLimits | None = None) -> Manifest:
     """Parse and validate a whole manifest, or raise ManifestError listing every problem."""
-    doc = _read_yaml(text, source)
+    doc = _read_yaml(text, source, limits or DEFAULT_MANIFEST_LIMITS)
     root = doc.value
     if root is None:
         raise ManifestError(source, [ManifestProblem("", "the manifest is empty; expected a `resources:` mapping")])
@@ -303,18 +388,50 @@ def parse_manifest(text: str, source: str = "<manifest>") -> Manifest:
     return Manifest(source, tuple(resources.values()), dict(outputs or {}))
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read and parse a manifest file (``-``: standard input)."""
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        problem = ManifestProblem("", f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})", line)
+        raise ManifestError(source, [problem]) from None
+
+
+def _read_bounded(handle: Any, source: str, limits: ManifestLimits) -> bytes:
+    data = handle.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
+        raise ManifestError(source, [ManifestProblem("", f"is larger than {limits.max_bytes} bytes")])
+    return data
+
+
+def load_manifest(path: str | Path, limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS) -> Manifest:
+    """Read and parse a manifest file (``-``: standard input): a regular file (or a pipe on stdin),
+    at most ``limits.max_bytes``, UTF-8."""
+    import os
+    import stat
+
     if str(path) == "-":
         import sys
 
-        return parse_manifest(sys.stdin.read(), "<stdin>")
+        data = _read_bounded(sys.stdin.buffer, "<stdin>", limits)
+        return parse_manifest(_decode(data, "<stdin>"), "<stdin>", limits)
+    source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore the flag.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        problem = ManifestProblem("", f"cannot read the manifest: {exc.strerror or exc}")
-        raise ManifestError(str(path), [problem]) from None
-    return parse_manifest(text, str(path))
+        raise ManifestError(source, [ManifestProblem("", f"cannot read the manifest: {exc.strerror or exc}")]) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+        raise ManifestError(source, [ManifestProblem("", f"is {what}, not a regular file")])
+    with open(fd, "rb") as handle:
+        try:
+            data = _read_bounded(handle, source, limits)
+        except OSError as exc:
+            raise ManifestError(source, [ManifestProblem("", f"cannot read the manifest: {exc.strerror or exc}")]) from None
+    return parse_manifest(_decode(data, source), source, limits)
 
 
 def resolve_outputs(outputs: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

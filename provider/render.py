@@ -1,13 +1,19 @@
-"""Plans and reports as people and programs read them: text, Markdown (pull-request comments), JSON. Pure."""
+"""Plans and reports as people and programs read them: text, Markdown (pull-request comments), JSON. Pure.
+
+Every string that came from input goes through ``provider.printable`` (control characters escaped,
+input never starts a line), and each renderer passes its whole output through ``escape_lines`` last.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
+from provider.printable import escape, escape_lines, message_lines
 from provider.report import Report, ResourceReport
 
 __all__ = [
@@ -20,7 +26,16 @@ __all__ = [
     "preview_lines",
 ]
 
-_SYMBOL = {Action.NOOP: " ", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
+_SYMBOL = {Action.NOOP: "=", Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "+-", Action.DELETE: "-"}
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def _key(key: Any) -> str:
+    """A key that starts a line: as is when it is a plain name, else quoted, so no line begins with free text."""
+    text = str(key)
+    return text if _PLAIN_KEY.fullmatch(text) else value_text(text)
 
 
 def value_text(value: Any) -> str:
@@ -29,8 +44,8 @@ def value_text(value: Any) -> str:
     if value is UNKNOWN or contains_unknown(value):
         return "(known after apply)"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr)
+        return escape(json.dumps(value, ensure_ascii=False))
+    return escape(json.dumps(value, sort_keys=True, ensure_ascii=False, default=repr))
 
 
 def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
@@ -45,10 +60,10 @@ def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
         else:
             why = "changed in the program"
         lines.append(
-            f"{plan.resource_type} {plan.name}: {change.property}: {value_text(change.old)} -> "
+            f"{plan.resource_type} {escape(plan.name)}: {escape(change.property)}: {value_text(change.old)} -> "
             f"{value_text(new)} [{how}; {why}]"
         )
-    lines.extend(f"{plan.resource_type} {plan.name}: {note}" for note in plan.notes)
+    lines.extend(f"{plan.resource_type} {escape(plan.name)}: {escape(note)}" for note in plan.notes)
     return lines
 
 
@@ -96,61 +111,72 @@ def _plan_body(plan: Plan, indent: str = "    ") -> list[str]:
     lines = []
     for change in plan.changes:
         if plan.action is Action.CREATE:
-            lines.append(f"{indent}{change.property} = {value_text(change.new)}")
+            lines.append(f"{indent}{_key(change.property)} = {value_text(change.new)}")
         else:
             how = "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place"
-            lines.append(f"{indent}{change.property}: {value_text(change.old)} -> {value_text(change.new)}  [{how}]")
-    lines += [f"{indent}note: {note}" for note in plan.notes]
+            lines.append(f"{indent}{_key(change.property)}: {value_text(change.old)} -> {value_text(change.new)}"
+                         f"  [{how}]")
+    lines += [f"{indent}note: {line}" for note in plan.notes for line in message_lines(note, indent)]
     for call in plan.calls:
-        lines.append(f"{indent}call {call.operation} {json.dumps(call.params, sort_keys=True, ensure_ascii=False)}")
+        params = json.dumps(call.params, sort_keys=True, ensure_ascii=False, default=repr)
+        lines.append(f"{indent}call {call.operation} {escape(params)}")
     return lines
 
 
 def report_text(report: Report) -> str:
     """For terminals and CI logs."""
-    lines = [f"sagemaker-reconcile {report.command} {report.source}"]
+    lines = [f"sagemaker-reconcile {report.command} {escape(report.source)}"]
     if report.problems:
         lines.append("error: invalid manifest:")
-        lines += [f"  - {problem}" for problem in report.problems]
-    lines += [f"error: {error}" for error in report.errors]
+        lines += [f"  - {escape(problem)}" for problem in report.problems]
+    lines += [f"error: {line}" if i == 0 else line
+              for error in report.errors for i, line in enumerate(message_lines(error, "    "))]
     for resource in report.resources:
         symbol = "!" if resource.error else _SYMBOL[resource.plan.action] if resource.plan else "!"
-        head = f"{resource.logical_name} ({resource.kind} {resource.name}): {_label(report, resource)}"
+        head = (f"{escape(resource.logical_name)} ({escape(resource.kind)} {escape(resource.name)}): "
+                f"{_label(report, resource)}")
         lines.append(f"{symbol:<2} {head}")
         if resource.plan is not None and resource.plan.has_changes:
             lines += _plan_body(resource.plan)
         if resource.error:
-            lines.append(f"    error: {resource.error}")
+            first, *rest = message_lines(resource.error, "    ")
+            lines += [f"    error: {first}", *rest]
         if resource.outputs:
-            lines += [f"    {key} = {value_text(value)}" for key, value in resource.outputs.items()]
+            lines += [f"    {_key(key)} = {value_text(value)}" for key, value in resource.outputs.items()]
     if report.command == "drift" and not report.problems:
         if report.unmanaged:
             lines.append("Unmanaged (in the account and region, not in the manifest):")
-            lines += [f"?  {u.kind} {u.name}  {u.status + '  ' if u.status else ''}{u.arn}" for u in report.unmanaged]
+            lines += [f"?  {escape(u.kind)} {escape(u.name)}  {escape(u.status) + '  ' if u.status else ''}"
+                      f"{escape(u.arn)}" for u in report.unmanaged]
         else:
             lines.append("No unmanaged resources.")
     if report.outputs:
         lines.append("Outputs:")
-        lines += [f"    {key}: {value_text(value)}" for key, value in report.outputs.items()]
+        lines += [f"    {_key(key)}: {value_text(value)}" for key, value in report.outputs.items()]
     lines.append(summary_line(report))
-    return "\n".join(lines)
+    return escape_lines("\n".join(lines))
 
 
 def _code(value: Any) -> str:
     """A value in a Markdown table cell: inline code, HTML-escaped, pipes and newlines neutralised."""
-    text = value if isinstance(value, str) else value_text(value)
-    text = html.escape(text, quote=False).replace("|", "&#124;").replace("\n", " ")
+    text = escape(value) if isinstance(value, str) else value_text(value)
+    text = html.escape(text, quote=False).replace("|", "&#124;")
     return f"<code>{text}</code>"
+
+
+def _html(text: object) -> str:
+    """A short input string in Markdown: escaped (one line), HTML-escaped, pipes neutralised."""
+    return html.escape(escape(text), quote=False).replace("|", "&#124;")
 
 
 def _prose(text: str) -> str:
     """Free text (an error message) inside a table cell or a quote: escaped, on one line."""
-    return html.escape(text, quote=False).replace("|", "&#124;").replace("\n", "<br>")
+    return "<br>".join(html.escape(escape(line), quote=False).replace("|", "&#124;") for line in str(text).split("\n"))
 
 
 def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
     plan = resource.plan
-    summary = f"<code>{html.escape(resource.logical_name)}</code> ({resource.kind} {html.escape(resource.name)}): " \
+    summary = f"<code>{_html(resource.logical_name)}</code> ({_html(resource.kind)} {_html(resource.name)}): " \
               f"{_label(report, resource)}"
     lines = ["<details><summary>" + summary + "</summary>", ""]
     if resource.error:
@@ -161,17 +187,18 @@ def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
             how = ("set" if plan.action is Action.CREATE else
                    "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place")
             old = "" if plan.action is Action.CREATE else _code(value_text(change.old))
-            lines.append(f"| <code>{change.property}</code> | {how} | {old} | {_code(value_text(change.new))} |")
+            lines.append(f"| <code>{_html(change.property)}</code> | {how} | {old} | {_code(value_text(change.new))} |")
         lines.append("")
     if plan is not None and plan.notes:
-        lines += [f"- {html.escape(note)}" for note in plan.notes] + [""]
+        lines += [f"- {_prose(note)}" for note in plan.notes] + [""]
     if plan is not None and plan.calls:
         lines += ["API calls:", "", "```json"]
-        lines += [json.dumps({call.operation: call.params}, sort_keys=True, ensure_ascii=False) for call in plan.calls]
+        lines += [escape(json.dumps({call.operation: call.params}, sort_keys=True, ensure_ascii=False, default=repr))
+                  for call in plan.calls]
         lines += ["```", ""]
     if resource.outputs:
         lines += ["| Output | Value |", "|---|---|"]
-        lines += [f"| <code>{key}</code> | {_code(value_text(value))} |" for key, value in resource.outputs.items()]
+        lines += [f"| <code>{_html(key)}</code> | {_code(value_text(value))} |" for key, value in resource.outputs.items()]
         lines.append("")
     lines += ["</details>", ""]
     return lines
@@ -179,7 +206,7 @@ def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
 
 def report_markdown(report: Report) -> str:
     """For a pull-request comment: a summary, one table row per resource, details for each that moves."""
-    lines = [f"### sagemaker-reconcile {report.command}: <code>{html.escape(report.source)}</code>", "",
+    lines = [f"### sagemaker-reconcile {report.command}: <code>{_html(report.source)}</code>", "",
              f"**{summary_line(report)}**", ""]
     if report.problems:
         lines += ["| Line | Path | Problem |", "|---|---|---|"]
@@ -195,13 +222,13 @@ def report_markdown(report: Report) -> str:
             props = ""
             if r.plan is not None and r.plan.has_changes:
                 props = ", ".join(
-                    f"<code>{c.property}</code>" + (" (replace)" if c.kind is ChangeKind.REPLACE else "")
+                    f"<code>{_html(c.property)}</code>" + (" (replace)" if c.kind is ChangeKind.REPLACE else "")
                     for c in r.plan.changes
                 )
             action = _label(report, r)
             action = action if r.plan is not None and not r.plan.has_changes and not r.error else f"**{action}**"
-            name = f"<code>{html.escape(r.logical_name)}</code>"
-            lines.append(f"| {name} | {r.kind} | {_code(r.name)} | {action} | {props} |")
+            name = f"<code>{_html(r.logical_name)}</code>"
+            lines.append(f"| {name} | {_html(r.kind)} | {_code(r.name)} | {action} | {props} |")
         lines.append("")
         for r in report.resources:
             if r.error or (r.plan is not None and r.plan.has_changes) or r.outputs:
@@ -209,18 +236,18 @@ def report_markdown(report: Report) -> str:
     if report.command == "drift" and report.unmanaged:
         lines += ["#### Unmanaged", "", "In the account and region, not in the manifest:", "",
                   "| Type | Name | Status | ARN |", "|---|---|---|---|"]
-        lines += [f"| {u.kind} | {_code(u.name)} | {u.status} | {_code(u.arn)} |" for u in report.unmanaged]
+        lines += [f"| {_html(u.kind)} | {_code(u.name)} | {_html(u.status)} | {_code(u.arn)} |" for u in report.unmanaged]
         lines.append("")
     if report.outputs:
         lines += ["#### Outputs", "", "| Output | Value |", "|---|---|"]
-        lines += [f"| <code>{html.escape(k)}</code> | {_code(value_text(v))} |" for k, v in report.outputs.items()]
+        lines += [f"| <code>{_html(k)}</code> | {_code(value_text(v))} |" for k, v in report.outputs.items()]
         lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return escape_lines("\n".join(lines).rstrip()) + "\n"
 
 
 def report_json(report: Report) -> str:
     """For programs: one JSON document (see Report.to_dict for its shape)."""
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str)
+    return escape_lines(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str))
 
 
 def render_report(report: Report, output_format: str) -> str:

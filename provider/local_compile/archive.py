@@ -1,10 +1,17 @@
 """Safe model-archive I/O: untrusted ``.tar.gz`` in, deterministic ``.tar.gz`` out.
 
-A model archive comes from a bucket or a path someone else controls, so
-extraction checks every member *before* anything is written: no absolute
-names, no ``..``, no links leaving the destination, no device files or FIFOs,
-and limits on member count and total uncompressed size (a tar.gz bomb is
-small on disk).  Nothing in an archive is ever executed or imported.
+A model archive comes from a bucket, a path or a pull request someone else
+controls.  Extraction does not rely on tarfile (its headers are buffered whole,
+and its ``data`` filter is bypassable on 3.11 before 3.11.13): ``tar_stream``
+parses headers with a bound on each, and this module writes only regular files
+and directories, one path component at a time relative to an open directory
+(``dir_fd`` + ``O_NOFOLLOW``), so nothing can be written through a symlink.
+Link members are never created: one whose target is a regular member already
+extracted is written as a copy of it, any other is refused.  Duplicate names,
+special files, more than ``max_members`` headers, more than ``max_total_bytes``
+of content, and an expansion ratio beyond ``max_ratio`` (a gzip bomb) are
+refused while streaming, and what was written so far is removed.  Every refusal
+is ``UnsafeArchive`` naming the member.  Nothing in an archive is ever executed.
 
 The output artifact is written reproducibly (sorted names, mtime 0, uid/gid 0,
 fixed modes, gzip header without timestamp) so the same compile gives the
@@ -19,18 +26,23 @@ import io
 import os
 import posixpath
 import shutil
+import stat
 import tarfile
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Mapping
+from typing import Any, BinaryIO, Mapping
 
 from provider.errors import ReconcilerError
+from provider.local_compile.tar_stream import TarFormatError, TarMember, TarStream
 
 __all__ = [
     "UnsafeArchive",
     "ArchiveLimits",
     "DEFAULT_LIMITS",
     "extract_archive",
+    "read_member",
     "write_deterministic_tar_gz",
     "sha256_file",
     "sha256_bytes",
@@ -38,19 +50,27 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class UnsafeArchive(ReconcilerError):
-    """The model archive was refused; nothing from it was written outside the temp dir."""
+    """The model archive was refused; nothing from it was left in the destination or written outside it."""
 
 
 @dataclass(frozen=True)
 class ArchiveLimits:
-    """Bounds on what an archive may expand to."""
+    """Bounds on what an archive may expand to, all enforced while streaming."""
 
     max_members: int = 10_000
-    max_total_bytes: int = 8 << 30  # 8 GiB uncompressed
+    max_total_bytes: int = 8 << 30  # 8 GiB of member content
     max_compressed_bytes: int = 4 << 30
+    max_header_bytes: int = 64 << 10
+    """One GNU long-name/long-link or PAX header: a real one is a path, a few hundred bytes."""
+    max_ratio: int = 200
+    """Decompressed bytes per compressed byte (weights compress ~1.1x; zeros ~1000x) ..."""
+    ratio_allowance: int = 32 << 20
+    """... once past this many decompressed bytes, so small padded archives are never refused."""
 
 
 DEFAULT_LIMITS = ArchiveLimits()
@@ -69,50 +89,149 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+def _shown(name: str) -> str:
+    """A member name in a message: quoted with escapes (repr), and cut short."""
+    return repr(name[:200] + ("..." if len(name) > 200 else ""))
+
+
+def _refuse(name: str, reason: str) -> UnsafeArchive:
+    return UnsafeArchive(f"model archive member {_shown(name)}: {reason}")
+
+
 def _check_name(name: str) -> str:
     """Return the normalised relative name or raise; rejects absolute and escaping names."""
     if not name or "\x00" in name:
-        raise UnsafeArchive(f"member with an empty or NUL-containing name: {name!r}")
+        raise _refuse(name, "empty or NUL-containing name")
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchive(f"member {name!r} has an absolute path")
+        raise _refuse(name, "absolute path")
     parts = name.replace("\\", "/").split("/")
     if ".." in parts:
-        raise UnsafeArchive(f"member {name!r} contains '..'")
+        raise _refuse(name, "contains '..'")
     normalised = posixpath.normpath(name.replace("\\", "/"))
-    if normalised in (".", "") and not name.endswith("/"):
-        raise UnsafeArchive(f"member {name!r} does not name a file")
+    if normalised in (".", ""):
+        raise _refuse(name, "does not name a file")
     return normalised
 
 
-def _link_stays_inside(member_name: str, link_target: str, hard: bool) -> bool:
-    if not link_target or link_target.startswith("/") or "\x00" in link_target:
-        return False
-    # A hard link target is relative to the archive root, a symlink to the member's directory.
-    base = "" if hard else posixpath.dirname(member_name)
-    resolved = posixpath.normpath(posixpath.join(base, link_target))
-    return not (resolved == ".." or resolved.startswith("../") or resolved.startswith("/"))
+class _Meter:
+    """The decompressed stream, counted: refuses a gzip bomb by its ratio before it fills memory or disk."""
+
+    def __init__(self, stream: BinaryIO, raw: BinaryIO, limits: ArchiveLimits):
+        self._stream, self._raw, self._limits = stream, raw, limits
+        self.expanded = 0
+        self.member = "the start of the archive"
+
+    def read(self, size: int) -> bytes:
+        data = self._stream.read(size)
+        self.expanded += len(data)
+        limits = self._limits
+        if self._stream is not self._raw and self.expanded > limits.ratio_allowance:
+            compressed = max(self._raw.tell(), 1)
+            if self.expanded > limits.max_ratio * compressed + limits.ratio_allowance:
+                raise _refuse(self.member, f"the archive expands more than {limits.max_ratio}x its compressed "
+                                           "size (a decompression bomb?)")
+        return data
 
 
-def _check_members(members: Iterable[tarfile.TarInfo], limits: ArchiveLimits) -> list[tarfile.TarInfo]:
-    checked: list[tarfile.TarInfo] = []
-    total = 0
-    for member in members:
-        if len(checked) >= limits.max_members:
-            raise UnsafeArchive(f"archive has more than {limits.max_members} members")
-        name = _check_name(member.name)
-        if member.issym() or member.islnk():
-            if not _link_stays_inside(name, member.linkname, hard=member.islnk()):
-                kind = "hard link" if member.islnk() else "symlink"
-                raise UnsafeArchive(f"{kind} {member.name!r} -> {member.linkname!r} points outside the archive")
-        elif not (member.isreg() or member.isdir()):
-            raise UnsafeArchive(f"member {member.name!r} is a device, FIFO or other special file")
-        total += max(member.size, 0)
-        if total > limits.max_total_bytes:
-            raise UnsafeArchive(
-                f"archive expands to more than {limits.max_total_bytes} bytes (decompression bomb?)"
-            )
-        checked.append(member)
-    return checked
+class _Writer:
+    """Creates regular files and directories under one open directory, never following a symlink."""
+
+    def __init__(self, root: Path):
+        root.mkdir(parents=True, exist_ok=True)
+        self._root_fd = os.open(root, _NOFOLLOW_DIR)
+        self._created: list[str] = []  # top-level names, removed again on a refusal
+
+    def close(self) -> None:
+        os.close(self._root_fd)
+
+    def discard(self) -> None:
+        for name in reversed(self._created):
+            try:
+                if stat.S_ISDIR(os.lstat(name, dir_fd=self._root_fd).st_mode):
+                    shutil.rmtree(name, dir_fd=self._root_fd)
+                else:
+                    os.unlink(name, dir_fd=self._root_fd)
+            except FileNotFoundError:
+                pass
+
+    def _directory(self, parts: list[str], member: str) -> int:
+        """An fd of root/parts..., each component made or opened without following a link."""
+        fd = os.dup(self._root_fd)
+        try:
+            for depth, part in enumerate(parts):
+                try:
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                    if depth == 0:
+                        self._created.append(part)
+                except FileExistsError:
+                    pass
+                try:
+                    child = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
+                except OSError:
+                    raise _refuse(member, f"its parent {'/'.join(parts[:depth + 1])!r} is not a directory") from None
+                os.close(fd)
+                fd = child
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def mkdir(self, name: str, member: str) -> None:
+        os.close(self._directory(name.split("/"), member))
+
+    def write(self, name: str, member: str, chunks: Iterable[bytes]) -> None:
+        parts = name.split("/")
+        parent = self._directory(parts[:-1], member)
+        try:
+            try:
+                fd = os.open(parts[-1], _NEW_FILE, 0o644, dir_fd=parent)
+            except FileExistsError:
+                raise _refuse(member, "collides with a directory made by an earlier member") from None
+            if len(parts) == 1:
+                self._created.append(parts[0])
+            with open(fd, "wb") as handle:
+                handle.writelines(chunks)
+        finally:
+            os.close(parent)
+
+    def read(self, name: str) -> Iterable[bytes]:
+        parts = name.split("/")
+        parent = self._directory(parts[:-1], name)
+        try:
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+        finally:
+            os.close(parent)
+        with open(fd, "rb") as handle:
+            yield from iter(lambda: handle.read(_CHUNK), b"")
+
+
+def _link_target(name: str, member: TarMember) -> str | None:
+    """The normalised in-archive path a link names, or None when it leaves the archive."""
+    target = member.linkname
+    if not target or target.startswith("/") or "\x00" in target:
+        return None
+    base = "" if member.kind == "hardlink" else posixpath.dirname(name)  # hard: from the root; sym: from its dir
+    resolved = posixpath.normpath(posixpath.join(base, target))
+    if resolved == ".." or resolved.startswith(("../", "/")):
+        return None
+    return resolved
+
+
+def _open_archive(archive: str | os.PathLike[str] | BinaryIO, limits: ArchiveLimits) -> BinaryIO:
+    if not isinstance(archive, (str, os.PathLike)):
+        return archive
+    try:
+        fd = os.open(archive, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UnsafeArchive(f"cannot read the model archive: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafeArchive("the model archive is not a regular file")
+    if info.st_size > limits.max_compressed_bytes:
+        os.close(fd)
+        raise UnsafeArchive(f"the model archive is larger than {limits.max_compressed_bytes} bytes")
+    return open(fd, "rb")
 
 
 def extract_archive(
@@ -120,37 +239,110 @@ def extract_archive(
     destination: str | os.PathLike[str],
     limits: ArchiveLimits = DEFAULT_LIMITS,
 ) -> list[Path]:
-    """Extract a model ``.tar.gz`` into ``destination`` (an empty temp dir the caller owns).
+    """Extract a model ``.tar.gz`` (or plain ``.tar``) into ``destination`` (a directory the caller owns).
 
-    Every member is checked before the first byte is written; the extraction
-    itself then goes through tarfile's ``data`` filter as a second line of
-    defence.  Returns the regular files extracted, sorted.
+    Returns the regular files extracted (not the copies standing in for symlinks), sorted.  On a refusal nothing from
+    the archive is left in ``destination``.
     """
     dest = Path(destination)
-    dest.mkdir(parents=True, exist_ok=True)
-    is_path = isinstance(archive, (str, os.PathLike))
-    if is_path and os.path.getsize(archive) > limits.max_compressed_bytes:
-        raise UnsafeArchive(f"archive is larger than {limits.max_compressed_bytes} bytes")
+    raw = _open_archive(archive, limits)
     try:
-        opened = tarfile.open(archive, mode="r:*") if is_path else tarfile.open(fileobj=archive, mode="r:*")
-        with opened as tar:
-            members = _check_members(_iter_members(tar, limits), limits)
-            tar.extractall(dest, members=members, filter="data")
-    except UnsafeArchive:
+        writer = _Writer(dest)
+    except OSError as exc:
+        raw.close()
+        raise UnsafeArchive(f"cannot extract into {dest}: {exc.strerror or exc}") from None
+    files: list[str] = []
+    try:
+        with raw:
+            compressed = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+            meter = _Meter(stream, raw, limits)
+            _extract(TarStream(meter, max_header_bytes=limits.max_header_bytes, max_headers=limits.max_members),
+                     writer, meter, files, limits)
+    except TarFormatError as exc:
+        writer.discard()
+        where = f"model archive {exc.member}" if exc.member else "cannot read the model archive"
+        raise UnsafeArchive(f"{where}: {exc.reason}") from None
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        writer.discard()
+        raise UnsafeArchive(f"cannot read the model archive: {exc}") from None
+    except BaseException:
+        writer.discard()
         raise
-    except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as exc:
-        raise UnsafeArchive(f"cannot read the model archive: {exc}") from exc
-    return sorted(p for p in dest.rglob("*") if p.is_file() and not p.is_symlink())
+    finally:
+        writer.close()
+    return sorted(dest / name for name in files)
 
 
-def _iter_members(tar: tarfile.TarFile, limits: ArchiveLimits) -> Iterable[tarfile.TarInfo]:
-    """Yield headers one at a time so a million-member archive is refused early."""
-    count = 0
+def read_member(archive: BinaryIO, name: str, max_bytes: int = 1 << 20,
+                limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes | None:
+    """One small regular member (an artifact's manifest.json) through the same bounded reader; None if absent."""
+    try:
+        compressed = archive.read(2) == b"\x1f\x8b"
+        archive.seek(0)
+        stream = gzip.GzipFile(fileobj=archive, mode="rb") if compressed else archive
+        meter = _Meter(stream, archive, limits)
+        tar = TarStream(meter, max_header_bytes=limits.max_header_bytes, max_headers=limits.max_members)
+        for member in tar:
+            meter.member = member.name
+            if member.kind == "file" and posixpath.normpath(member.name) == name:
+                if member.size > max_bytes:
+                    raise _refuse(member.name, f"{member.size} bytes is over the limit of {max_bytes} bytes")
+                return b"".join(tar.chunks(member))
+    except TarFormatError as exc:
+        where = f"archive {exc.member}" if exc.member else "cannot read the archive"
+        raise UnsafeArchive(f"{where}: {exc.reason}") from None
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UnsafeArchive(f"cannot read the archive: {exc}") from None
+    return None
+
+
+def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], limits: ArchiveLimits) -> None:
+    seen: set[str] = set()
+    regular: dict[str, int] = {}  # extracted regular files -> size, the only things a link may copy
+    total = 0
     for member in tar:
-        count += 1
-        if count > limits.max_members:
-            raise UnsafeArchive(f"archive has more than {limits.max_members} members")
-        yield member
+        meter.member = member.name
+        if member.kind == "dir" and posixpath.normpath(member.name) == ".":
+            continue  # `tar -C dir .` lists the root itself
+        name = _check_name(member.name)
+        if name in seen:
+            raise _refuse(member.name, "a second member with the same name")
+        seen.add(name)
+        if member.kind == "dir":
+            _written(member, writer.mkdir, name, member.name)
+            continue
+        if member.kind in ("symlink", "hardlink"):
+            target = _link_target(name, member)
+            if target is None:
+                raise _refuse(member.name, f"{member.kind} to {_shown(member.linkname)} points outside the archive")
+            if target not in regular:
+                raise _refuse(member.name, f"{member.kind} to {_shown(member.linkname)} does not name a regular file "
+                                           "earlier in the archive (links are only copied, never created)")
+            size, chunks = regular[target], writer.read(target)
+        elif member.kind == "file":
+            size, chunks = member.size, tar.chunks(member)
+        else:
+            raise _refuse(member.name, f"a {member.kind}: a model archive holds regular files and directories only")
+        total += size
+        if total > limits.max_total_bytes:
+            raise _refuse(member.name, f"the archive expands to more than {limits.max_total_bytes} bytes "
+                                       "(a decompression bomb?)")
+        _written(member, writer.write, name, member.name, chunks)
+        regular[name] = size
+        if member.kind != "symlink":  # a symlink's copy is another name for a model file, not another model file
+            files.append(name)
+
+
+def _written(member: TarMember, write: Callable[..., None], *args: Any) -> None:
+    """Run a write; a file-system failure (a name too long, a full disk) is a refusal naming the member."""
+    try:
+        write(*args)
+    except (gzip.BadGzipFile, EOFError, zlib.error):
+        raise  # the archive itself is broken: reported as unreadable
+    except OSError as exc:
+        raise _refuse(member.name, f"cannot be written: {exc.strerror or exc}") from None
 
 
 def write_deterministic_tar_gz(files: Mapping[str, bytes | Path], output: str | os.PathLike[str]) -> str:
@@ -164,14 +356,18 @@ def write_deterministic_tar_gz(files: Mapping[str, bytes | Path], output: str | 
                 for name in sorted(files):
                     _check_name(name)
                     payload = files[name]
-                    data = payload.read_bytes() if isinstance(payload, Path) else bytes(payload)
                     info = tarfile.TarInfo(name)
-                    info.size = len(data)
                     info.mtime = 0
                     info.mode = 0o755 if name.endswith(".so") else 0o644
                     info.uid = info.gid = 0
                     info.uname = info.gname = ""
-                    tar.addfile(info, io.BytesIO(data))
+                    if isinstance(payload, Path):  # a library can be large: streamed, not read whole
+                        with open(payload, "rb") as handle:
+                            info.size = os.fstat(handle.fileno()).st_size
+                            tar.addfile(info, handle)
+                    else:
+                        info.size = len(payload)
+                        tar.addfile(info, io.BytesIO(bytes(payload)))
     os.replace(tmp, output)
     return sha256_file(output)
 

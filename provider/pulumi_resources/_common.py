@@ -18,6 +18,7 @@ from pulumi.runtime import rpc
 from provider.aws import AwsConfig, SageMakerGateway
 from provider.errors import ReconcilerError, SpecError
 from provider.plan.model import UNKNOWN, contains_unknown
+from provider.printable import escape
 from provider.specs._base import integral_floats_to_int
 
 __all__ = [
@@ -253,7 +254,12 @@ def explain(lines: list[str]) -> None:
     """Say why a diff found changes: the engine forwards no detailed diff from dynamic providers,
     so the reasons (and drift, which an input-only diff cannot show) go to the provider's log."""
     for line in lines:
-        pulumi.log.info(line)
+        log_line(line)
+
+
+def log_line(line: str) -> None:
+    """One line to the engine's log, escaped like everything else printed (provider.printable)."""
+    pulumi.log.info(escape(line))
 
 
 def remove_created(failure: Exception, delete: Callable[[], None]) -> None:

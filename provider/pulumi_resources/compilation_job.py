@@ -24,6 +24,7 @@ from provider.pulumi_resources._common import (
     checked_inputs,
     explain,
     from_wire,
+    log_line,
     refreshed,
     remove_created,
     resource_props,
@@ -49,7 +50,7 @@ class CompilationJobProvider(ConfiguredProvider):
 
     def _local(self) -> LocalCompiler:
         # S3 clients are only built if a location is s3://; file:// needs no region or credentials.
-        return LocalCompiler(self.aws_config(), progress=pulumi.log.info)
+        return LocalCompiler(self.aws_config(), progress=log_line)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         return checked_inputs(olds, news, _NAME, parse_compilation_job)

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +23,10 @@ from typing import Any
 
 from provider.aws import AwsConfig, ObjectStore
 from provider.errors import ConfigError
+from provider.local_files import (
+    MAX_MODEL_BYTES, copy_model, model_digest, open_model, publish_file, remove_published,
+)
+from provider.local_paths import local_path
 from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
 from provider.specs.compilation_job import CompilationJobSpec
 
@@ -34,7 +37,17 @@ _MANIFEST = "manifest.json"
 
 
 def _file_path(uri: str) -> Path:
-    return Path(uri[len("file://"):]).expanduser()
+    """A published artifact's path (provider.local_paths: no host part, no system directory)."""
+    try:
+        return local_path(uri, output=True)
+    except ValueError as exc:
+        raise ConfigError(f"{uri}: {exc}") from None
+
+
+def _split_artifact(uri: str) -> tuple[str, str]:
+    """``<output location>/<job>/<file>`` -> (output location, ``<job>/<file>``)."""
+    output, job, name = uri.rsplit("/", 2)
+    return output, f"{job}/{name}"
 
 
 def local_artifact_uri(spec: CompilationJobSpec) -> str:
@@ -93,10 +106,8 @@ class LocalCompiler:
 
     def read(self, uri: str) -> bytes:
         if uri.startswith("file://"):
-            path = _file_path(uri)
-            if not path.is_file():
-                raise ConfigError(f"{uri}: no such file")
-            return path.read_bytes()
+            with open_model(uri, output=True) as handle:
+                return handle.read()
         return self._objects().read(uri)
 
     def digest(self, uri: str) -> str | None:
@@ -127,17 +138,13 @@ class LocalCompiler:
 
     def delete(self, uri: str) -> None:
         if uri.startswith("file://"):
-            _file_path(uri).unlink(missing_ok=True)
+            remove_published(*_split_artifact(uri))
         else:
             self._objects().delete(uri)
 
     def _publish(self, artifact: Path, uri: str) -> None:
         if uri.startswith("file://"):
-            destination = _file_path(uri)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            staged = destination.with_name(destination.name + ".partial")
-            staged.write_bytes(artifact.read_bytes())
-            staged.replace(destination)  # never a half-written artifact under the real name
+            publish_file(artifact, *_split_artifact(uri))  # atomic, and never through a symlink
         else:
             self._objects().write(uri, artifact.read_bytes())
 
@@ -147,10 +154,14 @@ class LocalCompiler:
         """The manifest.json inside a published artifact (read without extracting anything else)."""
         if not self.exists(uri):
             return None
-        with tarfile.open(fileobj=io.BytesIO(self.read(uri)), mode="r:gz") as archive:
-            member = archive.getmember(_MANIFEST)
-            handle = archive.extractfile(member) if member.isfile() else None
-            return json.loads(handle.read()) if handle else None
+        from provider.local_compile.archive import read_member  # bounded headers, as for models
+
+        if uri.startswith("file://"):
+            with open_model(uri, output=True) as handle:
+                data = read_member(handle, _MANIFEST)
+        else:
+            data = read_member(io.BytesIO(self.read(uri)), _MANIFEST)
+        return json.loads(data) if data is not None else None
 
     def plan(self, spec: CompilationJobSpec, uri: str | None = None) -> Plan:
         """CREATE when nothing is published; REPLACE when the published artifact was made from other inputs.
@@ -168,7 +179,7 @@ class LocalCompiler:
         changes, notes = [], []
         source = spec.input_config.s3_uri if spec.input_config else ""
         if source.startswith("file://"):
-            wanted = "sha256:" + hashlib.sha256(self.read(source)).hexdigest()
+            wanted = model_digest(source)
             built = manifest.get("source_model_digest")
             if built not in (wanted, wanted.removeprefix("sha256:")):
                 changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built, wanted, ("inputConfig.s3Uri",)))
@@ -241,7 +252,10 @@ class LocalCompiler:
         source = spec.input_config.s3_uri
         with tempfile.TemporaryDirectory(prefix="local-model-") as tmp:
             model = Path(tmp) / source.rsplit("/", 1)[-1]
-            model.write_bytes(self.read(source))
+            if source.startswith("file://"):
+                copy_model(source, model)  # streamed: a model can be gigabytes
+            else:
+                self._objects().download(source, model, MAX_MODEL_BYTES)
             output = spec.output_config
             request = CompileRequest(
                 model_archive=model,

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from provider.errors import SpecError, Violation
+from provider.local_paths import check_file_uri, file_uri_path
 from provider.specs._base import Model, check_pattern, parse_spec
 from provider.specs._tags import check_tags, tag_list
 from provider.specs.workteam import api_shape
@@ -112,6 +113,7 @@ def parse_data_input_config(framework: str, text: str | None) -> dict[str, list[
 
 def _s3_or_local_uri(value: str) -> str:
     if value.startswith("file://"):
+        file_uri_path(value)  # a host part is an error (provider.local_paths)
         return value  # local mode only; checked against `mode` on the job
     return check_pattern(value, _S3_URI, "must be an s3:// URI (or file:// in local mode)")
 
@@ -122,7 +124,11 @@ S3Uri = Annotated[str, Field(max_length=1024), AfterValidator(_s3_or_local_uri)]
 def _model_archive(value: str) -> str:
     if not value.endswith(".tar.gz"):
         raise ValueError("must point to a single gzip-compressed tar archive ending in .tar.gz")
-    return value
+    return check_file_uri(value, output=False) if value.startswith("file://") else value
+
+
+def _output_location(value: str) -> str:
+    return check_file_uri(value, output=True) if value.startswith("file://") else value
 
 
 class InputConfig(Model):
@@ -176,7 +182,7 @@ class TargetPlatform(Model):
 class OutputConfig(Model):
     """Where the compiled model goes and what it is compiled for."""
 
-    s3_output_location: S3Uri
+    s3_output_location: Annotated[S3Uri, AfterValidator(_output_location)]
     """The S3 prefix the compiled artifact is written under (a `file://` directory in local
     mode)."""
     target_device: TargetDevice | None = None

@@ -137,6 +137,8 @@ def test_safe_archive_with_inside_links_extracts(sandbox):
     files = extract_archive(archive, dest)
     assert [p.relative_to(dest).as_posix() for p in files] == ["hard.onnx", "model/model.onnx"]
     assert (dest / "model" / "model.onnx").read_bytes() == b"onnx-bytes"
+    alias = dest / "model" / "alias.onnx"  # links are written as copies, never as links
+    assert not alias.is_symlink() and alias.read_bytes() == b"onnx-bytes"
 
 
 def test_output_archive_is_deterministic(tmp_path):

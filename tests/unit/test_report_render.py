@@ -82,7 +82,7 @@ def test_text_names_the_logical_resource_the_change_and_the_summary():
     assert "~  team (Workteam team-a): update in place" in text
     assert '    description: "old | text" -> "new text"  [update in place]' in text
     assert "+- job (CompilationJob job-a): replace" in text
-    assert "   other (Workteam team-b): in sync" in text
+    assert "=  other (Workteam team-b): in sync" in text
     assert text.endswith("Plan: 0 to create, 1 to update, 1 to replace, 1 in sync.")
     applied = report_text(Report("apply", "s.yaml", (ResourceReport("team", WT, "team-a", UPDATE, {"arn": "arn:x"}),),
                                  outputs={"teamArn": "arn:x"}))
