@@ -6,7 +6,7 @@ nested object type comes from ``provider.specs``; outputs come from
 ``provider.specs.outputs``; which inputs force a replacement comes from
 ``provider.resource_types``. Regenerate with::
 
-    python -m provider schema --write        # or: sagemaker-reconcile schema --write
+    python -m sagemaker_reconciler schema --write   # or: sagemaker-reconcile schema --write
 
 and ``tests/unit/test_schema.py`` fails while the committed file is out of date.
 """
@@ -30,7 +30,7 @@ from provider.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES
 __all__ = ["REGENERATE_COMMAND", "SCHEMA_FILE", "package_schema", "schema_text", "type_token"]
 
 SCHEMA_FILE = "schema.json"
-REGENERATE_COMMAND = "python -m provider schema --write"
+REGENERATE_COMMAND = "python -m sagemaker_reconciler schema --write"
 
 # Enums keep one name wherever their values appear; others are named <Model><Field>.
 _ENUM_NAMES: dict[tuple[Any, ...], tuple[str, str]] = {
