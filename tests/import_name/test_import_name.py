@@ -26,8 +26,9 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
-def env_without_pythonpath() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+def env_with_repo_on_path() -> dict[str, str]:
+    """The checkout importable, behind the working directory (as site-packages would be)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 
 
 @pytest.mark.parametrize("name", SUBMODULES)
@@ -68,7 +69,7 @@ def test_a_checkout_on_sys_path_imported_by_the_old_name_first() -> None:
         "            and m is not sys.modules['sagemaker_reconciler' + n[8:]]]\n"
         "print(sagemaker_reconciler.__file__)\n"
     )
-    result = run(sys.executable, "-c", code, cwd=REPO, env={**env_without_pythonpath(), "PYTHONPATH": str(REPO)})
+    result = run(sys.executable, "-c", code, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == REPO / "provider" / "__init__.py"
 
@@ -88,12 +89,12 @@ def test_a_users_own_provider_py_does_not_shadow_the_package(tmp_path: Path) -> 
         "from sagemaker_reconciler.cli import main\n"
         "print(Workteam.__module__)\n"
     )
-    result = run(sys.executable, "-c", code, cwd=tmp_path, env=env_without_pythonpath())
+    result = run(sys.executable, "-c", code, cwd=tmp_path, env=env_with_repo_on_path())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "sagemaker_reconciler.pulumi_resources.workteam"
-    assert run(sys.executable, "-m", "sagemaker_reconciler", "--help", cwd=tmp_path).returncode == 0
+    assert run(sys.executable, "-m", "sagemaker_reconciler", "--help", cwd=tmp_path, env=env_with_repo_on_path()).returncode == 0
     # Their provider.py, imported on its own, is still theirs.
-    mine = run(sys.executable, "-c", "import provider; print(provider.MINE)", cwd=tmp_path, env=env_without_pythonpath())
+    mine = run(sys.executable, "-c", "import provider; print(provider.MINE)", cwd=tmp_path, env=env_with_repo_on_path())
     assert mine.stdout.strip() == "True", mine.stderr
 
 

@@ -49,6 +49,15 @@ def test_wheel_holds_the_package_under_its_name_and_the_alias(installed: Path) -
 
 # What pulumi/dynamic/__main__.py's get_provider does with __provider from state (that module starts a
 # server on import, so its two lines are repeated here; tests/engine drives the real server).
+def test_a_users_own_provider_py_does_not_shadow_the_installed_package(installed: Path, tmp_path: Path) -> None:
+    (tmp_path / "provider.py").write_text("MINE = True\n")
+    code = "from sagemaker_reconciler import Workteam; from sagemaker_reconciler.cli import main; print(Workteam.__module__)"
+    result = run_installed(installed, sys.executable, "-c", code, cwd=tmp_path)
+    assert result.stdout.strip() == "sagemaker_reconciler.pulumi_resources.workteam", result.stderr
+    mine = run_installed(installed, sys.executable, "-c", "import provider; print(provider.MINE)", cwd=tmp_path)
+    assert mine.stdout.strip() == "True", mine.stderr
+
+
 UNPICKLE = """
 import base64, sys
 import dill
