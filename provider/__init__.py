@@ -59,6 +59,6 @@ def __getattr__(name: str) -> Any:
 
 
 if __name__ == "sagemaker_reconciler":
-    from sagemaker_reconciler import _alias
+    from . import _alias
 
     _alias.install()

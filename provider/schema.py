@@ -17,7 +17,7 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -89,9 +89,9 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
         elif isinstance(item, annotated_types.Le):
             found["le"] = item.le
         elif isinstance(item, annotated_types.Gt):
-            found["ge"] = item.gt + 1
+            found["ge"] = cast(int, item.gt) + 1
         elif isinstance(item, annotated_types.Lt):
-            found["le"] = item.lt - 1
+            found["le"] = cast(int, item.lt) - 1
     return found
 
 

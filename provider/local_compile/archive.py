@@ -20,9 +20,10 @@ import os
 import posixpath
 import shutil
 import tarfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Mapping
+from typing import BinaryIO
 
 from provider.errors import ReconcilerError
 
@@ -128,11 +129,11 @@ def extract_archive(
     """
     dest = Path(destination)
     dest.mkdir(parents=True, exist_ok=True)
-    is_path = isinstance(archive, (str, os.PathLike))
-    if is_path and os.path.getsize(archive) > limits.max_compressed_bytes:
+    if isinstance(archive, (str, os.PathLike)) and os.path.getsize(archive) > limits.max_compressed_bytes:
         raise UnsafeArchive(f"archive is larger than {limits.max_compressed_bytes} bytes")
     try:
-        opened = tarfile.open(archive, mode="r:*") if is_path else tarfile.open(fileobj=archive, mode="r:*")
+        opened = (tarfile.open(archive, mode="r:*") if isinstance(archive, (str, os.PathLike))
+                  else tarfile.open(fileobj=archive, mode="r:*"))
         with opened as tar:
             members = _check_members(_iter_members(tar, limits), limits)
             tar.extractall(dest, members=members, filter="data")

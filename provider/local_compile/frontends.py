@@ -31,9 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from provider.errors import SpecError, Violation
 from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
@@ -130,7 +131,7 @@ def parse_data_input_config(config: str | Mapping[str, Any] | Sequence[Any] | No
         try:
             config = json.loads(config)
         except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")])
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")]) from None
     if isinstance(config, Mapping):
         if not config:
             raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "names no input")])
@@ -316,7 +317,7 @@ def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> Loaded
     """Convert in a child process (torch + tvm there), load the Relax module here (tvm only)."""
     require_torch_installed()
     tvm = require_tvm()
-    from provider.local_compile.torch_convert import MODULE, RESULT
+    from provider.local_compile.torch_convert import RESULT
     from provider.local_compile.tvm_backend import CompileFailed
 
     with tempfile.TemporaryDirectory(prefix="torch-convert-") as tmp:

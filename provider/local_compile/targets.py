@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from provider.errors import SpecError, Violation
 
@@ -230,7 +231,7 @@ def parse_compiler_options(compiler_options: str | Mapping[str, Any] | None) -> 
         try:
             parsed = json.loads(compiler_options)
         except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")])
+            raise SpecError(_RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")]) from None
     else:
         parsed = dict(compiler_options)
     if not isinstance(parsed, dict):

@@ -27,9 +27,10 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from provider.errors import ConfigError, ReconcilerError
 from provider.local_compile._deps import require_tvm, tvm_version

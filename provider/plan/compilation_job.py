@@ -66,8 +66,8 @@ def plan_compilation_job(
     want = comparable_job(desired)
     known = not contains_unknown(desired)
     if observed is None:
-        changes = tuple(PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items())
-        return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes)
+        created = tuple(PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items())
+        return Plan(RESOURCE_TYPE, display_name, Action.CREATE, created)
 
     have = comparable_job(observed)
     have = {k: _declared_part(have[k], want[k]) for k in want if k in have}

@@ -16,7 +16,6 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Up
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import contains_unknown
-from provider.render import preview_lines
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
@@ -31,6 +30,7 @@ from provider.pulumi_resources._common import (
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
 from provider.reconcile.local_compile import LocalCompiler
+from provider.render import preview_lines
 from provider.specs.compilation_job import UPDATABLE, CompilationJobSpec, parse_compilation_job
 
 __all__ = ["CompilationJob", "CompilationJobProvider"]

@@ -14,7 +14,6 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from provider.plan.model import contains_unknown
-from provider.render import preview_lines
 from provider.plan.workteam import plan_workteam
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
@@ -29,6 +28,7 @@ from provider.pulumi_resources._common import (
     with_autoname,
 )
 from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
+from provider.render import preview_lines
 from provider.specs.workteam import parse_workteam
 
 __all__ = ["Workteam", "WorkteamProvider"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provider.reconcile._time import iso_time
 from provider.aws import SageMakerGateway
 from provider.errors import Conflict, DeleteRefused, NotFound
 from provider.plan.model import Action, Plan
 from provider.plan.workteam import plan_workteam
+from provider.reconcile._time import iso_time
 from provider.specs.workteam import WorkteamSpec, observed_props
 
 __all__ = ["Observed", "WorkteamReconciler", "OUTPUT_KEYS"]
