@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from provider.errors import ReconcilerError
+from provider.errors import UnsafeArchive
 
 __all__ = [
     "UnsafeArchive",
@@ -39,10 +39,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-
-
-class UnsafeArchive(ReconcilerError):
-    """The model archive was refused; nothing from it was written outside the temp dir."""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import SpecError, Violation
+from provider.errors import SpecError, UnsupportedFramework, Violation
 from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
 
 __all__ = [
@@ -73,15 +73,6 @@ _WHY_NOT = {
     "DARKNET": "TVM 0.27 has no Relax frontend for Darknet",
     "SKLEARN": "TVM does not compile scikit-learn models",
 }
-
-
-class UnsupportedFramework(SpecError):
-    """The framework is valid for SageMaker Neo but local mode cannot load it."""
-
-    def __init__(self, framework: str, why: str):
-        self.framework = framework
-        rule = f"{framework} models cannot be compiled in local mode ({why}); use mode 'cloud' to compile them with SageMaker Neo"
-        super().__init__(_RESOURCE, [Violation(FRAMEWORK_FIELD, rule)])
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.errors import SpecError, Violation
+from provider.errors import SpecError, UnsupportedTarget, Violation
 
 __all__ = [
     "ALL_TARGET_DEVICES",
@@ -68,18 +68,6 @@ X86_64 = ElfMachine("x86_64", 62)
 I386 = ElfMachine("i386", 3)
 AARCH64 = ElfMachine("aarch64", 183)
 ARM = ElfMachine("arm", 40)
-
-
-class UnsupportedTarget(SpecError):
-    """The target exists in SageMaker but TVM cannot build for it on this machine."""
-
-    def __init__(self, field_path: str, what: str, why: str):
-        self.target = what
-        rule = (
-            f"{what} cannot be compiled in local mode ({why}); "
-            f"use mode 'cloud' to compile it with SageMaker Neo"
-        )
-        super().__init__(_RESOURCE, [Violation(field_path, rule)])
 
 
 @dataclass(frozen=True)

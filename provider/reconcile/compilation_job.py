@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import AwsError, ConfigError, Conflict, NotFound, TerminalState
+from provider.errors import AwsError, ConfigError, Conflict, NotFound, RequiresReplacement, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import Action, Plan
 from provider.reconcile._time import iso_time
@@ -148,8 +148,7 @@ class CompilationJobReconciler:
         """The only in-place change a job allows."""
         plan, observed = self.plan(spec)
         if plan.action is Action.REPLACE or observed is None:
-            raise Conflict("UpdateCompilationJob", "RequiresReplacement",
-                           f"{', '.join(plan.replaces) or 'the job'} cannot change in place", spec.compilation_job_name)
+            raise RequiresReplacement("CompilationJob", spec.compilation_job_name, plan.replaces)
         self._apply_tags(plan)
         return {**spec.to_props(), **observed.outputs()}
 
