@@ -79,9 +79,12 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         real = importlib.util.find_spec(canonical)
         if real is None:
             return None
-        return importlib.machinery.ModuleSpec(
-            fullname, _AliasLoader(canonical), is_package=real.submodule_search_locations is not None
+        spec = importlib.machinery.ModuleSpec(
+            fullname, _AliasLoader(canonical), origin=real.origin, is_package=real.submodule_search_locations is not None
         )
+        # runpy (``python -m provider.x``) gives __main__ the spec's origin as __file__; torch reads it.
+        spec.has_location = real.has_location
+        return spec
 
 
 _FINDER = _AliasFinder()

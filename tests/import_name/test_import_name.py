@@ -81,6 +81,20 @@ def test_python_dash_m_runs_the_cli(module: str, tmp_path: Path) -> None:
     assert result.stdout.startswith("usage: sagemaker-reconcile")
 
 
+def test_python_dash_m_under_the_old_name_gives_main_its_file() -> None:
+    """runpy sets __main__.__file__ from the spec's origin; multiprocessing's spawn and torch read it
+    (``python -m provider.local_compile.torch_convert`` once failed on a None ``__file__``)."""
+    code = (
+        "import importlib.util, sys, provider\n"
+        "assert 'sagemaker_reconciler.demo_model' not in sys.modules\n"
+        "spec = importlib.util.find_spec('provider.demo_model')\n"
+        "print(spec.origin, spec.has_location)\n"
+    )
+    result = run(sys.executable, "-c", code, cwd=REPO, env=env_with_repo_on_path())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(REPO / "provider" / "demo_model.py"), "True"]
+
+
 def test_a_users_own_provider_py_does_not_shadow_the_package(tmp_path: Path) -> None:
     (tmp_path / "provider.py").write_text("MINE = True\n")
     code = (
