@@ -26,14 +26,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import boto3  # noqa: E402
+import boto3
 
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway  # noqa: E402
-from provider.plan.model import Action  # noqa: E402
-from provider.reconcile.compilation_job import CompilationJobReconciler  # noqa: E402
-from provider.reconcile.workteam import WorkteamReconciler  # noqa: E402
-from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job  # noqa: E402
-from provider.specs.workteam import WorkteamSpec, parse_workteam  # noqa: E402
+from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
+from provider.plan.model import Action
+from provider.reconcile.compilation_job import CompilationJobReconciler
+from provider.reconcile.workteam import WorkteamReconciler
+from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
+from provider.specs.workteam import WorkteamSpec, parse_workteam
 
 WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
                     "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",

@@ -168,7 +168,7 @@ class SageMakerGateway:
         """Invoke `operation` (PascalCase API name) and map failures to project errors."""
         method = getattr(self._sagemaker, _snake(operation))
         try:
-            response = method(**params)
+            response: dict[str, Any] = method(**params)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise _failure(exc, operation, resource) from None
         response.pop("ResponseMetadata", None)
@@ -186,7 +186,8 @@ class SageMakerGateway:
 
     def describe_workteam(self, name: str) -> dict[str, Any] | None:
         try:
-            return self.call("DescribeWorkteam", name, WorkteamName=name)["Workteam"]
+            team: dict[str, Any] = self.call("DescribeWorkteam", name, WorkteamName=name)["Workteam"]
+            return team
         except NotFound:
             return None
 
@@ -230,7 +231,8 @@ class ObjectStore:
     def _call(self, operation: str, uri: str, **params: Any) -> dict[str, Any]:
         bucket, key = split_s3_uri(uri)
         try:
-            return getattr(self._s3, _snake(operation))(Bucket=bucket, Key=key, **params)
+            response: dict[str, Any] = getattr(self._s3, _snake(operation))(Bucket=bucket, Key=key, **params)
+            return response
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise _failure(exc, operation, uri) from None
 
@@ -252,7 +254,8 @@ class ObjectStore:
         self._call("DeleteObject", uri)
 
     def read(self, uri: str) -> bytes:
-        return self._call("GetObject", uri)["Body"].read()
+        body: bytes = self._call("GetObject", uri)["Body"].read()
+        return body
 
     def download(self, uri: str, path: str | os.PathLike[str], limit: int) -> None:
         """Stream an object into a new file, refusing one over `limit` bytes: a model can be gigabytes."""

@@ -2,7 +2,37 @@
 
 Every failure a user can meet is one of these, and each message says what to do:
 spec errors name the property (camelCase, dotted path) and the rule it broke;
-AWS errors name the operation, the resource and the service's own code.
+AWS errors name the operation, the resource and the service's own code. Front
+ends catch :class:`ReconcilerError` and show its message; anything else is a bug.
+
+::
+
+    ReconcilerError            raised on purpose; the message is for the user
+    ├── SpecError              desired state breaks a rule, found before any API call (.violations)
+    │   ├── UnsupportedTarget      local mode cannot build for this target
+    │   └── UnsupportedFramework   local mode cannot load this framework
+    ├── ManifestError          a manifest that cannot be planned (.problems, each with path and line)
+    ├── ConfigError            configuration missing or contradictory
+    │   └── ToolchainMissing       the target's cross linker is not installed
+    ├── MissingExtra           an optional feature used without its extra installed
+    ├── AwsError               the service refused a call (.operation, .code, .resource)
+    │   ├── NotFound
+    │   ├── Conflict               ResourceInUse: the name is taken, or the resource is busy
+    │   └── LimitExceeded
+    ├── RequiresReplacement    an in-place update was asked of a change only a replacement makes
+    ├── DeleteRefused          deleting would interrupt work in progress (forceDelete opts in)
+    ├── TerminalState          a job ended FAILED or STOPPED
+    ├── WaitTimeout            a wait ran past its bound
+    ├── CompileFailed          local mode: TVM rejected the model or the target
+    ├── VerificationFailed     local mode: the artifact's outputs differ from onnxruntime's
+    └── UnsafeArchive          a model archive refused before anything was written
+
+Only an :class:`AwsError` says the service was asked; every other class is the
+project's own decision. Outside the tree on purpose: ``endpoint.exceptions.ServiceError``
+and its subclasses are the *embedded service's* errors (sent as AWS error responses,
+met by clients as botocore ``ClientError`` and mapped into ``AwsError`` by ``aws.py``),
+``endpoint.faults.DropConnection`` is a planted fault, and ``cli._UsageError`` /
+``local_compile.torch_convert._ConvertError`` never leave their modules.
 """
 
 from __future__ import annotations
@@ -13,17 +43,24 @@ __all__ = [
     "ReconcilerError",
     "Violation",
     "SpecError",
+    "UnsupportedTarget",
+    "UnsupportedFramework",
     "ManifestProblem",
     "ManifestError",
     "ConfigError",
+    "ToolchainMissing",
     "MissingExtra",
     "AwsError",
     "NotFound",
     "Conflict",
     "LimitExceeded",
+    "RequiresReplacement",
     "DeleteRefused",
     "TerminalState",
     "WaitTimeout",
+    "CompileFailed",
+    "VerificationFailed",
+    "UnsafeArchive",
 ]
 
 
@@ -56,6 +93,24 @@ class SpecError(ReconcilerError):
         return [v.field for v in self.violations]
 
 
+class UnsupportedTarget(SpecError):
+    """The target exists in SageMaker but TVM cannot build for it on this machine."""
+
+    def __init__(self, field_path: str, what: str, why: str):
+        self.target = what
+        rule = f"{what} cannot be compiled in local mode ({why}); use mode 'cloud' to compile it with SageMaker Neo"
+        super().__init__("CompilationJob", [Violation(field_path, rule)])
+
+
+class UnsupportedFramework(SpecError):
+    """The framework is valid for SageMaker Neo but local mode cannot load it."""
+
+    def __init__(self, framework: str, why: str):
+        self.framework = framework
+        rule = f"{framework} models cannot be compiled in local mode ({why}); use mode 'cloud' to compile them with SageMaker Neo"
+        super().__init__("CompilationJob", [Violation("inputConfig.framework", rule)])
+
+
 @dataclass(frozen=True)
 class ManifestProblem:
     """One thing wrong in a manifest: `path` from its root (``resources.team.properties.description``),
@@ -82,6 +137,10 @@ class ManifestError(ReconcilerError):
 
 class ConfigError(ReconcilerError):
     """Provider configuration is missing or contradictory (no region, bad endpoint URL...)."""
+
+
+class ToolchainMissing(ConfigError):
+    """The cross linker for the target is not installed."""
 
 
 class MissingExtra(ReconcilerError):
@@ -118,6 +177,21 @@ class LimitExceeded(AwsError):
     """ResourceLimitExceeded: an account quota such as the 25 work teams per region."""
 
 
+class RequiresReplacement(ReconcilerError):
+    """An in-place update was asked of a change only a replacement can make; no call was sent.
+
+    The engine and ``apply`` plan replacements themselves, so meeting this means the
+    plan the caller acted on is stale (the live resource changed in between).
+    """
+
+    def __init__(self, resource: str, name: str, replaces: list[str] | tuple[str, ...]):
+        self.resource = resource
+        self.name = name
+        self.replaces = list(replaces)
+        what = ", ".join(self.replaces) or "the change"
+        super().__init__(f"{resource} {name}: {what} cannot change in place; it needs a replacement")
+
+
 class DeleteRefused(ReconcilerError):
     """Deleting would interrupt work in progress; the user must opt in."""
 
@@ -135,3 +209,23 @@ class TerminalState(ReconcilerError):
 
 class WaitTimeout(ReconcilerError):
     """A wait ran past its bound without reaching a terminal state."""
+
+
+class CompileFailed(ReconcilerError):
+    """Local mode: TVM rejected the model or the target; the message carries TVM's own error."""
+
+
+class VerificationFailed(ReconcilerError):
+    """Local mode: the artifact's outputs differ from onnxruntime's beyond the tolerance."""
+
+    def __init__(self, max_abs_error: float, output_index: int, atol: float, rtol: float):
+        self.max_abs_error = max_abs_error
+        self.output_index = output_index
+        super().__init__(
+            f"verify failed: output {output_index} differs from onnxruntime by up to {max_abs_error:.3g} "
+            f"(tolerance atol={atol:g}, rtol={rtol:g})"
+        )
+
+
+class UnsafeArchive(ReconcilerError):
+    """A model archive was refused; nothing from it was left in the destination or written outside it."""

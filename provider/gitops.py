@@ -12,6 +12,7 @@ Markdown or JSON and whose ``exit_code`` the CLI returns.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 import time
@@ -20,16 +21,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from provider.reconcile._time import iso_time
 from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
 from provider.errors import ConfigError, ReconcilerError
 from provider.manifest import Manifest, ManifestResource, resolve_outputs
 from provider.plan.model import Action, Plan
+from provider.reconcile._time import iso_time
 from provider.reconcile.compilation_job import RUNNING, CompilationJobReconciler, ObservedJob
+from provider.reconcile.local_compile import LocalCompiler
 from provider.reconcile.workteam import Observed, WorkteamReconciler
 from provider.report import Report, ResourceReport, Unmanaged
 from provider.resource_types import COMPILATION_JOB, WORKTEAM
-from provider.reconcile.local_compile import LocalCompiler
 from provider.waiters import Backoff
 
 __all__ = ["RunOptions", "plan", "apply", "drift", "DEFAULT_PARALLELISM"]
@@ -230,7 +231,7 @@ def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOption
 def _each(manifest: Manifest, options: RunOptions,
           work: Callable[[ManifestResource, _Clients, RunOptions], ResourceReport]) -> list[Callable[[], Any]]:
     clients = _Clients(options.config)
-    return [lambda r=resource: work(r, clients, options) for resource in manifest.resources]
+    return [functools.partial(work, resource, clients, options) for resource in manifest.resources]
 
 
 def _configuration_error(manifest: Manifest, options: RunOptions) -> str | None:

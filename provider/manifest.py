@@ -337,7 +337,7 @@ def _output_problems(outputs: Any, resources: Mapping[str, ManifestResource], do
         reference = what[2:-1] if what.startswith("${") else ""
         match = _OUTPUT_REFERENCE.fullmatch(reference)
         resource = resources.get(match.group(1)) if match else None
-        if resource is None:
+        if match is None or resource is None:
             message = (f"{what}: only ${{<resource>.<property>}} of a resource in this manifest can be resolved"
                        if not what.startswith("fn::") else f"{what} needs the Pulumi engine")
             problems.append(ManifestProblem(path, message, doc.line(path)))

@@ -6,7 +6,7 @@ nested object type comes from ``provider.specs``; outputs come from
 ``provider.specs.outputs``; which inputs force a replacement comes from
 ``provider.resource_types``. Regenerate with::
 
-    python -m provider schema --write        # or: sagemaker-reconcile schema --write
+    python -m sagemaker_reconciler schema --write   # or: sagemaker-reconcile schema --write
 
 and ``tests/unit/test_schema.py`` fails while the committed file is out of date.
 """
@@ -17,7 +17,7 @@ import json
 import re
 import types
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel
@@ -30,7 +30,7 @@ from provider.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES
 __all__ = ["REGENERATE_COMMAND", "SCHEMA_FILE", "package_schema", "schema_text", "type_token"]
 
 SCHEMA_FILE = "schema.json"
-REGENERATE_COMMAND = "python -m provider schema --write"
+REGENERATE_COMMAND = "python -m sagemaker_reconciler schema --write"
 
 # Enums keep one name wherever their values appear; others are named <Model><Field>.
 _ENUM_NAMES: dict[tuple[Any, ...], tuple[str, str]] = {
@@ -89,9 +89,9 @@ def _constraints(metadata: list[Any]) -> dict[str, Any]:
         elif isinstance(item, annotated_types.Le):
             found["le"] = item.le
         elif isinstance(item, annotated_types.Gt):
-            found["ge"] = item.gt + 1
+            found["ge"] = cast(int, item.gt) + 1
         elif isinstance(item, annotated_types.Lt):
-            found["le"] = item.lt - 1
+            found["le"] = cast(int, item.lt) - 1
     return found
 
 

@@ -8,7 +8,7 @@ within a second or two and makes a long job cost a few dozen calls.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -35,7 +35,7 @@ class Backoff:
     factor: float = 1.5
     maximum: float = 15.0
 
-    def delays(self):
+    def delays(self) -> Iterator[float]:
         delay = self.initial
         while True:
             yield delay

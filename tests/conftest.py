@@ -40,3 +40,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, embedded_endpoint: EmbeddedEndpoint
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_endpoint.url)
     return embedded_endpoint.url
+
+
+# --- test tiers --------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything in tests/local_compile needs TVM: mark it `local`, as tests elsewhere that need it are."""
+    local_dir = __import__("pathlib").Path(__file__).parent / "local_compile"
+    for item in items:
+        if local_dir in item.path.parents:
+            item.add_marker(pytest.mark.local)

@@ -9,7 +9,7 @@ import json
 
 import pulumi
 
-from provider import CompilationJob
+from sagemaker_reconciler import CompilationJob
 
 config = pulumi.Config()
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pulumi
 
-from provider import CompilationJob
+from sagemaker_reconciler import CompilationJob
 
 config = pulumi.Config()
 model_path = Path(config.get("modelPath") or "build/models/tiny-cnn.tar.gz").resolve()
 if not config.get("modelPath") and not model_path.exists():
-    from provider.demo_model import tiny_cnn_archive  # a stand-in for a trained model
+    from sagemaker_reconciler.demo_model import tiny_cnn_archive  # a stand-in for a trained model
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model_path.write_bytes(tiny_cnn_archive())

@@ -8,7 +8,7 @@ import json
 
 import pulumi
 
-from provider import CompilationJob
+from sagemaker_reconciler import CompilationJob
 
 config = pulumi.Config()
 model_uri = config.get("modelUri") or "s3://models/resnet.tar.gz"

@@ -8,7 +8,7 @@ import boto3
 import pulumi
 import pulumi.dynamic
 
-from provider import Workteam
+from sagemaker_reconciler import Workteam
 
 
 class TopicProvider(pulumi.dynamic.ResourceProvider):

@@ -8,7 +8,7 @@ resource type the endpoint does not model, say). Operations without a handler go
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from .protocol import SageMakerRequest
 from .state import EndpointState

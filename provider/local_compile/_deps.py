@@ -30,10 +30,10 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 from provider.errors import MissingExtra
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Mapping
 
-from provider.errors import ReconcilerError
+from provider.errors import UnsafeArchive
 from provider.local_compile.tar_stream import TarFormatError, TarMember, TarStream
 
 __all__ = [
@@ -52,10 +52,6 @@ __all__ = [
 _CHUNK = 1 << 20
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-class UnsafeArchive(ReconcilerError):
-    """The model archive was refused; nothing from it was left in the destination or written outside it."""
 
 
 @dataclass(frozen=True)

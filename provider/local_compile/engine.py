@@ -22,9 +22,10 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from provider.local_compile._deps import tvm_version
 from provider.local_compile.archive import (

@@ -31,11 +31,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from provider.errors import SpecError, Violation
+from provider.errors import SpecError, UnsupportedFramework, Violation
 from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
 
 __all__ = [
@@ -72,15 +73,6 @@ _WHY_NOT = {
     "DARKNET": "TVM 0.27 has no Relax frontend for Darknet",
     "SKLEARN": "TVM does not compile scikit-learn models",
 }
-
-
-class UnsupportedFramework(SpecError):
-    """The framework is valid for SageMaker Neo but local mode cannot load it."""
-
-    def __init__(self, framework: str, why: str):
-        self.framework = framework
-        rule = f"{framework} models cannot be compiled in local mode ({why}); use mode 'cloud' to compile them with SageMaker Neo"
-        super().__init__(_RESOURCE, [Violation(FRAMEWORK_FIELD, rule)])
 
 
 @dataclass(frozen=True)
@@ -130,7 +122,7 @@ def parse_data_input_config(config: str | Mapping[str, Any] | Sequence[Any] | No
         try:
             config = json.loads(config)
         except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")])
+            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")]) from None
     if isinstance(config, Mapping):
         if not config:
             raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "names no input")])
@@ -316,7 +308,7 @@ def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> Loaded
     """Convert in a child process (torch + tvm there), load the Relax module here (tvm only)."""
     require_torch_installed()
     tvm = require_tvm()
-    from provider.local_compile.torch_convert import MODULE, RESULT
+    from provider.local_compile.torch_convert import RESULT
     from provider.local_compile.tvm_backend import CompileFailed
 
     with tempfile.TemporaryDirectory(prefix="torch-convert-") as tmp:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from provider.errors import SpecError, Violation
+from provider.errors import SpecError, UnsupportedTarget, Violation
 
 __all__ = [
     "ALL_TARGET_DEVICES",
@@ -67,18 +68,6 @@ X86_64 = ElfMachine("x86_64", 62)
 I386 = ElfMachine("i386", 3)
 AARCH64 = ElfMachine("aarch64", 183)
 ARM = ElfMachine("arm", 40)
-
-
-class UnsupportedTarget(SpecError):
-    """The target exists in SageMaker but TVM cannot build for it on this machine."""
-
-    def __init__(self, field_path: str, what: str, why: str):
-        self.target = what
-        rule = (
-            f"{what} cannot be compiled in local mode ({why}); "
-            f"use mode 'cloud' to compile it with SageMaker Neo"
-        )
-        super().__init__(_RESOURCE, [Violation(field_path, rule)])
 
 
 @dataclass(frozen=True)
@@ -230,7 +219,7 @@ def parse_compiler_options(compiler_options: str | Mapping[str, Any] | None) -> 
         try:
             parsed = json.loads(compiler_options)
         except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")])
+            raise SpecError(_RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")]) from None
     else:
         parsed = dict(compiler_options)
     if not isinstance(parsed, dict):

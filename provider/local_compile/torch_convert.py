@@ -24,6 +24,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
 
     mark = time.perf_counter()
     kind, loaded = _load(torch, path)
+    declared: Sequence[tuple[str, Sequence[int | None] | None, str]]
     if kind == "exported":
         declared = _declared_exported(loaded)
     else:

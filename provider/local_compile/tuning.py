@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from provider.local_compile._deps import require, torch_hidden_from_subprocesses
 from provider.local_compile.cpu_schedules import (
@@ -192,7 +193,7 @@ def _metaschedule(tasks: list[Any], target: Any, budget: int, per_iteration: int
 
     @derived_object
     class _ReportTrials(ms.measure_callback.PyMeasureCallback):
-        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):  # noqa: ANN001
+        def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
             counter["done"] += len(runner_results)
             report("tune", done_before + counter["done"], total, f"metaschedule {tasks[task_id].task_name}")
 

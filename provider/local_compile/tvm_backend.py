@@ -27,11 +27,12 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from provider.errors import ConfigError, ReconcilerError
+from provider.errors import CompileFailed, ReconcilerError, ToolchainMissing
 from provider.local_compile._deps import require_tvm, tvm_version
 from provider.local_compile.frontends import LoadedModel
 from provider.local_compile.targets import ResolvedTarget
@@ -51,14 +52,6 @@ __all__ = [
 
 
 _ISA_FEATURE = re.compile(r"^(sse|ssse|avx|fma|f16c|bmi|popcnt|aes|pclmul|movbe|adx|sha|vaes|vpclmul|gfni|amx|cx16|lzcnt|rdrnd|rdseed|crc32|evex512|xsave)")
-
-
-class ToolchainMissing(ConfigError):
-    """The cross linker for the target is not installed."""
-
-
-class CompileFailed(ReconcilerError):
-    """TVM rejected the model or the target; the message carries TVM's own error."""
 
 
 @dataclass(frozen=True)

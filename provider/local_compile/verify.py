@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import ReconcilerError, SpecError, Violation
+from provider.errors import SpecError, VerificationFailed, Violation
 from provider.local_compile._deps import require
 from provider.local_compile.archive import DEFAULT_LIMITS, ArchiveLimits, extract_archive
 from provider.local_compile.frontends import find_model_file
@@ -23,18 +23,6 @@ from provider.local_compile.targets import ResolvedTarget
 from provider.local_compile.tvm_backend import host_can_run, run_library
 
 __all__ = ["VerificationFailed", "VerifyReport", "check_verifiable", "random_inputs", "verify_artifact"]
-
-
-class VerificationFailed(ReconcilerError):
-    """The artifact's outputs differ from onnxruntime's beyond the tolerance."""
-
-    def __init__(self, max_abs_error: float, output_index: int, atol: float, rtol: float):
-        self.max_abs_error = max_abs_error
-        self.output_index = output_index
-        super().__init__(
-            f"verify failed: output {output_index} differs from onnxruntime by up to {max_abs_error:.3g} "
-            f"(tolerance atol={atol:g}, rtol={rtol:g})"
-        )
 
 
 @dataclass(frozen=True)

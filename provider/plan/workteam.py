@@ -113,7 +113,7 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
         changes = tuple(
             PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items() if k != "tags" or v
         )
-        calls = (ApiCall("CreateWorkteam", _create_request(desired)),) if known else ()
+        calls: tuple[ApiCall, ...] = (ApiCall("CreateWorkteam", _create_request(desired)),) if known else ()
         return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes, calls)
 
     have = comparable_workteam(observed)
@@ -142,11 +142,11 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
             )
         return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, changes, calls)
 
-    calls: list[ApiCall] = []
+    update_calls: list[ApiCall] = []
     if known:
         in_place = [c.property for c in changes if c.property != "tags"]
         if in_place:
-            calls.append(ApiCall("UpdateWorkteam", _update_request(str(name), desired, in_place)))
+            update_calls.append(ApiCall("UpdateWorkteam", _update_request(str(name), desired, in_place)))
         if "tags" in moved:
-            calls.extend(tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
-    return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, changes, tuple(calls))
+            update_calls.extend(tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
+    return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, changes, tuple(update_calls))

@@ -171,7 +171,7 @@ class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
         return {"region": self.region, "profile": self.profile, "endpoint": self.endpoint}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)
+        type(self).__init__(self, **state)
 
     def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
         self._stack_config = {

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.reconcile._time import iso_time
 from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import AwsError, ConfigError, Conflict, NotFound, TerminalState
+from provider.errors import AwsError, ConfigError, Conflict, NotFound, RequiresReplacement, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import Action, ApiCall, Plan
+from provider.reconcile._time import iso_time
 from provider.specs.compilation_job import CompilationJobSpec
 from provider.specs.workteam import props_shape
 from provider.waiters import Backoff, wait_for
@@ -103,10 +103,10 @@ class CompilationJobReconciler:
         job = self.sagemaker.describe_compilation_job(name)
         if job is None:
             return None
-        tags = self.sagemaker.list_tags(job["CompilationJobArn"]) if tags else None
+        live_tags = self.sagemaker.list_tags(job["CompilationJobArn"]) if tags else None
         artifact = (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
         exists = self.objects.exists(artifact) if check_artifact and artifact else None
-        return ObservedJob(job, tags, exists)
+        return ObservedJob(job, live_tags, exists)
 
     def plan(self, spec: CompilationJobSpec) -> tuple[Plan, ObservedJob | None]:
         observed = self.observe(spec.compilation_job_name, tags=spec.tags is not None)
@@ -192,8 +192,7 @@ class CompilationJobReconciler:
         """The only in-place change a job allows."""
         plan, observed = self.plan(spec)
         if plan.action is Action.REPLACE or observed is None:
-            raise Conflict("UpdateCompilationJob", "RequiresReplacement",
-                           f"{', '.join(plan.replaces) or 'the job'} cannot change in place", spec.compilation_job_name)
+            raise RequiresReplacement("CompilationJob", spec.compilation_job_name, plan.replaces)
         self._apply_tags(plan)
         return {**spec.to_props(), **observed.outputs()}
 

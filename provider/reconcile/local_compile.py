@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +67,11 @@ def local_artifact_uri(spec: CompilationJobSpec) -> str:
 
 def _iso(moment: datetime) -> str:
     """The form cloud outputs have (botocore's datetimes, isoformat): UTC offset, whole microseconds."""
-    return moment.astimezone(timezone.utc).isoformat()
+    return moment.astimezone(UTC).isoformat()
 
 
 def _now() -> str:
-    return _iso(datetime.now(timezone.utc))
+    return _iso(datetime.now(UTC))
 
 
 def artifact_digest(body: bytes) -> str:
@@ -222,7 +222,7 @@ class LocalCompiler:
     def _published_at(self, uri: str) -> str:
         if uri.startswith("file://"):
             path = _file_path(uri)
-            return _iso(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)) if path.is_file() else ""
+            return _iso(datetime.fromtimestamp(path.stat().st_mtime, UTC)) if path.is_file() else ""
         modified = self._objects().last_modified(uri)
         return _iso(modified) if modified else ""
 

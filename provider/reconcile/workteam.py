@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provider.reconcile._time import iso_time
 from provider.aws import SageMakerGateway
-from provider.errors import Conflict, DeleteRefused, NotFound
+from provider.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement
 from provider.plan.model import Action, ApiCall, Plan
 from provider.plan.workteam import plan_workteam
+from provider.reconcile._time import iso_time
 from provider.specs.workteam import WorkteamSpec, observed_props
 
 __all__ = ["Observed", "WorkteamReconciler", "OUTPUT_KEYS"]
@@ -99,8 +99,7 @@ class WorkteamReconciler:
             raise NotFound("UpdateWorkteam", "NotFound", "the work team no longer exists; refresh to recreate it",
                            spec.workteam_name)
         if plan.action is Action.REPLACE:
-            raise Conflict("UpdateWorkteam", "RequiresReplacement",
-                           f"{', '.join(plan.replaces)} cannot change in place", spec.workteam_name)
+            raise RequiresReplacement("Workteam", spec.workteam_name, plan.replaces)
         self.execute(plan)
         return self._outputs(spec)
 

@@ -286,7 +286,7 @@ class CompilationJobSpec(Model):
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
         api_props = self.model_dump(by_alias=True, exclude_none=True, mode="json",
                                     exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials"})
-        request = api_shape(api_props)
+        request: dict[str, Any] = api_shape(api_props)
         request.setdefault("StoppingCondition", {})
         if self.tags:
             request["Tags"] = tag_list(self.tags)

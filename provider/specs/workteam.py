@@ -6,7 +6,7 @@ input, but only after a round trip, and Pulumi would have shown a plan first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -262,7 +262,7 @@ def props_shape(value: Any) -> Any:
     return value
 
 
-def observed_props(workteam: Mapping[str, Any], tags: list[Mapping[str, str]] | None) -> dict[str, Any]:
+def observed_props(workteam: Mapping[str, Any], tags: Sequence[Mapping[str, str]] | None) -> dict[str, Any]:
     """DescribeWorkteam's ``Workteam`` + ListTags -> the same camelCase shape a spec has.
 
     The service reports the workforce by ARN; the spec names it, so the name is

@@ -72,6 +72,7 @@ def test_serve_endpoint_command_serves_until_stopped(tmp_path):
         assert proc.wait(timeout=10) == 0
 
 
+@pytest.mark.local  # the demo's stack.yaml has a local-mode job: TVM compiles it
 def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(tmp_path)  # no ~/.aws either

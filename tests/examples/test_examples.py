@@ -23,7 +23,7 @@ from pulumi.output import Unknown
 
 from provider.errors import TerminalState
 
-from .bridge import BridgeError, BridgedStack
+from .bridge import BridgedStack, BridgeError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_DIRS = sorted(path.parent.name for path in EXAMPLES.glob("*/__main__.py"))
@@ -138,7 +138,10 @@ def test_example_is_a_pulumi_python_project(name):
     assert f"`{name}/`" in (EXAMPLES / "README.md").read_text()
 
 
-@pytest.mark.parametrize("name", EXAMPLE_DIRS)
+NEEDS_TVM = {"local-compile"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.local) if n in NEEDS_TVM else n for n in EXAMPLE_DIRS])
 def test_example_runs_end_to_end(name, endpoint, model):
     assert name in CHECKS, f"add export checks for examples/{name} to CHECKS"
     stack = BridgedStack(EXAMPLES / name)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.conftest import engine_factory  # noqa: F401  (the engine-protocol fixture, for test_local_mode)
 from tests.local_compile.models import mlp, small_convnet, write_model_archive
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from provider.local_compile import CompileRequest, TuningOptions, compile_model, publish_artifact, verify_artifact
 from provider.local_compile.archive import extract_archive
 from provider.local_compile.frontends import load_model
-from provider.local_compile import CompileRequest, TuningOptions, compile_model, publish_artifact, verify_artifact
 from provider.local_compile.targets import AARCH64, ARM, X86_64, resolve_target
 from provider.local_compile.tvm_backend import Progress, build_library
 from provider.local_compile.verify import VerificationFailed

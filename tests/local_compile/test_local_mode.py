@@ -16,7 +16,6 @@ from provider.plan import Action
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
 from provider.reconcile.local_compile import LocalCompiler
 from provider.specs.compilation_job import parse_compilation_job
-from tests.engine.conftest import engine_factory  # noqa: F401  (the engine-protocol fixture)
 
 CONVNET_INPUTS = '{"image": [1, 3, 32, 32]}'
 
