@@ -55,6 +55,7 @@ _ROLE_ARN = r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _MODEL_PACKAGE_ARN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]{1,2048}"
 
 MAX_PENDING_SECONDS = 28 * 24 * 3600
+JAVA_INT_MAX = 2**31 - 1  # the model's `integer` is a Java int: a larger JSON number is refused
 ONE_LINE = "must be one line: no line breaks (\\n, \\r, U+0085, U+2028, U+2029)"
 
 EntityName = Annotated[
@@ -167,7 +168,7 @@ class StoppingCondition(Model):
     max_runtime_in_seconds: Annotated[StrictInt, Field(ge=1), AfterValidator(_at_most_28_days)] | None = None
     """The longest the compilation may run, at most 28 days (the service's default: 1 day). Create
     waits this long plus 5 minutes."""
-    max_wait_time_in_seconds: Annotated[StrictInt, Field(ge=1)] | None = None
+    max_wait_time_in_seconds: Annotated[StrictInt, Field(ge=1, le=JAVA_INT_MAX)] | None = None
     """The longest to wait for managed spot capacity plus the run itself, at least
     `maxRuntimeInSeconds` (passed on to the service)."""
     max_pending_time_in_seconds: Annotated[StrictInt, Field(ge=1800, le=MAX_PENDING_SECONDS)] | None = None
