@@ -46,6 +46,8 @@ class ObservedJob:
     def props(self) -> dict[str, Any]:
         members = ("CompilationJobName", "RoleArn", "ModelPackageVersionArn", "InputConfig", "OutputConfig",
                    "VpcConfig", "StoppingCondition", "CompilationJobArn")
+        if "ModelPackageVersionArn" in self.job:  # the service reports an InputConfig derived from the package
+            members = tuple(m for m in members if m != "InputConfig")
         props = props_shape({k: self.job[k] for k in members if k in self.job})
         if self.tags is not None:
             props["tags"] = {t["Key"]: t["Value"] for t in self.tags if not t["Key"].lower().startswith("aws:")}
