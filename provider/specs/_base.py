@@ -131,7 +131,7 @@ def _rule_text(error: Mapping[str, Any]) -> str:
 _TYPE_RULES = {
     "int_type": "must be an integer",
     "int_from_float": "must be an integer",
-    "bool_type": "must be true or false",
+    "bool_type": "must be a boolean (true or false)",
     "string_type": "must be a string",
     "dict_type": "must be a map",
     "model_type": "must be an object of properties",

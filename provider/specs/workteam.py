@@ -194,7 +194,7 @@ class WorkteamSpec(Model):
     compared."""
     description: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(
         lambda v: check_pattern(v, ".+", ONE_LINE))]
-    """What the team does."""
+    """What the team does, on one line (the API's pattern `.+` refuses line breaks)."""
     member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
     """The team's workers: Cognito user groups or OIDC groups, never mixed; all Cognito members
     share one `userPool` and `clientId`. A set: order never matters."""

@@ -145,8 +145,8 @@ def test_numbers_are_strict(stopping, rule) -> None:
 
 @pytest.mark.parametrize("value", ["yes", "no", "true", 1, 0])
 def test_booleans_are_strict(value) -> None:
-    assert "must be true or false" in refusals(parse_compilation_job, job(deleteArtifacts=value))["deleteArtifacts"]
-    assert "must be true or false" in refusals(parse_workteam, cognito_team(forceDelete=value))["forceDelete"]
+    assert "must be a boolean (true or false)" in refusals(parse_compilation_job, job(deleteArtifacts=value))["deleteArtifacts"]
+    assert "must be a boolean (true or false)" in refusals(parse_workteam, cognito_team(forceDelete=value))["forceDelete"]
 
 
 def test_a_yaml_yes_is_not_one_second() -> None:
