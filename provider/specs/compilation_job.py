@@ -7,7 +7,6 @@ inputs, not API members.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 

@@ -315,7 +315,7 @@ def _replace_first_alnum(value: str, char: str) -> str:
 
 def _number_probes(shape: Shape, kind: str) -> Iterator[tuple[str, Any]]:
     rules = shape.metadata
-    low, high = INT32 if kind == "integer" else INT64
+    high = (INT32 if kind == "integer" else INT64)[1]
     if "min" in rules:
         yield f"min ({rules['min']})", rules["min"]
         yield f"min-1 ({rules['min'] - 1})", rules["min"] - 1

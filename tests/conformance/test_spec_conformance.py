@@ -202,7 +202,7 @@ def spec_path(path: tuple[Any, ...]) -> str:
 def _related(field: str, path: str) -> bool:
     """One names the other or a member inside it."""
     short, long = sorted((field, path), key=len)
-    return long == short or long.startswith(short + ".") or long.startswith(short + "[")
+    return long == short or long.startswith((short + ".", short + "["))
 
 
 def parse(operation: str, props: dict[str, Any]) -> None:

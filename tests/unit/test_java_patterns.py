@@ -63,7 +63,7 @@ def test_every_pattern_of_the_reconciled_requests_translates() -> None:
     patterns: set[str] = set()
 
     def walk(shape: object) -> None:
-        name = getattr(shape, "name")
+        name = shape.name  # type: ignore[attr-defined]
         if name in seen:
             return
         seen.add(name)
