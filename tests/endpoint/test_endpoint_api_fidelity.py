@@ -146,3 +146,53 @@ def test_an_integer_beyond_a_java_int_is_a_serialization_error(client: ClientFac
         StoppingCondition={"MaxWaitTimeInSeconds": 2**31},
     )
     assert (code, status) == ("SerializationException", 400) and "maxWaitTimeInSeconds" in message
+
+
+def test_what_the_api_newly_allows_round_trips_without_drift(endpoint: EmbeddedEndpoint, aws_env: str) -> None:
+    """OIDC members without groups and an empty notification block: created, then a no-op plan."""
+    from provider.aws import AwsConfig, SageMakerGateway
+    from provider.plan import Action
+    from provider.reconcile.workteam import WorkteamReconciler
+    from provider.specs.workteam import parse_workteam
+
+    reconciler = WorkteamReconciler(SageMakerGateway(AwsConfig()))
+    spec = parse_workteam({"workteamName": "oidc-team", "description": "no groups yet",
+                           "memberDefinitions": [{"oidcMemberDefinition": {}}], "notificationConfiguration": {}})
+    reconciler.create(spec)
+    (request,) = [r.params for r in endpoint.requests if r.operation == "CreateWorkteam"]
+    assert request["MemberDefinitions"] == [{"OidcMemberDefinition": {}}] and "NotificationConfiguration" not in request
+    assert reconciler.plan(spec)[0].action is Action.NOOP
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "TFLITE"}},
+        {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "XGBOOST", "dataInputConfig": "{}"}},
+        {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "TENSORFLOW",
+                         "dataInputConfig": '{"input_1": {"shape": ["1..10", 224, 224, 3]}}'},
+         "outputConfig": {"s3OutputLocation": "s3://models/compiled", "targetDevice": "coreml"}},
+        {"stoppingCondition": {"maxRuntimeInSeconds": 900, "maxWaitTimeInSeconds": 900,
+                               "maxPendingTimeInSeconds": 1800}},
+    ],
+    ids=["tflite without shapes", "xgboost with a config", "coreml range shape", "pending 30 minutes"],
+)
+def test_compilation_jobs_the_api_allows_compile_and_settle(endpoint: EmbeddedEndpoint, aws_env: str,
+                                                            changes: dict[str, Any]) -> None:
+    import boto3
+
+    from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
+    from provider.plan import Action
+    from provider.reconcile.compilation_job import CompilationJobReconciler
+    from provider.specs.compilation_job import parse_compilation_job
+    from provider.waiters import Backoff
+    from tests.unit.test_compilation_job_spec import job
+
+    s3_client = boto3.client("s3")
+    s3_client.create_bucket(Bucket="models")
+    s3_client.put_object(Bucket="models", Key="resnet.tar.gz", Body=MODEL)
+    reconciler = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()),
+                                          backoff=Backoff(initial=0.05, factor=1.5, maximum=0.3))
+    spec = parse_compilation_job(job(**changes))
+    assert reconciler.create(spec)["status"] == "COMPLETED"
+    assert reconciler.plan(spec)[0].action is Action.NOOP
