@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_snake
 from provider.errors import SpecError, Violation
 from provider.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
 from provider.specs._tags import check_tags, tag_list
-from provider.specs.data_input import FRAMEWORK_LAYOUT, parse_data_input_config
+from provider.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
 from provider.specs.workteam import api_shape
 
 __all__ = [
@@ -282,7 +282,9 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
 def _data_input_violations(inputs: InputConfig, outputs: Any, raw_outputs: Any) -> list[Violation]:
     if outputs is _INVALID:  # the target still decides the form, if it was given plainly
         target = _member(raw_outputs, "targetDevice") if isinstance(raw_outputs, Mapping) else None
-        target = target if isinstance(target, str) else None
+        if not isinstance(target, str) and not (isinstance(raw_outputs, Mapping) and
+                                                _member(raw_outputs, "targetPlatform") is not None):
+            target = COREML_TARGET  # not known (yet): check only what every target's form shares
     else:
         target = outputs.target_device if outputs is not None else None
     try:

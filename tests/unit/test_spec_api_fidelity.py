@@ -214,3 +214,10 @@ def test_every_violation_of_a_job_is_reported_together() -> None:
 def test_tag_problems_are_reported_together() -> None:
     rule = refusals(parse_workteam, cognito_team(tags={"aws:x": "y", "k": "semi;colon", "l" * 129: "v"}))["tags"]
     assert "reserved" in rule and "may contain" in rule and "1-128" in rule
+
+
+def test_a_coreml_form_is_not_refused_while_the_target_is_not_known() -> None:
+    """A preview Unknown (or an outputConfig broken elsewhere) must not make the CoreML form look wrong."""
+    props = job(inputConfig=inputs(framework="TENSORFLOW", dataInputConfig='{"input_1": {"shape": [1,224,224,3]}}'),
+                outputConfig=object())
+    assert "inputConfig.dataInputConfig" not in refusals(parse_compilation_job, props)
