@@ -79,6 +79,8 @@ def input_shapes(config: str | Mapping[str, Any] | Sequence[Any]) -> dict[str, t
             config = json.loads(config)
         except json.JSONDecodeError as exc:
             raise ValueError(f"must be JSON ({exc.msg})") from None
+        except RecursionError:
+            raise ValueError("is nested too deeply: shapes are lists of integers") from None
     if isinstance(config, Mapping):
         if not config:
             raise ValueError("names no input")
