@@ -2,8 +2,10 @@
 
 Clients are built per call from plain configuration (region, profile,
 endpoint) and never stored on anything that gets pickled into Pulumi state.
-Botocore's own resolution still applies when a setting is left out: AWS_REGION,
-AWS_PROFILE, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SAGEMAKER all work.
+Botocore's own resolution still applies when a setting is left out: AWS_PROFILE,
+AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SAGEMAKER work. Botocore reads only
+AWS_DEFAULT_REGION, so AWS_REGION (what the other AWS SDKs read first) is
+honoured here, ahead of AWS_DEFAULT_REGION and the profile's region.
 ClientErrors become the project's error types with messages a user can act on.
 """
 
@@ -67,17 +69,19 @@ class AwsConfig:
         core.register_component("data_loader", _shared_loader())
         try:
             session = boto3.Session(
-                botocore_session=core, profile_name=self.profile or None, region_name=self.region or None
+                botocore_session=core, profile_name=self.profile or None, region_name=self.resolved_region()
             )
             core.get_scoped_config()  # reads the profile: an unknown one fails here, not at the first call
             region = session.region_name
         except botocore.exceptions.ProfileNotFound as exc:
             raise ConfigError(f"AWS profile {exc.kwargs.get('profile', self.profile)!r} is not configured") from None
         if not region:
-            raise ConfigError(
-                "no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION in the environment"
-            )
+            raise ConfigError(_NO_REGION)
         return session
+
+    def resolved_region(self) -> str | None:
+        """The configured region, else AWS_REGION; None leaves AWS_DEFAULT_REGION and the profile to botocore."""
+        return self.region or os.environ.get("AWS_REGION") or None
 
     def client(self, service: str) -> Any:
         endpoint = self.endpoint_url or None
@@ -120,6 +124,8 @@ def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: s
     return AwsError(operation, code, message, resource)
 
 
+_NO_REGION = ("no AWS region: none of the provider's `region`, the stack config `sagemaker-reconciler:region`, "
+              "--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's `region` is set; set one of them")
 _NO_CREDENTIALS = "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
 
 
@@ -134,7 +140,7 @@ def _failure(
     if isinstance(exc, (botocore.exceptions.PartialCredentialsError, botocore.exceptions.CredentialRetrievalError)):
         return ConfigError(f"AWS credentials are incomplete or could not be loaded: {exc}")
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return ConfigError("no AWS region: set the provider's `region`, or AWS_REGION / AWS_DEFAULT_REGION")
+        return ConfigError(_NO_REGION)
     # No response at all, after botocore's own retries (ConnectionClosedError, ReadTimeoutError,
     # EndpointConnectionError...): the class name is the code, so waiters can tell transient ones apart.
     return AwsError(operation, type(exc).__name__, str(exc), resource)
@@ -223,6 +229,13 @@ class ObjectStore:
         except NotFound:
             return False
         return True
+
+    def last_modified(self, uri: str) -> Any:
+        """When the object was last written (a datetime), or None when it does not exist."""
+        try:
+            return self._call("HeadObject", uri).get("LastModified")
+        except NotFound:
+            return None
 
     def delete(self, uri: str) -> None:
         self._call("DeleteObject", uri)

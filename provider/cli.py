@@ -137,6 +137,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(manifest=args.manifest)
 
 
+def cmd_plugin_pack(args: argparse.Namespace) -> int:
+    from provider.plugin.pack import pack
+    from provider.plugin.server import plugin_version
+
+    path = pack(Path(args.out), python=args.python)
+    print(path)
+    print(f"install it with: pulumi plugin install resource sagemaker-reconciler {plugin_version()} --file {path}",
+          file=sys.stderr)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="sagemaker-reconcile", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,6 +187,12 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--manifest", default=None, metavar="PATH",
                       help="the stack to apply (default examples/stack.yaml)")
     demo.set_defaults(run=cmd_demo)
+
+    plugin = commands.add_parser("plugin-pack", help="pack the provider plugin as a `pulumi plugin install` tarball")
+    plugin.add_argument("--out", default="dist", metavar="DIR", help="where to write it (default dist/)")
+    plugin.add_argument("--python", default=None, metavar="PATH",
+                        help="the Python the plugin runs with (default: this one; $SAGEMAKER_RECONCILER_PYTHON wins)")
+    plugin.set_defaults(run=cmd_plugin_pack)
 
     serve = commands.add_parser("serve-endpoint", help="serve the embedded AWS-compatible endpoint on 127.0.0.1")
     serve.add_argument("--port", type=int, default=5005)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +87,7 @@ def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], N
 def _prepare_local_jobs(manifest: Manifest, say: Callable[[str], None]) -> None:
     """Local jobs start fresh like the in-memory endpoint: their file:// model written, old outputs gone."""
     from provider.demo_model import tiny_cnn_archive
+    from provider.reconcile.local_compile import local_artifact_uri
 
     for resource in manifest.resources:
         spec = resource.spec
@@ -96,8 +96,7 @@ def _prepare_local_jobs(manifest: Manifest, say: Callable[[str], None]) -> None:
         for location in (spec.input_config.s3_uri, spec.output_config.s3_output_location):
             if not location.startswith("file://"):
                 raise ReconcilerError(f"the demo keeps local jobs offline: {location} should be a file:// path")
-        output = Path(spec.output_config.s3_output_location[len("file://"):]) / spec.compilation_job_name
-        shutil.rmtree(output, ignore_errors=True)
+        Path(local_artifact_uri(spec)[len("file://"):]).unlink(missing_ok=True)
         model = Path(spec.input_config.s3_uri[len("file://"):])
         model.parent.mkdir(parents=True, exist_ok=True)
         model.write_bytes(tiny_cnn_archive())

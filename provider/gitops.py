@@ -11,6 +11,8 @@ Markdown or JSON and whose ``exit_code`` the CLI returns.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -93,17 +95,18 @@ class _WorkteamHandler:
         if plan.action is Action.NOOP and observed is not None:
             return observed.outputs()
         if plan.action is Action.CREATE:
-            return reconciler.create(spec)
+            return reconciler.create(spec, plan.call("CreateWorkteam"))
         if plan.action is Action.UPDATE:
             return reconciler.update(spec)  # re-plans: what runs is what is true now
         # A fixed name: delete before create; the delete still refuses while labeling work is pending.
         reconciler.delete(spec.workteam_name, force=spec.force_delete)
-        return reconciler.create(spec)
+        return reconciler.create(spec, plan.call("CreateWorkteam"))
 
 
 class _CompilationJobHandler:
     def __init__(self, clients: _Clients, options: RunOptions):
-        self._reconciler = CompilationJobReconciler(clients.sagemaker, clients.objects, backoff=options.backoff)
+        self._reconciler = CompilationJobReconciler(clients.sagemaker, clients.objects, backoff=options.backoff,
+                                                    log=options.progress)
 
     def plan(self, resource: ManifestResource) -> tuple[Plan, ObservedJob | None]:
         return self._reconciler.plan(resource.spec)
@@ -116,10 +119,10 @@ class _CompilationJobHandler:
                 return reconciler.wait(spec)  # the job an interrupted earlier apply started: see it through
             return outputs
         if plan.action is Action.CREATE:
-            return reconciler.create(spec)
+            return reconciler.create(spec, plan.call("CreateCompilationJob"))
         # Jobs are immutable and the name is fixed: the old job goes first, then the new one is created.
         reconciler.delete(spec.compilation_job_name, delete_artifacts=spec.delete_artifacts)
-        return reconciler.create(spec)
+        return reconciler.create(spec, plan.call("CreateCompilationJob"))
 
 
 class _LocalCompilationJobHandler:
@@ -190,8 +193,17 @@ def _plan_one(resource: ManifestResource, clients: _Clients, options: RunOptions
     except Exception as exc:  # one resource's failure is reported with it; the others still plan
         return ResourceReport(resource.logical_name, resource.type_token, resource.name, error=_error_text(exc),
                               seconds=time.monotonic() - start)
-    return ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
+    return ResourceReport(resource.logical_name, resource.type_token, resource.name, _with_protect_warning(resource, planned),
                           seconds=time.monotonic() - start)
+
+
+def _with_protect_warning(resource: ManifestResource, planned: Plan) -> Plan:
+    """A plan that replaces a protected resource says that apply will refuse it."""
+    if not (resource.protect and planned.action is Action.REPLACE):
+        return planned
+    warning = (f"warning: {resource.logical_name} is protected (options.protect): apply will refuse to replace it; "
+               "unprotect it to let apply replace it")
+    return dataclasses.replace(planned, notes=(*planned.notes, warning))
 
 
 def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOptions) -> ResourceReport:
@@ -251,7 +263,24 @@ def apply(manifest: Manifest, options: RunOptions | None = None) -> Report:
     values = {r.logical_name: {**_spec_props(manifest, r.logical_name), **(r.outputs or {})}
               for r in reports if r.outputs is not None}
     outputs = resolve_outputs(manifest.outputs, values) if manifest.outputs else {}
+    failed = {r.logical_name for r in reports if r.outputs is None}
+    outputs = {key: None if _refers_to(manifest.outputs[key], failed) else value for key, value in outputs.items()}
     return Report("apply", manifest.source, tuple(reports), outputs=outputs, seconds=time.monotonic() - start)
+
+
+_REFERENCE = re.compile(r"(?<!\$)\$\{([A-Za-z0-9_.\-]+?)\.[A-Za-z][A-Za-z0-9]*\}")
+
+
+def _refers_to(value: Any, logical_names: set[str]) -> bool:
+    """Whether an output as written refers to one of `logical_names` (a resource that has no outputs:
+    it failed): such an output is null, never the unresolved ``${...}`` text."""
+    if isinstance(value, str):
+        return any(m.group(1) in logical_names for m in _REFERENCE.finditer(value))
+    if isinstance(value, dict):
+        return any(_refers_to(v, logical_names) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, logical_names) for v in value)
+    return False
 
 
 def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
@@ -260,23 +289,43 @@ def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
 
 
 
+_NAME_TEXT = re.compile(r"[a-zA-Z0-9-]{1,63}")
+
+
+def _name_contains_error(name_contains: str | None) -> str | None:
+    """--name-contains is checked before any call: names hold only letters, digits and hyphens."""
+    if name_contains is None or (_NAME_TEXT.fullmatch(name_contains) and name_contains.strip("-")):
+        return None
+    return (f"--name-contains {name_contains!r}: must be 1-63 letters, digits and hyphens with at least one "
+            "letter or digit (work team and compilation job names contain nothing else)")
+
+
 def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
+    """ListWorkteams' NameContains must start and end with a letter or digit, so a prefix such as
+    ``team-`` is sent without its edge hyphens and the names are filtered here (ignoring case, as the
+    service does)."""
     declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
+    core = name_contains.strip("-") if name_contains else None
     return [
         Unmanaged(WORKTEAM.short_token, team["WorkteamName"], team.get("WorkteamArn", ""),
                   created=iso_time(team.get("CreateDate")))
-        for team in clients.sagemaker.list_workteams(name_contains)
+        for team in clients.sagemaker.list_workteams(core)
         if team["WorkteamName"] not in declared
+        and (not name_contains or name_contains.lower() in team["WorkteamName"].lower())
     ]
 
 
 def _unmanaged_jobs(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
+    """Compilation jobs are records: an account keeps every one it ever ran. Unmanaged are the undeclared
+    jobs still running (STARTING, INPROGRESS, STOPPING: they cost and write artifacts); finished ones only
+    when --name-contains scopes the listing to a naming prefix the user owns."""
     declared = {r.name for r in manifest.resources if r.kind is COMPILATION_JOB}
     return [
         Unmanaged(COMPILATION_JOB.short_token, job["CompilationJobName"], job.get("CompilationJobArn", ""),
                   job.get("CompilationJobStatus", ""), iso_time(job.get("CreationTime")))
         for job in clients.sagemaker.list_compilation_jobs(name_contains)
         if job["CompilationJobName"] not in declared
+        and (name_contains or job.get("CompilationJobStatus") in (*RUNNING, "STOPPING"))
     ]
 
 
@@ -284,6 +333,8 @@ def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
     """Read-only: how the live resources differ from the manifest, plus the ones it does not declare."""
     options = options or RunOptions()
     start = time.monotonic()
+    if (error := _name_contains_error(options.name_contains)) is not None:
+        return Report("drift", manifest.source, errors=(error,))
     try:
         _check_config(options.config)
     except ReconcilerError as exc:

@@ -52,11 +52,18 @@ def wait_for(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     on_poll: Callable[[T, float], None] | None = None,
+    describe: Callable[[T], str] | None = None,
+    limit_text: str = "",
+    after_timeout: str = "",
 ) -> T:
     """Poll until `done(result)`; throttling, 5xx and dropped connections that outlast botocore's retries
-    are waited out too, and a timeout names the last such failure."""
+    are waited out too, and a timeout names the last such failure.
+
+    A timeout message says where the thing stood (`describe` of the last result), what the limit was
+    made of (`limit_text`) and what goes on after the wait gives up (`after_timeout`)."""
     start = clock()
     last_error: AwsError | None = None
+    last: list[T] = []
     for delay in backoff.delays():
         try:
             result = poll()
@@ -66,6 +73,7 @@ def wait_for(
             last_error = exc
         else:
             last_error = None
+            last[:] = [result]
             if on_poll is not None:
                 on_poll(result, clock() - start)
             if done(result):
@@ -73,6 +81,9 @@ def wait_for(
         elapsed = clock() - start
         if elapsed >= timeout:
             cause = f"; the last poll failed: {last_error}" if last_error is not None else ""
-            raise WaitTimeout(f"{what}: still not done after {elapsed:.0f} s (limit {timeout:.0f} s){cause}")
+            state = describe(last[0]) if describe is not None and last else "not done"
+            limit = f"limit {timeout:.0f} s" + (f": {limit_text}" if limit_text else "")
+            tail = f"; {after_timeout}" if after_timeout else ""
+            raise WaitTimeout(f"{what}: still {state} after {elapsed:.0f} s ({limit}){cause}{tail}")
         sleep(min(delay, max(timeout - elapsed, 0.0)))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -6,7 +6,7 @@ without changing anything downstream.
 
 Config (all optional): modelPath (an ONNX model .tar.gz; by default a tiny generated CNN is written),
 outputDir (default ./build/compiled), targets (default ["ml_c5", "rasp4b"]).
-Exports: artifacts (target -> artifact URI), digests (target -> sha256).
+Exports: artifacts (target -> artifact URI), digests (target -> BLAKE2b hex, as ModelDigests.ArtifactDigest).
 """
 
 import json

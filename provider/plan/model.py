@@ -102,6 +102,10 @@ class Plan:
     def replaces(self) -> list[str]:
         return [c.property for c in self.changes if c.kind is ChangeKind.REPLACE]
 
+    def call(self, operation: str) -> ApiCall | None:
+        """The plan's call of `operation` (the one request shown is the one sent), if it makes one."""
+        return next((c for c in self.calls if c.operation == operation), None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.resource_type,

@@ -12,10 +12,9 @@ from typing import Any
 
 from provider.plan._compare import changed_paths, sort_set_like, tag_calls
 from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from provider.specs._tags import tag_list
-from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape
+from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape, parse_workteam
 
-__all__ = ["plan_workteam", "comparable_workteam", "RESOURCE_TYPE"]
+__all__ = ["plan_workteam", "comparable_workteam", "program_changes", "RESOURCE_TYPE"]
 
 RESOURCE_TYPE = "Workteam"
 _COMPARED = ("workteamName", "workforceName", "description", "memberDefinitions",
@@ -83,11 +82,24 @@ def _update_request(name: str, desired: Mapping[str, Any], changed: list[str]) -
 
 
 def _create_request(desired: Mapping[str, Any]) -> dict[str, Any]:
-    request = api_shape({k: v for k, v in desired.items() if k in _COMPARED and k != "tags"})
-    tags = desired.get("tags") or {}
-    if tags:
-        request["Tags"] = tag_list(tags)
-    return request
+    """CreateWorkteam's parameters, built by the spec: the plan shows them and the reconciler sends them."""
+    return parse_workteam(desired).to_create_request()
+
+
+def program_changes(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> list[PropertyChange]:
+    """What the program changed since the last deployment (stored inputs vs desired, normalised as
+    the live comparison is); forceDelete included, undeclared workforceName/tags are not managed."""
+    have, want = comparable_workteam(stored), comparable_workteam(desired)
+    for unmanaged in ("workforceName", "tags"):
+        if unmanaged not in want:
+            have.pop(unmanaged, None)
+    have["forceDelete"] = bool(stored.get("forceDelete", False))
+    want["forceDelete"] = bool(desired.get("forceDelete", False))
+    return [
+        PropertyChange(prop, ChangeKind.REPLACE if prop in REPLACE_ON_CHANGE else ChangeKind.UPDATE,
+                       have.get(prop), want.get(prop), tuple(paths))
+        for prop, paths in changed_paths(have, want).items()
+    ]
 
 
 def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None) -> Plan:

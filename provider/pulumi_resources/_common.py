@@ -16,7 +16,7 @@ import pulumi.dynamic
 from pulumi.runtime import rpc
 
 from provider.aws import AwsConfig, SageMakerGateway
-from provider.errors import SpecError
+from provider.errors import ReconcilerError, SpecError
 from provider.plan.model import UNKNOWN, contains_unknown
 from provider.specs._base import integral_floats_to_int
 
@@ -37,6 +37,7 @@ __all__ = [
     "with_autoname",
     "refreshed",
     "explain",
+    "remove_created",
 ]
 
 CONFIG_NAMESPACE = "sagemaker-reconciler"
@@ -95,11 +96,11 @@ def failures_for(props: dict[str, Any], validate: Callable[[dict[str, Any]], Any
     return []
 
 
-def autoname(logical_name: str, max_length: int = 63) -> str:
-    """Pulumi-style auto name: the logical name, sanitized to [A-Za-z0-9-], plus 7 random hex chars."""
+def autoname(logical_name: str, max_length: int = 63, suffix: str | None = None) -> str:
+    """Pulumi-style auto name: the logical name, sanitized to [A-Za-z0-9-], plus 7 hex chars (random unless given)."""
     base = re.sub(r"[^A-Za-z0-9-]+", "-", logical_name).strip("-") or "resource"
     base = base[: max_length - 8].rstrip("-")
-    return f"{base}-{secrets.token_hex(4)[:7]}"
+    return f"{base}-{(suffix or secrets.token_hex(4))[:7]}"
 
 
 def snake(name: str) -> str:
@@ -226,14 +227,22 @@ def with_autoname(outs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, A
 
 
 def refreshed(
-    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str
+    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str,
+    kept: Mapping[str, Any] | None = None,
 ) -> pulumi.dynamic.ReadResult:
     """A read result whose inputs are the live resource (refresh resets drift, import adopts it).
 
-    `flag` is the provider-only boolean input (forceDelete, deleteArtifacts) kept from state.
+    `flag` is the provider-only boolean input (forceDelete, deleteArtifacts) kept from state; `kept` maps
+    other inputs the service does not echo (a job's mode, verify...) to their defaults: each is kept as
+    stored, or takes its default when nothing is stored (an import), as a create would. Tags the
+    stored state does not manage stay unmanaged: the engine's refresh diffs these values against the
+    program, so live tags of a program without `tags` would show every refresh as an update.
     """
     previous = from_wire(stored)
     inputs = {**live_spec, flag: bool(previous.get(flag, False))}
+    inputs.update({k: previous.get(k, default) for k, default in (kept or {}).items() if k != flag})
+    if "tags" not in previous and (previous or not inputs.get("tags")):
+        inputs.pop("tags", None)  # an import of an untagged resource: a program without tags matches it
     if AUTONAME_KEY in previous:
         inputs[AUTONAME_KEY] = previous[AUTONAME_KEY]
     outs = {**{k: v for k, v in inputs.items() if k != AUTONAME_KEY}, **live_outputs}
@@ -245,3 +254,13 @@ def explain(lines: list[str]) -> None:
     so the reasons (and drift, which an input-only diff cannot show) go to the provider's log."""
     for line in lines:
         pulumi.log.info(line)
+
+
+def remove_created(failure: Exception, delete: Callable[[], None]) -> None:
+    """Remove what a failed create left behind, then raise the create's own error (or say what is left)."""
+    cause = getattr(failure, "cause", failure)
+    try:
+        delete()
+    except ReconcilerError as cleanup:
+        raise ReconcilerError(f"{failure}; removing it failed too, delete it by hand: {cleanup}") from cause
+    raise cause

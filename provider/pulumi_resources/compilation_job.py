@@ -14,9 +14,9 @@ import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from provider.aws import ObjectStore, SageMakerGateway
-from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import contains_unknown
-from provider.render import preview_lines
+from provider.plan.compilation_job import PROVIDER_ONLY_DEFAULTS, plan_compilation_job, program_changes
+from provider.plan.explain import LIVE_FACTS, explain_lines
+from provider.plan.model import UNKNOWN, ChangeKind, Plan, contains_unknown
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
@@ -25,18 +25,19 @@ from provider.pulumi_resources._common import (
     explain,
     from_wire,
     refreshed,
+    remove_created,
     resource_props,
     spec_props,
     with_autoname,
 )
 from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from provider.reconcile.created import CreatedButFailed, create_compilation_job
 from provider.reconcile.local_compile import LocalCompiler
-from provider.specs.compilation_job import UPDATABLE, CompilationJobSpec, parse_compilation_job
+from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 
 __all__ = ["CompilationJob", "CompilationJobProvider"]
 
 _NAME = "compilationJobName"
-IN_PLACE = UPDATABLE  # tags (AddTags/DeleteTags) and the provider's own state-only inputs
 
 
 class CompilationJobProvider(ConfiguredProvider):
@@ -44,7 +45,7 @@ class CompilationJobProvider(ConfiguredProvider):
 
     def _reconciler(self) -> CompilationJobReconciler:
         config = self.aws_config()
-        return CompilationJobReconciler(SageMakerGateway(config), ObjectStore(config))
+        return CompilationJobReconciler(SageMakerGateway(config), ObjectStore(config), log=pulumi.log.info)
 
     def _local(self) -> LocalCompiler:
         # S3 clients are only built if a location is s3://; file:// needs no region or credentials.
@@ -56,49 +57,66 @@ class CompilationJobProvider(ConfiguredProvider):
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         fixed_name = AUTONAME_KEY not in news
         desired = spec_props(news, JOB_OUTPUT_KEYS)
-        if contains_unknown(desired):
-            desired = {**CompilationJobSpec.prop_defaults(), **desired}  # as to_props() would fill them
-        else:
-            desired = parse_compilation_job(desired).to_props()
-        stored = spec_props(olds, JOB_OUTPUT_KEYS)
-        # Every input but the in-place ones forces a new job, including members the service does not echo.
-        replaces = {k for k in set(desired) | set(stored) if k not in IN_PLACE and stored.get(k) != desired.get(k)}
-        in_place_moved = any(stored.get(k) != desired.get(k) for k in IN_PLACE)
+        known = not contains_unknown(desired)
+        desired = parse_compilation_job(desired).to_props() if known else {**PROVIDER_ONLY_DEFAULTS, **desired}
+        stored = {**PROVIDER_ONLY_DEFAULTS, **spec_props(olds, JOB_OUTPUT_KEYS)}
+        # What the program changed, normalised as the live comparison is: JSON whitespace, set order and
+        # provider-only defaults are no change. Every input but the in-place ones forces a new job.
+        edits = program_changes(stored, desired)
+        replaces = {c.property for c in edits if c.kind is ChangeKind.REPLACE}
+        in_place_moved = any(c.kind is ChangeKind.UPDATE for c in edits)
+        live: Plan | None = None
         if "local" in (desired.get("mode"), stored.get("mode")):
-            drifted = self._local_drift(id_, from_wire(olds)) if not replaces else []
-            explain(drifted)
+            drifted = self._local_drift(id_, from_wire(olds), desired) if not replaces and known else []
+            explain(explain_lines("CompilationJob", id_, None, edits) + drifted)
             replaces |= {_NAME} if drifted else set()
         else:
             observed = self._reconciler().observe(id_, tags="tags" in desired)
             if observed is None:
                 explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
                 return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)
-            plan = plan_compilation_job(desired, observed.props, status=observed.status,
-                                        artifact_exists=observed.artifact_exists)
-            explain(preview_lines(plan, stored))
-            replaces |= set(plan.replaces)
-            in_place_moved = in_place_moved or plan.has_changes
+            live = plan_compilation_job(desired, observed.props, status=observed.status,
+                                        artifact_exists=observed.artifact_exists,
+                                        failure_reason=observed.job.get("FailureReason"))
+            explain(explain_lines("CompilationJob", id_, live, edits))
+            # Live facts (a job that ended FAILED, an artifact gone) are not inputs: the name stands for them.
+            replaces |= {_NAME if p in LIVE_FACTS else p for p in live.replaces}
+            in_place_moved = in_place_moved or live.has_changes
+        # Delete first only when the new job takes the old one's name; a renamed job is created first.
+        keeps_name = fixed_name and desired.get(_NAME) in (id_, UNKNOWN)
         return DiffResult(
             changes=bool(replaces) or in_place_moved,
             replaces=sorted(replaces),
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
-    def _local_drift(self, id_: str, outs: dict[str, Any]) -> list[str]:
-        """A local job has no service to describe: its live state is the published artifact."""
+    def _local_drift(self, id_: str, outs: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+        """A local job has no service to describe: its live state is the published artifact, judged by the
+        same rule the CLI uses (its manifest vs the spec: model digest, inputs, tuning), plus the digest
+        state recorded (an artifact changed on disk)."""
         uri = outs.get("compiledArtifactUri")
         if not uri:
             return []
-        digest = self._local().digest(uri)
-        if digest is None:
-            return [f"{id_}: the compiled artifact {uri} no longer exists: it will be compiled again"]
-        if outs.get("artifactDigest") and digest != outs["artifactDigest"]:
+        compiler = self._local()
+        if not compiler.digest_matches(uri, outs.get("artifactDigest") or None):
+            if not compiler.exists(uri):
+                return [f"{id_}: the compiled artifact {uri} no longer exists: it will be compiled again"]
             return [f"{id_}: the compiled artifact {uri} was changed outside Pulumi: it will be compiled again"]
-        return []
+        plan = compiler.plan(parse_compilation_job(desired), uri=uri)
+        return [f"{id_}: {line}: it will be compiled again" for line in compiler.reasons(plan)]
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = parse_compilation_job(spec_props(props, JOB_OUTPUT_KEYS))
-        outs = self._local().create(spec) if spec.mode == "local" else self._reconciler().create(spec)
+        if spec.mode == "local":
+            return CreateResult(spec.compilation_job_name, with_autoname(self._local().create(spec), props))
+        reconciler = self._reconciler()
+        try:
+            outs = create_compilation_job(reconciler, spec)
+        except CreatedButFailed as exc:
+            # A failed create must leave nothing behind: an auto-named job would be orphaned by the next name.
+            if AUTONAME_KEY not in props:
+                raise
+            remove_created(exc, lambda: reconciler.delete(spec.compilation_job_name))
         return CreateResult(spec.compilation_job_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -121,14 +139,15 @@ class CompilationJobProvider(ConfiguredProvider):
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
-        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts")
+        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts",
+                         kept=CompilationJobSpec.prop_defaults())
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         stored = from_wire(props)
         delete_artifacts = bool(stored.get("deleteArtifacts", False))
         if stored.get("mode") == "local":
             if delete_artifacts and stored.get("compiledArtifactUri"):
-                self._local().delete(stored["compiledArtifactUri"])
+                self._local().delete_own(stored["compiledArtifactUri"], stored.get("artifactDigest") or None)
             return
         self._reconciler().delete(id_, delete_artifacts=delete_artifacts)
 

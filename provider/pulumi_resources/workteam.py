@@ -13,9 +13,9 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from provider.plan.model import contains_unknown
-from provider.render import preview_lines
-from provider.plan.workteam import plan_workteam
+from provider.plan.explain import explain_lines
+from provider.plan.model import UNKNOWN, contains_unknown
+from provider.plan.workteam import plan_workteam, program_changes
 from provider.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
@@ -24,10 +24,12 @@ from provider.pulumi_resources._common import (
     explain,
     from_wire,
     refreshed,
+    remove_created,
     resource_props,
     spec_props,
     with_autoname,
 )
+from provider.reconcile.created import CreatedButFailed, create_workteam
 from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
 from provider.specs.workteam import parse_workteam
 
@@ -54,18 +56,28 @@ class WorkteamProvider(ConfiguredProvider):
             # Deleted out of band: recreate it (deleting the old one is then a no-op).
             return DiffResult(changes=True, replaces=["workteamName"], delete_before_replace=True)
         plan = plan_workteam(desired, observed.props)
-        explain(preview_lines(plan, spec_props(olds, OUTPUT_KEYS)))
-        force_moved = bool(from_wire(olds).get("forceDelete", False)) != bool(desired.get("forceDelete", False))
+        edits = program_changes(spec_props(olds, OUTPUT_KEYS), desired)
+        explain(explain_lines("Workteam", id_, plan, edits))
+        force_moved = any(edit.property == "forceDelete" for edit in edits)
         replaces = plan.replaces
+        # Delete first only when the new team takes the old one's name; a rename creates the new one first.
+        keeps_name = fixed_name and desired.get("workteamName") in (id_, UNKNOWN)
         return DiffResult(
             changes=plan.has_changes or force_moved,
             replaces=replaces,
-            delete_before_replace=bool(replaces) and fixed_name,
+            delete_before_replace=bool(replaces) and keeps_name,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = parse_workteam(spec_props(props, OUTPUT_KEYS))
-        outs = self._reconciler().create(spec)
+        reconciler = self._reconciler()
+        try:
+            outs = create_workteam(reconciler, spec)
+        except CreatedButFailed as exc:
+            # A failed create must leave nothing behind: an auto-named team would be orphaned by the next name.
+            if AUTONAME_KEY not in props:
+                raise
+            remove_created(exc, lambda: reconciler.delete(spec.workteam_name, force=True))
         return CreateResult(spec.workteam_name, with_autoname(outs, props))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

@@ -1,15 +1,18 @@
 """observe -> plan -> act for one CompilationJob (cloud mode).
 
 Create, then wait with backoff until COMPLETED, bounded by the job's own
-stopping condition plus a margin. An interrupted earlier create is adopted
-when the existing job matches the spec. Delete stops a running job first and
-keeps the S3 artifact unless asked.
+stopping condition (pending, running, or the whole wait) plus a margin. An
+interrupted earlier create is adopted when the existing job matches the spec
+and is still running or COMPLETED; a FAILED or STOPPED one is deleted and
+created again. Delete stops a running job first and keeps the S3 artifact
+unless asked, and even then never deletes an artifact another job now owns.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,19 +20,21 @@ from provider.reconcile._time import iso_time
 from provider.aws import ObjectStore, SageMakerGateway
 from provider.errors import AwsError, ConfigError, Conflict, NotFound, TerminalState
 from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import Action, Plan
+from provider.plan.model import Action, ApiCall, Plan
 from provider.specs.compilation_job import CompilationJobSpec
 from provider.specs.workteam import props_shape
 from provider.waiters import Backoff, wait_for
 
-__all__ = ["ObservedJob", "CompilationJobReconciler", "JOB_OUTPUT_KEYS", "RUNNING", "DEFAULT_MAX_RUNTIME"]
+__all__ = ["ObservedJob", "CompilationJobReconciler", "JOB_OUTPUT_KEYS", "RUNNING", "ENDED", "DEFAULT_MAX_RUNTIME",
+           "wait_limit"]
 
 JOB_OUTPUT_KEYS = ("arn", "status", "compiledArtifactUri", "artifactDigest", "inferenceImage", "failureReason",
                    "creationTime", "compilationStartTime", "compilationEndTime")
 RUNNING = ("STARTING", "INPROGRESS")
 DEFAULT_MAX_RUNTIME = 86400  # the service's default when the spec sets none
+DEFAULT_MAX_PENDING = 7200  # how long a create waits for a STARTING job when maxPendingTimeInSeconds is unset
 WAIT_MARGIN = 300
-
+ENDED = ("FAILED", "STOPPED")  # terminal and never the desired result: recreated, not adopted
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,9 @@ class ObservedJob:
         if "ModelPackageVersionArn" in self.job:  # the service reports an InputConfig derived from the package
             members = tuple(m for m in members if m != "InputConfig")
         props = props_shape({k: self.job[k] for k in members if k in self.job})
+        artifact = (self.job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        if artifact:
+            props["compiledArtifactUri"] = artifact
         if self.tags is not None:
             props["tags"] = {t["Key"]: t["Value"] for t in self.tags if not t["Key"].lower().startswith("aws:")}
         return props
@@ -56,6 +64,7 @@ class ObservedJob:
     def spec_props(self) -> dict[str, Any]:
         props = self.props
         props.pop("compilationJobArn", None)
+        props.pop("compiledArtifactUri", None)
         return props
 
     def outputs(self) -> dict[str, Any]:
@@ -81,6 +90,13 @@ class CompilationJobReconciler:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     on_poll: Callable[[dict[str, Any], float], None] | None = None
+    log: Callable[[str], None] | None = None
+    """Told what the reconciler decided on its own (a FAILED job recreated, an artifact kept)."""
+    timeout: float | None = None
+    """The caller's own bound on any one wait, in seconds (the plugin's request timeout); None: none."""
+
+    def _bound(self, seconds: float) -> float:
+        return min(seconds, self.timeout) if self.timeout else seconds
 
     # --- observe and plan ---------------------------------------------------------------
 
@@ -99,23 +115,38 @@ class CompilationJobReconciler:
         if observed is None:
             return plan_compilation_job(spec.to_props(), None), None
         return plan_compilation_job(
-            spec.to_props(), observed.props, status=observed.status, artifact_exists=observed.artifact_exists
+            spec.to_props(), observed.props, status=observed.status, artifact_exists=observed.artifact_exists,
+            failure_reason=observed.job.get("FailureReason"),
         ), observed
 
     # --- act ----------------------------------------------------------------------------
 
-    def create(self, spec: CompilationJobSpec) -> dict[str, Any]:
-        """Create and wait; a job left by an interrupted earlier run is adopted if it matches."""
+    def create(self, spec: CompilationJobSpec, call: ApiCall | None = None) -> dict[str, Any]:
+        """Send the plan's CreateCompilationJob `call` (a create plan's, when not given) and wait.
+
+        A name already taken by a job with the same spec that is running or COMPLETED is an earlier,
+        interrupted create: adopted and waited for. One that ended FAILED or STOPPED is deleted and
+        created again (its old FailureReason says nothing about this attempt).
+        """
         name = spec.compilation_job_name
         if spec.mode != "cloud":
             raise ConfigError(f"compilation job {name}: mode {spec.mode!r} is not served by SageMaker; "
                               "this reconciler only runs cloud-mode jobs")
+        call = call or plan_compilation_job(spec.to_props(), None).call("CreateCompilationJob")
+        assert call is not None  # a known spec always plans its create call
         try:
-            self.sagemaker.call("CreateCompilationJob", name, **spec.to_create_request())
+            self.sagemaker.call(call.operation, name, **call.params)
         except Conflict:
             existing = self.observe(name, check_artifact=False, tags=spec.tags is not None)
             if existing is None:
                 raise
+            if existing.status in ENDED:
+                self._say(f"compilation job {name}: an earlier job under this name ended {existing.status}"
+                          f"{' (' + existing.job['FailureReason'] + ')' if existing.job.get('FailureReason') else ''}; "
+                          "deleting it and creating the job again")
+                self._delete_ended(name)
+                self.sagemaker.call(call.operation, name, **call.params)
+                return self.wait(spec)
             plan = plan_compilation_job(spec.to_props(), existing.props)
             mismatched = plan.replaces
             if mismatched:
@@ -129,17 +160,30 @@ class CompilationJobReconciler:
                 self._apply_tags(plan)
         return self.wait(spec)
 
+    def _delete_ended(self, name: str) -> None:
+        try:
+            self.sagemaker.call("DeleteCompilationJob", name, CompilationJobName=name)
+        except NotFound:
+            pass
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
     def wait(self, spec: CompilationJobSpec) -> dict[str, Any]:
+        """Wait for the job to end, as long as its stopping condition lets the service keep it going."""
         name = spec.compilation_job_name
-        condition = spec.stopping_condition
-        limit = (condition.max_runtime_in_seconds if condition and condition.max_runtime_in_seconds
-                 else DEFAULT_MAX_RUNTIME)
+        timeout, limit_text = wait_limit(spec)
         job = wait_for(
             lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
             lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-            timeout=limit + WAIT_MARGIN,
+            timeout=self._bound(timeout),
             what=f"compilation job {name}",
             backoff=self.backoff, sleep=self.sleep, clock=self.clock, on_poll=self.on_poll,
+            describe=lambda j: str(j.get("CompilationJobStatus", "not done")),
+            limit_text=limit_text,
+            after_timeout=("the job keeps running in SageMaker: the next apply (or pulumi up) waits for it again, "
+                           f"or stop it with StopCompilationJob {name}"),
         )
         status = job["CompilationJobStatus"]
         if status != "COMPLETED":
@@ -183,7 +227,7 @@ class CompilationJobReconciler:
             job = wait_for(
                 lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
                 lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-                timeout=WAIT_MARGIN * 4, what=f"stopping compilation job {name}",
+                timeout=self._bound(WAIT_MARGIN * 4), what=f"stopping compilation job {name}",
                 backoff=self.backoff, sleep=self.sleep, clock=self.clock,
             )
         try:
@@ -192,4 +236,44 @@ class CompilationJobReconciler:
             pass
         artifact = (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
         if delete_artifacts and artifact:
-            self.objects.delete(artifact)
+            owner = self._other_owner(job, artifact)
+            if owner is None:
+                self.objects.delete(artifact)
+            else:
+                self._say(f"compilation job {name}: kept its artifact {artifact}: compilation job {owner} "
+                          "wrote the same location since and its model is there now")
+
+    def _other_owner(self, job: dict[str, Any], artifact: str) -> str | None:
+        """Another job created since `job` whose live ModelArtifacts is the same S3 object (Neo names the
+        artifact <output>/<model>-<target>.tar.gz, so a replacement writes over its predecessor's key)."""
+        name = job["CompilationJobName"]
+        created = job.get("CreationTime")
+        params: dict[str, Any] = {}
+        if isinstance(created, datetime):
+            params["CreationTimeAfter"] = created - timedelta(seconds=1)  # the filter is exclusive
+        for summary in self.sagemaker.paginate("ListCompilationJobs", "CompilationJobSummaries", **params):
+            other = summary["CompilationJobName"]
+            if other == name:
+                continue
+            described = self.sagemaker.describe_compilation_job(other)
+            if described and (described.get("ModelArtifacts") or {}).get("S3ModelArtifacts") == artifact:
+                return other
+        return None
+
+
+def wait_limit(spec: CompilationJobSpec) -> tuple[float, str]:
+    """How long a create waits, and why: the service stops a job that overruns its stopping condition,
+    so the wait lasts as long as the job may legitimately go on (pending, then running), plus a margin.
+    maxWaitTimeInSeconds bounds pending and running together; maxPendingTimeInSeconds bounds STARTING."""
+    condition = spec.stopping_condition
+    runtime = (condition.max_runtime_in_seconds if condition else None) or DEFAULT_MAX_RUNTIME
+    pending = (condition.max_pending_time_in_seconds if condition else None) or DEFAULT_MAX_PENDING
+    total = condition.max_wait_time_in_seconds if condition else None
+    runtime_text = (f"maxRuntimeInSeconds {runtime}" if condition and condition.max_runtime_in_seconds
+                    else f"the service's default runtime {runtime} s")
+    if total:
+        return total + WAIT_MARGIN, f"maxWaitTimeInSeconds {total} + {WAIT_MARGIN} s margin"
+    pending_text = (f"maxPendingTimeInSeconds {pending}" if condition and condition.max_pending_time_in_seconds
+                    else f"{pending} s pending allowance")
+    return pending + runtime + WAIT_MARGIN, f"{pending_text} + {runtime_text} + {WAIT_MARGIN} s margin"
+

@@ -2,8 +2,8 @@
 
 Same inputs, same outputs, so a stack switches modes without changing anything
 downstream. `file://` input and output make no AWS call at all; `s3://` goes
-through the same gateway (and endpoint) as cloud mode. The artifact lands at
-``<output location>/<job name>/model-<target>.tar.gz``; its manifest.json says
+through the same gateway (and endpoint) as cloud mode. The artifact lands where
+Neo puts it, ``<output location>/<model>-<target>.tar.gz``; its manifest.json says
 what it was compiled from, which is what a stateless plan compares against.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 import tempfile
 import time
@@ -26,9 +27,9 @@ from provider.errors import ConfigError
 from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
 from provider.specs.compilation_job import CompilationJobSpec
 
-__all__ = ["LocalCompiler", "LOCAL_ARN_PREFIX", "local_artifact_uri"]
+__all__ = ["LocalCompiler", "LOCAL_ACCOUNT", "local_arn", "local_artifact_uri", "artifact_digest"]
 
-LOCAL_ARN_PREFIX = "local:compilation-job/"
+LOCAL_ACCOUNT = "000000000000"
 _MANIFEST = "manifest.json"
 
 
@@ -37,19 +38,39 @@ def _file_path(uri: str) -> Path:
 
 
 def local_artifact_uri(spec: CompilationJobSpec) -> str:
-    """Where a local compile publishes: <output location>/<job name>/model-<target>.tar.gz (pure)."""
-    from provider.local_compile.engine import artifact_file_name
-    from provider.local_compile.targets import resolve_target
-
+    """Where a local compile publishes: <output location>/<model>-<target>.tar.gz, the key SageMaker Neo
+    writes (<model> is the input archive's name without .tar.gz; <target> the targetDevice, or the
+    platform's os_arch[_accelerator] in lower case), so both modes put an artifact at the same place."""
     output = spec.output_config
-    target = resolve_target(output.target_device,
-                            output.target_platform.to_props() if output.target_platform else None,
-                            output.compiler_options)
-    return f"{output.s3_output_location.rstrip('/')}/{spec.compilation_job_name}/{artifact_file_name(target)}"
+    source = spec.input_config.s3_uri if spec.input_config else ""
+    stem = source.rstrip("/").rsplit("/", 1)[-1].removesuffix(".tar.gz") or "model"
+    if output.target_device:
+        target = output.target_device
+    else:
+        platform = output.target_platform
+        target = "_".join(p for p in (platform.os, platform.arch, platform.accelerator) if p).lower()
+    return f"{output.s3_output_location.rstrip('/')}/{stem}-{target}.tar.gz"
+
+
+def _iso(moment: datetime) -> str:
+    """The form cloud outputs have (botocore's datetimes, isoformat): UTC offset, whole microseconds."""
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return _iso(datetime.now(timezone.utc))
+
+
+def artifact_digest(body: bytes) -> str:
+    """SageMaker's ModelDigests.ArtifactDigest form: BLAKE2 (BLAKE2b-512) hex, as the cloud output has it."""
+    return hashlib.blake2b(body).hexdigest()
+
+
+def local_arn(aws: AwsConfig, name: str) -> str:
+    """A compilation-job ARN of the cloud's shape. Local jobs have no account: it is all zeros, and the
+    region is the configured one (`local` when none is)."""
+    region = aws.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "local"
+    return f"arn:aws:sagemaker:{region}:{LOCAL_ACCOUNT}:compilation-job/{name}"
 
 
 @dataclass
@@ -79,10 +100,30 @@ class LocalCompiler:
         return self._objects().read(uri)
 
     def digest(self, uri: str) -> str | None:
-        """sha256 of a published artifact, or None when it is gone."""
+        """The artifact's digest in SageMaker's ModelDigests.ArtifactDigest form, or None when it is gone."""
         if not self.exists(uri):
             return None
-        return "sha256:" + hashlib.sha256(self.read(uri)).hexdigest()
+        return artifact_digest(self.read(uri))
+
+    def digest_matches(self, uri: str, recorded: str | None) -> bool:
+        """The artifact is there and (when a digest was recorded) unchanged; states written before the
+        digest became BLAKE2 hold ``sha256:<hex>`` and are compared in that form."""
+        if not self.exists(uri):
+            return False
+        if not recorded:
+            return True
+        body = self.read(uri)
+        if recorded.startswith("sha256:"):
+            return recorded == "sha256:" + hashlib.sha256(body).hexdigest()
+        return recorded == artifact_digest(body)
+
+    def delete_own(self, uri: str, recorded: str | None) -> None:
+        """Delete an artifact only while it is the one this job published: another job writing the same
+        location since (a replacement created before this one is deleted) owns it now."""
+        if recorded and self.exists(uri) and not self.digest_matches(uri, recorded):
+            self._say(f"kept {uri}: another compile has published there since")
+            return
+        self.delete(uri)
 
     def delete(self, uri: str) -> None:
         if uri.startswith("file://"):
@@ -111,46 +152,72 @@ class LocalCompiler:
             handle = archive.extractfile(member) if member.isfile() else None
             return json.loads(handle.read()) if handle else None
 
-    def plan(self, spec: CompilationJobSpec) -> Plan:
-        """CREATE when nothing is published; REPLACE when the published artifact was made from other inputs."""
+    def plan(self, spec: CompilationJobSpec, uri: str | None = None) -> Plan:
+        """CREATE when nothing is published; REPLACE when the published artifact was made from other inputs.
+
+        The one rule both front ends use: the CLI (stateless) and the Pulumi provider's diff (`uri`
+        from state) compare the artifact's manifest.json with the spec: the model's digest (file://
+        models: a new model at the same path is a change), framework, input shapes, tuning budget.
+        """
         name = spec.compilation_job_name
-        uri = local_artifact_uri(spec)
+        uri = uri or local_artifact_uri(spec)
         manifest = self.manifest(uri)
         if manifest is None:
             return Plan("CompilationJob", name, Action.CREATE,
                         (PropertyChange("compiledArtifactUri", ChangeKind.UPDATE, None, uri),))
-        changes = []
+        changes, notes = [], []
         source = spec.input_config.s3_uri if spec.input_config else ""
         if source.startswith("file://"):
             wanted = "sha256:" + hashlib.sha256(self.read(source)).hexdigest()
-            if manifest.get("source_model_digest") not in (wanted, wanted.removeprefix("sha256:")):
-                changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, manifest.get("source_model_digest"),
-                                              wanted, ("inputConfig.s3Uri",)))
+            built = manifest.get("source_model_digest")
+            if built not in (wanted, wanted.removeprefix("sha256:")):
+                changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built, wanted, ("inputConfig.s3Uri",)))
+                notes.append(f"the model at {source} is not the one {uri} was compiled from (model digest "
+                             f"{built} -> {wanted})")
         if spec.input_config and manifest.get("framework") != spec.input_config.framework:
             changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, manifest.get("framework"),
                                           spec.input_config.framework, ("inputConfig.framework",)))
+            notes.append(f"{uri} was compiled from a {manifest.get('framework')} model")
         if spec.input_config and spec.input_config.data_input_config:
             wanted_inputs = json.loads(spec.input_config.data_input_config)
             built_inputs = {i.get("name"): i.get("shape") for i in manifest.get("inputs", [])}
             if isinstance(wanted_inputs, dict) and built_inputs != wanted_inputs:
                 changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs,
                                               ("inputConfig.dataInputConfig",)))
+                notes.append(f"{uri} was compiled for inputs {json.dumps(built_inputs)}")
         built_trials = (manifest.get("tuning") or {}).get("trials_requested", 0)
         if built_trials != spec.tuning_trials:
             changes.append(PropertyChange("tuningTrials", ChangeKind.REPLACE, built_trials, spec.tuning_trials))
+            notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
         if not changes:
             return Plan("CompilationJob", name, Action.NOOP)
-        return Plan("CompilationJob", name, Action.REPLACE, tuple(changes))
-
-    def published_outputs(self, spec: CompilationJobSpec) -> dict[str, Any]:
-        """Outputs of an artifact published by an earlier run (stateless callers have no stored outputs)."""
-        uri = local_artifact_uri(spec)
-        return {**spec.to_props(), **self._outputs(spec.compilation_job_name, uri, self.digest(uri) or "", "", "")}
+        return Plan("CompilationJob", name, Action.REPLACE, tuple(changes), notes=tuple(notes))
 
     @staticmethod
-    def _outputs(name: str, uri: str, digest: str, started: str, ended: str) -> dict[str, Any]:
+    def reasons(plan: Plan) -> list[str]:
+        """Why a local job must be compiled again, one sentence each."""
+        if plan.action is Action.CREATE:
+            return [f"nothing is published at {plan.changes[0].new}"]
+        return list(plan.notes)
+
+    def published_outputs(self, spec: CompilationJobSpec) -> dict[str, Any]:
+        """Outputs of an artifact published by an earlier run (stateless callers have no stored outputs):
+        its times are when it was published, the only time the artifact itself records."""
+        uri = local_artifact_uri(spec)
+        published = self._published_at(uri)
+        return {**spec.to_props(),
+                **self._outputs(spec.compilation_job_name, uri, self.digest(uri) or "", published, published)}
+
+    def _published_at(self, uri: str) -> str:
+        if uri.startswith("file://"):
+            path = _file_path(uri)
+            return _iso(datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)) if path.is_file() else ""
+        modified = self._objects().last_modified(uri)
+        return _iso(modified) if modified else ""
+
+    def _outputs(self, name: str, uri: str, digest: str, started: str, ended: str) -> dict[str, Any]:
         return {
-            "arn": LOCAL_ARN_PREFIX + name,
+            "arn": local_arn(self.aws, name),
             "status": "COMPLETED",
             "compiledArtifactUri": uri,
             "artifactDigest": digest,
@@ -193,7 +260,7 @@ class LocalCompiler:
         self._publish(result.artifact, uri)
         self._say(f"local compile {name}: published {uri} ({'cache hit' if result.cache_hit else 'compiled'}, "
                   f"{result.seconds:.1f} s)")
-        return {**spec.to_props(), **self._outputs(name, uri, result.digest, started, _now())}
+        return {**spec.to_props(), **self._outputs(name, uri, artifact_digest(result.artifact.read_bytes()), started, _now())}
 
     def _say(self, line: str) -> None:
         if self.progress is not None:

@@ -12,7 +12,7 @@ from typing import Any
 from provider.reconcile._time import iso_time
 from provider.aws import SageMakerGateway
 from provider.errors import Conflict, DeleteRefused, NotFound
-from provider.plan.model import Action, Plan
+from provider.plan.model import Action, ApiCall, Plan
 from provider.plan.workteam import plan_workteam
 from provider.specs.workteam import WorkteamSpec, observed_props
 
@@ -66,12 +66,15 @@ class WorkteamReconciler:
         observed = self.observe(spec.workteam_name, tags=spec.tags is not None)
         return plan_workteam(spec.to_props(), observed.props if observed else None), observed
 
-    def create(self, spec: WorkteamSpec) -> dict[str, Any]:
+    def create(self, spec: WorkteamSpec, call: ApiCall | None = None) -> dict[str, Any]:
         """CreateWorkteam. A name already taken by a team exactly like `spec` is adopted: an earlier
         create succeeded but its answer was lost (a dropped response retried by botocore, a run killed
-        mid-call). A different team under that name is a Conflict that says how to adopt it."""
+        mid-call). A different team under that name is a Conflict that says how to adopt it.
+        `call` is the plan's CreateWorkteam (a create plan's when not given): the request shown is the one sent."""
+        call = call or plan_workteam(spec.to_props(), None).call("CreateWorkteam")
+        assert call is not None  # a known spec always plans its create call
         try:
-            self._aws.call("CreateWorkteam", spec.workteam_name, **spec.to_create_request())
+            self._aws.call(call.operation, spec.workteam_name, **call.params)
         except Conflict as exc:
             existing = self.observe(spec.workteam_name, tags=spec.tags is not None)
             if existing is None:

@@ -246,27 +246,32 @@ def test_drift_lists_unmanaged_resources_across_pages_and_filters_by_name(tmp_pa
     strays = [f"stray-{i:02d}" for i in range(12)]  # more than one page (the endpoint pages by 10)
     for name in [*strays, "console-team"]:
         sagemaker.create_workteam(WorkteamName=name, Description="made by hand", MemberDefinitions=member)
-    sagemaker.create_compilation_job(
-        CompilationJobName="stray-job", RoleArn="arn:aws:iam::123456789012:role/neo",
-        InputConfig={"S3Uri": model, "Framework": "ONNX", "DataInputConfig": '{"data": [1,3,224,224]}'},
-        OutputConfig={"S3OutputLocation": "s3://models/other", "TargetDevice": "ml_c5"},
-        StoppingCondition={"MaxRuntimeInSeconds": 900})
+    endpoint.set_compilation_timing(job_name="stray-running", compiling_seconds=3600)
+    for job_name in ("stray-job", "stray-running"):
+        sagemaker.create_compilation_job(
+            CompilationJobName=job_name, RoleArn="arn:aws:iam::123456789012:role/neo",
+            InputConfig={"S3Uri": model, "Framework": "ONNX", "DataInputConfig": '{"data": [1,3,224,224]}'},
+            OutputConfig={"S3OutputLocation": "s3://models/other", "TargetDevice": "ml_c5"},
+            StoppingCondition={"MaxRuntimeInSeconds": 7200})
     endpoint.clear_requests()
 
     code, out, _ = run(capsys, "drift", manifest, "--json")
     assert code == 2
     doc = json.loads(out)
     unmanaged = [(u["type"], u["name"]) for u in doc["unmanaged"]]
-    assert unmanaged == [("sagemaker-reconciler:CompilationJob", "stray-job"),
+    # A finished job is a record, not drift: only the running one is listed without --name-contains.
+    assert unmanaged == [("sagemaker-reconciler:CompilationJob", "stray-running"),
                          *[("sagemaker-reconciler:Workteam", n) for n in sorted(["console-team", *strays])]]
     assert doc["summary"]["unmanaged"] == 14 and doc["summary"]["in_sync"] == 2
-    assert doc["unmanaged"][0]["status"] == "COMPLETED" and doc["unmanaged"][0]["arn"].endswith("compilation-job/stray-job")
+    assert doc["unmanaged"][0]["status"] == "INPROGRESS"
+    assert doc["unmanaged"][0]["arn"].endswith("compilation-job/stray-running")
     assert operations(endpoint).count("ListWorkteams") >= 2, "the listing follows NextToken"
     assert not MUTATING & set(operations(endpoint)), "drift is read-only"
 
     code, out, _ = run(capsys, "drift", manifest, "--name-contains", "stray", "--format", "markdown")
     assert code == 2
     assert "| Workteam | <code>stray-11</code> |" in out and "| CompilationJob | <code>stray-job</code> | COMPLETED |" in out
+    assert "| CompilationJob | <code>stray-running</code> | INPROGRESS |" in out
     assert "console-team" not in out
 
 

@@ -93,8 +93,8 @@ def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     assert 'status = "COMPLETED"' in apply
     assert 'compiledArtifact: "s3://demo-models/compiled/model-ml_c5.tar.gz"' in apply and "(exit code 0)" in apply
     # ... including the model compiled here with TVM, a real artifact on disk
-    assert 'localArtifact: "file://.demo/compiled/tiny-cnn-local/model-ml_c5.tar.gz"' in apply
-    assert (REPO / ".demo" / "compiled" / "tiny-cnn-local" / "model-ml_c5.tar.gz").is_file()
+    assert 'localArtifact: "file://.demo/compiled/tiny-cnn-ml_c5.tar.gz"' in apply
+    assert (REPO / ".demo" / "compiled" / "tiny-cnn-ml_c5.tar.gz").is_file()
     # 3: in sync
     assert again.count("): in sync") == 3 and "(exit code 0)" in again
     # 4: the edit is one minimal UpdateWorkteam, in place

@@ -1,6 +1,7 @@
 """Play the Pulumi engine against the SDK's real dynamic-provider gRPC server.
 
-There is no Pulumi CLI here, so this does what the engine does: start
+Faster than a run of the real engine (tests/engine_real drives the Pulumi CLI and checks the
+facts this relies on), this does what the engine does: start
 ``python -u -m pulumi.dynamic`` (the command Pulumi's own
 ``pulumi-resource-pulumi-python`` shim runs), read the port it prints, call
 ``Configure`` once, then send Check/Diff/Create/Read/Update/Delete with Structs

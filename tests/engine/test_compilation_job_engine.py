@@ -100,3 +100,22 @@ def test_import_reads_the_live_job_and_delete_is_idempotent(server):
     server.delete(CompilationJobProvider(), job_id, outs)
     server.delete(CompilationJobProvider(), job_id, outs)
     assert boto3.client("sagemaker").list_compilation_jobs()["CompilationJobSummaries"] == []
+
+
+def test_refresh_of_an_unchanged_job_diffs_as_no_change(server):
+    """The engine's refresh: Read with the stored outputs, then Diff(olds=refreshed outputs, news=old inputs).
+    The provider-only inputs the service does not echo (mode, verify...) survive the read, and tags
+    the program does not declare stay unmanaged, so nothing is reported (tests/engine_real runs it)."""
+    inputs, _ = server.check(CompilationJobProvider(), {}, job())
+    job_id, outs = server.create(CompilationJobProvider(), inputs)
+    _, refreshed_outs, refreshed_inputs = server.read(CompilationJobProvider(), job_id, outs, inputs)
+    assert {k: refreshed_inputs[k] for k in ("mode", "verify", "tuningTrials")} == {
+        "mode": "cloud", "verify": False, "tuningTrials": 0}
+    assert "tags" not in refreshed_inputs
+    assert server.diff(CompilationJobProvider(), job_id, refreshed_outs, inputs).changes == "DIFF_NONE"
+
+
+def test_a_renamed_fixed_name_job_is_created_before_the_old_one_goes(server):
+    job_id, outs = created(server, job())
+    renamed = server.diff(CompilationJobProvider(), job_id, outs, job(compilationJobName="resnet-v2"))
+    assert renamed.replaces == ["compilationJobName"] and renamed.delete_before_replace is False

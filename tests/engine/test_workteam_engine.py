@@ -162,7 +162,9 @@ def test_refresh_and_import_read_the_live_team(server):
     assert read_id == "team-a" and read_outs["description"] == "edited in the console"
     assert read_inputs["description"] == "edited in the console"
 
-    # import by name: the engine knows nothing but the id
+    # read with nothing stored: what an import file's inputs and outputs are built from
+    # (provider.pulumi_resources.importing). The engine's own import-by-ID Read carries no state at
+    # all, not even __provider, so the SDK's server fails before reaching the provider (tests/engine_real).
     imported_id, imported_outs, imported_inputs = server.read(WorkteamProvider(), "team-a", {})
     assert imported_id == "team-a"
     assert without_provider(imported_inputs) == {
@@ -214,3 +216,9 @@ def test_serialized_provider_holds_no_credentials(monkeypatch):
         assert value.encode() not in blob
     assert b"eu-west-1" in blob
     assert b"botocore" not in blob and b"boto3" not in blob
+
+
+def test_a_renamed_fixed_name_team_is_created_before_the_old_one_goes(server):
+    team_id, outs = created(server, cognito_team())
+    renamed = server.diff(WorkteamProvider(), team_id, outs, cognito_team(workteamName="team-b"))
+    assert renamed.replaces == ["workteamName"] and renamed.delete_before_replace is False

@@ -15,6 +15,13 @@ captured by a MockMonitor subclass. State (id, checked inputs, outputs per resou
 on the ``BridgedStack`` between runs, like a backend's checkpoint; a failed ``up`` keeps
 what it created before the error, and waits for steps already under way, as the engine does.
 
+tests/engine_real runs the same programs through the real engine (the Pulumi CLI); what this
+bridge assumes was checked there: the engine hands a dynamic provider the whole stack config with
+namespaced keys, Check gets the old inputs ({} for a new resource, and again {} when a replacement is
+re-checked), Diff the old outputs, ``changes=None`` makes the engine diff inputs itself, a preview
+makes no provider call beyond Check/Diff, and a preview's outputs are the checked inputs (computed
+outputs Unknown) for creates and updates alike.
+
 Limits, compared with the engine:
 - providers run in this process: the gRPC hop and the provider server's own process
   (it must import the provider) are covered by tests/engine, not here;
@@ -24,7 +31,9 @@ Limits, compared with the engine:
 - an ``up`` that finds changes raises ``BridgeError`` instead of updating or replacing
   (a preview reports them as update/replace): the bridge creates, confirms "no changes",
   and deletes (resources dropped from the program, and ``destroy``);
-- no refresh, no secret re-marking of outputs, deletes in reverse creation order rather
+- no refresh (the engine's refresh calls Read, then Diff with the refreshed outputs as olds and the
+  program's old inputs as news, and reports an update unless that diff says none), no secret
+  re-marking of outputs, deletes in reverse creation order rather
   than by dependencies, no parallelism limit; state keys are type + logical name.
 """
 

@@ -56,7 +56,7 @@ def test_file_in_file_out_needs_no_aws_and_gives_cloud_outputs(no_aws, cache, co
     outs = compiler.create(spec)
     assert set(JOB_OUTPUT_KEYS) <= set(outs)
     assert outs["status"] == "COMPLETED"
-    assert outs["compiledArtifactUri"] == f"file://{tmp_path}/out/convnet-local/model-ml_c5.tar.gz"
+    assert outs["compiledArtifactUri"] == f"file://{tmp_path}/out/convnet-ml_c5.tar.gz"
     artifact = Path(outs["compiledArtifactUri"][len("file://"):])
     with tarfile.open(artifact) as archive:
         assert sorted(archive.getnames()) == ["manifest.json", "model.so"]
@@ -83,8 +83,15 @@ def test_stateless_plan_sees_changed_inputs(no_aws, cache, convnet_archive, mlp_
     spec = local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out")
     assert compiler.plan(parse_compilation_job(spec)).action is Action.CREATE
     compiler.create(parse_compilation_job(spec))
-    other_model = local_job(f"file://{mlp_archive}", f"file://{tmp_path}/out",
-                            inputConfig={"s3Uri": f"file://{mlp_archive}", "framework": "ONNX",
+    renamed = local_job(f"file://{mlp_archive}", f"file://{tmp_path}/out",
+                        inputConfig={"s3Uri": f"file://{mlp_archive}", "framework": "ONNX",
+                                     "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}'})
+    assert compiler.plan(parse_compilation_job(renamed)).action is Action.CREATE  # Neo's key: <model>-<target>
+    (tmp_path / "v2").mkdir()
+    same_name = tmp_path / "v2" / convnet_archive.name  # another model under the same file name
+    same_name.write_bytes(mlp_archive.read_bytes())
+    other_model = local_job(f"file://{same_name}", f"file://{tmp_path}/out",
+                            inputConfig={"s3Uri": f"file://{same_name}", "framework": "ONNX",
                                          "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}'})
     plan = compiler.plan(parse_compilation_job(other_model))
     assert plan.action is Action.REPLACE and plan.replaces == ["inputConfig", "inputConfig"]
@@ -97,8 +104,8 @@ def test_s3_locations_go_through_the_same_endpoint(endpoint, aws_env, cache, con
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="convnet.tar.gz", Body=convnet_archive.read_bytes())
     outs = LocalCompiler().create(parse_compilation_job(local_job("s3://models/convnet.tar.gz", "s3://models/compiled")))
-    assert outs["compiledArtifactUri"] == "s3://models/compiled/convnet-local/model-ml_c5.tar.gz"
-    body = s3.get_object(Bucket="models", Key="compiled/convnet-local/model-ml_c5.tar.gz")["Body"].read()
+    assert outs["compiledArtifactUri"] == "s3://models/compiled/convnet-ml_c5.tar.gz"
+    body = s3.get_object(Bucket="models", Key="compiled/convnet-ml_c5.tar.gz")["Body"].read()
     assert body[:2] == b"\x1f\x8b"
     assert endpoint.requests == []  # S3 only: SageMaker never hears of a local job
 
@@ -141,7 +148,7 @@ def test_local_job_lifecycle_over_the_engine(offline_server, convnet_archive, tm
     assert failures == []
     job_id, outs = offline_server.create(provider, inputs)
     artifact = Path(outs["compiledArtifactUri"][len("file://"):])
-    assert artifact.is_file() and outs["arn"] == "local:compilation-job/convnet-local"
+    assert artifact.is_file() and outs["arn"] == "arn:aws:sagemaker:local:000000000000:compilation-job/convnet-local"
 
     assert offline_server.diff(provider, job_id, outs, props).changes == "DIFF_NONE"
     retarget = offline_server.diff(provider, job_id, outs, {**props, "outputConfig": {
@@ -178,4 +185,4 @@ def test_gitops_cli_runs_a_local_job(no_aws, cache, convnet_archive, tmp_path, c
     assert main(["plan", str(manifest), "--json"]) == 0
     (resource,) = json.loads(capsys.readouterr().out)["resources"]
     assert resource["action"] == "noop"
-    assert (tmp_path / "out" / "convnet-local" / "model-ml_c5.tar.gz").is_file()
+    assert (tmp_path / "out" / "convnet-ml_c5.tar.gz").is_file()

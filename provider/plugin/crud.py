@@ -1,0 +1,104 @@
+"""Create / Read / Update / Delete through the same providers the dynamic resources use.
+
+The dynamic providers (``provider.pulumi_resources``) already drive the
+reconcilers for each type and mode; the plugin builds one per request from its
+plain settings and adds only what the plugin protocol asks for: preview
+answers, the request's timeout as the bound on every wait, ignoreChanges in
+Update, and the drawn-name marker kept through refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from provider.plan.model import UNKNOWN
+from provider.plugin.check import DEFAULTS_KEY
+from provider.plugin.config import aws_config
+from provider.plugin.paths import overlay
+from provider.pulumi_resources.compilation_job import CompilationJobProvider
+from provider.pulumi_resources.workteam import WorkteamProvider
+from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from provider.reconcile.workteam import OUTPUT_KEYS
+from provider.resource_types import WORKTEAM, ResourceType
+
+__all__ = ["Outcome", "create", "delete", "output_keys", "provider_for", "read", "update"]
+
+
+class _BoundedJobProvider(CompilationJobProvider):
+    """The dynamic job provider whose waits stop at the request's timeout."""
+
+    timeout: float | None = None
+
+    def _reconciler(self) -> CompilationJobReconciler:
+        reconciler = super()._reconciler()
+        reconciler.timeout = self.timeout
+        return reconciler
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    properties: dict[str, Any]
+    inputs: dict[str, Any] | None = None
+
+
+def output_keys(kind: ResourceType) -> tuple[str, ...]:
+    return OUTPUT_KEYS if kind is WORKTEAM else JOB_OUTPUT_KEYS
+
+
+def provider_for(kind: ResourceType, settings: Mapping[str, Any], timeout: float = 0) -> Any:
+    config = aws_config(settings)
+    args = {"region": config.region, "profile": config.profile, "endpoint": config.endpoint_url}
+    if kind is WORKTEAM:
+        return WorkteamProvider(**args)
+    provider = _BoundedJobProvider(**args)
+    provider.timeout = timeout or None
+    return provider
+
+
+def _stored(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != DEFAULTS_KEY}
+
+
+def create(kind: ResourceType, settings: Mapping[str, Any], props: Mapping[str, Any], *,
+           timeout: float = 0, preview: bool = False) -> Outcome:
+    if preview:
+        return Outcome("", {**_stored(props), **{k: UNKNOWN for k in output_keys(kind)}})
+    result = provider_for(kind, settings, timeout).create(dict(props))
+    return Outcome(result.id, _stored(result.outs))
+
+
+def update(kind: ResourceType, settings: Mapping[str, Any], id_: str, olds: Mapping[str, Any],
+           news: Mapping[str, Any], *, ignore: list[str], timeout: float = 0, preview: bool = False) -> Outcome:
+    if preview:
+        moving = {"lastUpdatedDate": UNKNOWN} if kind is WORKTEAM else {}
+        return Outcome(id_, {**dict(olds), **_stored(news), **moving})
+    provider = provider_for(kind, settings, timeout)
+    if ignore:  # the live value stays wherever the program ignores changes
+        reconciler = provider._reconciler()
+        live = (reconciler.observe(id_, tags="tags" in news) if kind is WORKTEAM
+                else reconciler.observe(id_, check_artifact=False, tags="tags" in news))
+        if live is not None:
+            news = overlay(news, live.props, ignore)
+    result = provider.update(id_, dict(olds), dict(news))
+    return Outcome(id_, _stored(result.outs))
+
+
+def read(kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any],
+         old_inputs: Mapping[str, Any]) -> Outcome:
+    """Refresh (stored outputs and inputs given) or import (only the id): the live resource, or id "" if gone."""
+    result = provider_for(kind, settings).read(id_, dict(props))
+    if not result.id:
+        return Outcome("", {}, {})
+    inputs = {k: v for k, v in (result.inputs or {}).items() if not k.startswith("__")}
+    if DEFAULTS_KEY in old_inputs:
+        inputs[DEFAULTS_KEY] = old_inputs[DEFAULTS_KEY]
+    return Outcome(result.id, _stored(result.outs), inputs)
+
+
+def delete(kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any], *,
+           timeout: float = 0) -> None:
+    provider_for(kind, settings, timeout).delete(id_, dict(props))
+

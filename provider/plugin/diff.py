@@ -1,0 +1,146 @@
+"""Diff against the live resource, per property path, with drift told apart from program edits.
+
+The plan is the core's (``plan_workteam`` / ``plan_compilation_job`` over one
+Describe, plus ListTags only where tags are declared). Each changed leaf becomes
+a detailedDiff entry: add / delete / update, ``*_REPLACE`` where the property
+forces a new resource, and ``inputDiff`` true when the program changed it, false
+when the live resource drifted from an unchanged program. Paths the program
+ignores (``ignoreChanges``) take the live value before planning, so their drift
+is left alone, here and in Update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from provider.plan.compilation_job import plan_compilation_job
+from provider.plan.model import ChangeKind, Plan, contains_unknown
+from provider.plan.workteam import comparable_workteam, plan_workteam
+from provider.plugin.check import drawn_names
+from provider.plugin.paths import UPDATE, format_path, leaf_changes, overlay
+from provider.pulumi_resources._common import spec_props
+from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
+from provider.reconcile.workteam import OUTPUT_KEYS
+from provider.render import preview_lines
+from provider.specs.compilation_job import (
+    UPDATABLE,
+    CompilationJobSpec,
+    parse_compilation_job,
+)
+from provider.specs.workteam import parse_workteam
+
+__all__ = ["DiffOutcome", "Entry", "diff_compilation_job", "diff_workteam"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One detailedDiff entry: `kind` is add / delete / update."""
+
+    kind: str
+    replace: bool
+    input_diff: bool
+
+
+@dataclass
+class DiffOutcome:
+    replaces: list[str] = field(default_factory=list)
+    detailed: dict[str, Entry] = field(default_factory=dict)
+    delete_before_replace: bool = False
+    explanations: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.detailed or self.replaces)
+
+    @property
+    def diffs(self) -> list[str]:
+        """The top-level properties that change."""
+        return sorted({path.split(".")[0].split("[")[0] for path in self.detailed} | set(self.replaces))
+
+
+def _add(outcome: DiffOutcome, old: Any, new: Any, prop: str, *, replace: bool, input_diff: bool) -> None:
+    leaves = list(leaf_changes(old, new, [prop])) or [([prop], UPDATE)]
+    for parts, kind in leaves:
+        outcome.detailed.setdefault(format_path(parts), Entry(kind, replace, input_diff))
+
+
+def _gone(name_key: str, what: str, id_: str) -> DiffOutcome:
+    """Deleted out of band: recreate it (deleting the old one is then a no-op)."""
+    outcome = DiffOutcome(replaces=[name_key], delete_before_replace=True)
+    outcome.detailed[name_key] = Entry(UPDATE, True, False)
+    outcome.explanations.append(f"{id_}: the {what} no longer exists (deleted outside Pulumi): it will be recreated")
+    return outcome
+
+
+def _from_plan(outcome: DiffOutcome, plan: Plan, program_changed: Callable[[str], bool]) -> None:
+    for change in plan.changes:
+        _add(outcome, change.old, change.new, change.property,
+             replace=change.kind is ChangeKind.REPLACE, input_diff=program_changed(change.property))
+        if change.kind is ChangeKind.REPLACE and change.property not in outcome.replaces:
+            outcome.replaces.append(change.property)
+
+
+def _flag(outcome: DiffOutcome, stored: Mapping[str, Any], desired: Mapping[str, Any], flag: str) -> None:
+    """A provider-only input (forceDelete, deleteArtifacts): state only, compared with the stored inputs."""
+    if bool(stored.get(flag, False)) != bool(desired.get(flag, False)):
+        _add(outcome, stored.get(flag), desired.get(flag), flag, replace=False, input_diff=True)
+
+
+def diff_workteam(
+    reconciler: Any, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
+) -> DiffOutcome:
+    """`olds` are the stored outputs (the last spec written plus outputs), `news` the checked inputs."""
+    desired = spec_props(news, OUTPUT_KEYS)
+    stored = spec_props(olds, OUTPUT_KEYS)
+    if not contains_unknown(desired):
+        desired = parse_workteam(desired).to_props()
+    observed = reconciler.observe(id_, tags="tags" in desired)
+    if observed is None:
+        return _gone("workteamName", "work team", id_)
+    desired = overlay(desired, observed.props, ignore)
+    plan = plan_workteam(desired, observed.props)
+    outcome = DiffOutcome(explanations=preview_lines(plan, stored))
+    before, after = comparable_workteam(stored), comparable_workteam(desired)
+    _from_plan(outcome, plan, lambda prop: before.get(prop) != after.get(prop))
+    _flag(outcome, stored, desired, "forceDelete")
+    outcome.delete_before_replace = bool(outcome.replaces) and "workteamName" not in drawn_names(news)
+    return outcome
+
+
+def diff_compilation_job(
+    provider: Any, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
+) -> DiffOutcome:
+    """As the dynamic resource decides it (every input but tags and the provider's own flags forces a
+    new job, including members the service does not echo), with per-path entries."""
+    name_key = "compilationJobName"
+    desired = spec_props(news, JOB_OUTPUT_KEYS)
+    if contains_unknown(desired):
+        desired = {**CompilationJobSpec.prop_defaults(), **desired}
+    else:
+        desired = parse_compilation_job(desired).to_props()
+    stored = spec_props(olds, JOB_OUTPUT_KEYS)
+    outcome = DiffOutcome()
+    edited = sorted(k for k in set(desired) | set(stored) if stored.get(k) != desired.get(k))
+    for key in edited:
+        _add(outcome, stored.get(key), desired.get(key), key, replace=key not in UPDATABLE, input_diff=True)
+    outcome.replaces = [k for k in edited if k not in UPDATABLE]
+    if "local" in (desired.get("mode"), stored.get("mode")):
+        drifted = [] if outcome.replaces else provider._local_drift(id_, dict(olds))
+        if drifted:
+            outcome.replaces.append(name_key)
+            outcome.detailed[name_key] = Entry(UPDATE, True, False)
+        outcome.explanations = drifted
+    else:
+        observed = provider._reconciler().observe(id_, tags="tags" in desired)
+        if observed is None:
+            return _gone(name_key, "compilation job", id_)
+        live_desired = overlay(desired, observed.props, ignore)
+        plan = plan_compilation_job(live_desired, observed.props, status=observed.status,
+                                    artifact_exists=observed.artifact_exists)
+        outcome.explanations = preview_lines(plan, stored)
+        _from_plan(outcome, plan, lambda prop: prop in edited)
+    outcome.replaces = sorted(set(outcome.replaces))
+    outcome.delete_before_replace = bool(outcome.replaces) and name_key not in drawn_names(news)
+    return outcome
