@@ -40,3 +40,18 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, embedded_endpoint: EmbeddedEndpoint
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", embedded_endpoint.url)
     return embedded_endpoint.url
+
+
+# --- pulumi.dynamic's pickler patch ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _undo_pulumi_pickler_patch() -> Iterator[None]:
+    """pulumi.dynamic's serialize_provider wraps ``pickle._Pickler._batch_setitems`` on every call and
+    never restores it, so one long session nests a wrapper per serialized provider until pickling an
+    empty dict raises RecursionError. Each test starts from the same pickler."""
+    import pickle
+
+    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    yield
+    pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]
