@@ -51,3 +51,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if local_dir in item.path.parents:
             item.add_marker(pytest.mark.local)
+
+
+# --- pulumi.dynamic's pickler patch ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _undo_pulumi_pickler_patch() -> Iterator[None]:
+    """pulumi.dynamic's serialize_provider wraps ``pickle._Pickler._batch_setitems`` on every call and
+    never restores it, so one long session nests a wrapper per serialized provider until pickling an
+    empty dict raises RecursionError. Each test starts from the same pickler."""
+    import pickle
+
+    original = pickle._Pickler._batch_setitems  # type: ignore[attr-defined]
+    yield
+    pickle._Pickler._batch_setitems = original  # type: ignore[attr-defined]

@@ -10,7 +10,8 @@ time it was due, not the time it was noticed::
 
 Reaching the end of compiling is when the job reads its input model from the
 endpoint's S3 and writes ``<output prefix>/<model>-<target>.tar.gz``; a missing
-input or output bucket, a failure planted by a test, or a runtime longer than
+input or output bucket, an input that is not a ``.tar.gz`` or a DataInputConfig that is
+not JSON (the API accepts both; Neo fails on them), a failure planted by a test, or a runtime longer than
 ``StoppingCondition.MaxRuntimeInSeconds`` make it FAILED instead. Timing and
 planted failures are endpoint-wide settings (``CompilationJobSettings``), which
 the test controls change.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 
@@ -34,6 +36,7 @@ from .compilation_artifacts import (
 )
 from .exceptions import InternalFailure, ResourceInUse, ResourceNotFound, ValidationException
 from .protocol import ACCOUNT_ID
+from .tag_rules import check_tags_to_add
 from .state import Clock, EndpointState, ObjectStore, RegionalBackend
 
 __all__ = [
@@ -362,6 +365,9 @@ class CompilationJobBackend(RegionalBackend):
                 why = "the S3 object does not exist" if source else _ONLY_S3_URIS
                 return f"ClientError: InputConfiguration: Unable to download the model from {job.input_uri}: {why}."
             model = found
+            unusable = _unusable_input(job.input_config or {})
+            if unusable is not None:
+                return unusable
         output_location = job.output_config["S3OutputLocation"]
         output = parse_s3_uri(output_location)
         if output is None or not store.bucket_exists(output.bucket):
@@ -423,11 +429,29 @@ def _check_request(input_config: Json | None, model_package_version_arn: str | N
         )
 
 
+def _unusable_input(input_config: Json) -> str | None:
+    """What Neo finds wrong with an input the API accepted: the archive is not a .tar.gz, or
+    DataInputConfig is not JSON. The FailureReason follows Neo's ``ClientError: InputConfiguration:`` form."""
+    uri = input_config.get("S3Uri", "")
+    if not uri.endswith(".tar.gz"):
+        return (f"ClientError: InputConfiguration: Unable to untar input model {uri}. "
+                f"Please confirm the model is a single gzip-compressed tar archive (.tar.gz).")
+    config = input_config.get("DataInputConfig")
+    if config is not None:
+        try:
+            json.loads(config)
+        except ValueError as exc:
+            return (f"ClientError: InputConfiguration: DataInputConfig is not valid JSON ({exc}). "
+                    f"Please give the name and shape of each input as a JSON dictionary.")
+    return None
+
+
 def _not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Could not find compilation job '{name}'.")
 
 
 def _merge_tags(job: CompilationJob, tags: list[Json]) -> None:
+    check_tags_to_add(job.tags, tags)
     by_key = {tag["Key"]: tag for tag in job.tags}
     by_key.update({tag["Key"]: {"Key": tag["Key"], "Value": tag["Value"]} for tag in tags})
     job.tags = list(by_key.values())

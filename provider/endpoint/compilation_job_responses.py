@@ -23,8 +23,13 @@ DEFAULT_PAGE_SIZE = 10
 
 
 def compilation_job_body(job: CompilationJob) -> Json:
-    """DescribeCompilationJob's response. Members that mean nothing yet are left out: start and end times
-    before they happen, FailureReason unless FAILED, ModelArtifacts/ModelDigests/InferenceImage unless COMPLETED."""
+    """DescribeCompilationJob's response, with every member botocore marks required.
+
+    Required members that mean nothing yet are present but empty, as the service sends them:
+    ``FailureReason`` is "" unless FAILED, ``ModelArtifacts.S3ModelArtifacts`` "" until COMPLETED,
+    and a job made from a model package has an ``InputConfig`` of empty strings (this endpoint
+    does not read model packages). Optional ones are left out until they happen: start and end
+    times, ``ModelDigests`` and ``InferenceImage``."""
     body: Json = {
         "CompilationJobName": job.name,
         "CompilationJobArn": job.arn,
@@ -32,11 +37,12 @@ def compilation_job_body(job: CompilationJob) -> Json:
         "StoppingCondition": job.stopping_condition,
         "CreationTime": job.created,
         "LastModifiedTime": job.last_modified,
+        "FailureReason": job.failure_reason or "",
+        "ModelArtifacts": {"S3ModelArtifacts": job.artifact_uri or ""},
         "RoleArn": job.role_arn,
+        "InputConfig": job.input_config if job.input_config is not None else {"S3Uri": "", "Framework": ""},
         "OutputConfig": job.output_config,
     }
-    if job.input_config is not None:
-        body["InputConfig"] = job.input_config
     if job.model_package_version_arn is not None:
         body["ModelPackageVersionArn"] = job.model_package_version_arn
     if job.vpc_config is not None:
@@ -45,10 +51,7 @@ def compilation_job_body(job: CompilationJob) -> Json:
         body["CompilationStartTime"] = job.compilation_start
     if job.compilation_end is not None:
         body["CompilationEndTime"] = job.compilation_end
-    if job.failure_reason is not None:
-        body["FailureReason"] = job.failure_reason
     if job.artifact_uri is not None:
-        body["ModelArtifacts"] = {"S3ModelArtifacts": job.artifact_uri}
         body["ModelDigests"] = {"ArtifactDigest": job.artifact_digest}
     if job.inference_image is not None:
         body["InferenceImage"] = job.inference_image

@@ -19,8 +19,7 @@ __all__ = ["TaggingBackend", "tag_operations"]
 Json = dict[str, Any]
 
 DEFAULT_TAG_PAGE_SIZE = 50
-"""ListTags' MaxResults minimum. SageMaker caps a resource at 50 tags, so one page normally holds them
-all; this endpoint does not enforce that cap, which lets tests reach a second page."""
+"""ListTags' MaxResults minimum. SageMaker caps a resource at 50 tags (``tag_rules``), so one page holds them all."""
 
 
 class TaggingBackend(Protocol):

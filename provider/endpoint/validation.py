@@ -2,7 +2,9 @@
 
 The rules (required, length, range, enum, pattern) are the ones the API
 reference lists, so reading them from the model keeps the endpoint in step with
-the service. Messages copy the service's format, member paths included::
+the service. Patterns are matched as AWS matches them, Java's ``Pattern.matches``
+(``provider.specs.java_patterns``, the same translator the spec models use), and
+an ``integer`` member is a Java int. Messages copy the service's format, member paths included::
 
     1 validation error detected: Value 'a_b' at 'workteamName' failed to satisfy
     constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
@@ -21,8 +23,9 @@ from typing import Any
 import botocore.session
 from botocore.model import ServiceModel, Shape
 
+from provider.specs.java_patterns import java_matcher
+
 from .exceptions import SerializationException, ValidationException
-from .patterns import pattern_matcher
 
 __all__ = ["validate_input"]
 
@@ -65,8 +68,11 @@ def _violations(value: Any, shape: Shape, path: str) -> Iterator[str]:
         yield from _structure_violations(value, shape, path)
     elif shape.type_name == "list":
         for index, item in enumerate(value, start=1):
-            if item is not None:
-                yield from _violations(item, shape.member, f"{path}.{index}.member")
+            item_path = f"{path}.{index}.member"
+            if item is None:
+                yield f"Value null at '{item_path}' failed to satisfy constraint: Member must not be null"
+            else:
+                yield from _violations(item, shape.member, item_path)
     elif shape.type_name == "map":
         for key, item in value.items():
             if item is not None:
@@ -100,6 +106,9 @@ def _constraint_violations(value: Any, shape: Shape, path: str) -> Iterator[str]
         if "max" in rules and len(value) > rules["max"]:
             yield f"{prefix} have length less than or equal to {rules['max']}"
     elif shape.type_name in ("integer", "long", "float", "double"):
+        bits = {"integer": 31, "long": 63}.get(shape.type_name)
+        if bits is not None and not -(2**bits) <= value < 2**bits:
+            raise SerializationException(f"Value {value} at '{path}' does not fit a {bits + 1}-bit {shape.type_name}.")
         if "min" in rules and value < rules["min"]:
             yield f"{prefix} have value greater than or equal to {rules['min']}"
         if "max" in rules and value > rules["max"]:
@@ -107,8 +116,7 @@ def _constraint_violations(value: Any, shape: Shape, path: str) -> Iterator[str]
     if shape.type_name == "string":
         if rules.get("enum") and value not in rules["enum"]:
             yield f"{prefix} satisfy enum value set: [{', '.join(rules['enum'])}]"
-        matcher = pattern_matcher(rules["pattern"]) if "pattern" in rules else None
-        if matcher is not None and not matcher(value):
+        if "pattern" in rules and not java_matcher(rules["pattern"])(value):
             yield f"{prefix} satisfy regular expression pattern: {rules['pattern']}"
 
 

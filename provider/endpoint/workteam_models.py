@@ -15,6 +15,7 @@ from typing import Any, Literal, Self
 
 from .exceptions import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationException
 from .protocol import ACCOUNT_ID
+from .tag_rules import check_tags_to_add
 from .state import Clock, EndpointState, RegionalBackend
 
 __all__ = ["WORKTEAM_LIMIT", "LabelingJob", "Workteam", "WorkteamBackend", "WorkteamSettings"]
@@ -258,6 +259,7 @@ def _check_member_definitions(member_definitions: list[Json]) -> None:
 
 
 def _merge_tags(team: Workteam, tags: list[Json]) -> None:
+    check_tags_to_add(team.tags, tags)
     by_key = {tag["Key"]: tag for tag in team.tags}
     by_key.update({tag["Key"]: {"Key": tag["Key"], "Value": tag["Value"]} for tag in tags})
     team.tags = list(by_key.values())

@@ -38,6 +38,7 @@ from typing import Any
 
 from provider.errors import SpecError, UnsupportedFramework, Violation
 from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
+from provider.specs.data_input import FRAMEWORK_LAYOUT, input_shapes
 
 __all__ = [
     "FRAMEWORK_FIELD",
@@ -61,7 +62,6 @@ _RESOURCE = "CompilationJob"
 
 ALL_FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
 LOCAL_FRAMEWORKS = ("ONNX", "PYTORCH", "TFLITE")
-FRAMEWORK_LAYOUT = {"ONNX": "NCHW", "PYTORCH": "NCHW", "TFLITE": "NHWC", "TENSORFLOW": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW"}
 _MODEL_SUFFIXES = {"ONNX": (".onnx",), "PYTORCH": (".pt2", ".pt", ".pth"), "TFLITE": (".tflite",)}
 # A PyTorch conversion loads torch (~2.5 s) and traces the model; a huge model may take minutes.
 TORCH_CONVERT_TIMEOUT_S = 1800
@@ -108,30 +108,14 @@ def check_framework(framework: str) -> str:
     return name
 
 
-def _shape_of(value: Any, where: str) -> tuple[int, ...]:
-    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value):
-        raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"{where} must be a list of positive integers, got {value!r}")])
-    return tuple(value)
-
-
 def parse_data_input_config(config: str | Mapping[str, Any] | Sequence[Any] | None) -> dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None:
-    """DataInputConfig: ``{"name": [1,3,224,224], ...}`` by name, or ``[[...], ...]`` by position."""
+    """DataInputConfig: ``{"name": [1,3,224,224], ...}`` by name, or ``[[...], ...]`` by position (the specs' reading)."""
     if config is None or config == "":
         return None
-    if isinstance(config, str):
-        try:
-            config = json.loads(config)
-        except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"must be JSON ({exc.msg})")]) from None
-    if isinstance(config, Mapping):
-        if not config:
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "names no input")])
-        return {str(name): _shape_of(shape, f"shape of {name!r}") for name, shape in config.items()}
-    if isinstance(config, (list, tuple)):
-        if config and all(isinstance(d, int) for d in config):  # a single shape
-            return [_shape_of(config, "shape")]
-        return [_shape_of(shape, f"shape #{i}") for i, shape in enumerate(config)]
-    raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, "must be a JSON object of input name -> shape")])
+    try:
+        return input_shapes(config)
+    except ValueError as exc:
+        raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, str(exc))]) from None
 
 
 def find_model_file(files: Sequence[Path], framework: str) -> Path:

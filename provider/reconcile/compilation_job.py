@@ -51,6 +51,8 @@ class ObservedJob:
     def props(self) -> dict[str, Any]:
         members = ("CompilationJobName", "RoleArn", "ModelPackageVersionArn", "InputConfig", "OutputConfig",
                    "VpcConfig", "StoppingCondition", "CompilationJobArn")
+        if "ModelPackageVersionArn" in self.job:  # the service reports an InputConfig derived from the package
+            members = tuple(m for m in members if m != "InputConfig")
         props = props_shape({k: self.job[k] for k in members if k in self.job})
         artifact = (self.job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
         if artifact:

@@ -9,22 +9,20 @@ property the user wrote.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
 from provider.errors import SpecError, Violation
+from provider.specs.java_patterns import java_matches
 
 __all__ = [
     "Model",
     "parse_spec",
     "violations_from",
     "check_pattern",
-    "check_unicode_classes",
     "LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION",
     "TAG_CHARACTERS",
     "integral_floats_to_int",
@@ -64,28 +62,15 @@ class Model(BaseModel):
 
 
 def check_pattern(value: str, pattern: str, rule: str) -> str:
-    """Full-match `value` against an API pattern; the rule text is what the user sees."""
-    if re.fullmatch(pattern, value) is None:
+    """Match `value` against an API pattern as AWS does (Java's ``Pattern.matches``); the rule is what the user sees."""
+    if not java_matches(pattern, value):
         raise ValueError(rule)
     return value
 
 
-# Unicode classes from the API model, which Python's `re` cannot express.
-LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION = frozenset("LMSNP")
-TAG_CHARACTERS = (frozenset("LZN"), frozenset("_.:/=+-@"))
-
-
-def check_unicode_classes(
-    value: str, categories: Iterable[str], extra: str = "", rule: str = ""
-) -> str:
-    """Every character's Unicode major category is in `categories`, or it is one of `extra`."""
-    allowed = frozenset(categories)
-    for ch in value:
-        if ch in extra:
-            continue
-        if unicodedata.category(ch)[0] not in allowed:
-            raise ValueError(rule or f"character {ch!r} is not allowed")
-    return value
+# Patterns of the API model that Python's `re` cannot express alone (``\p{..}`` classes).
+LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION = r"[\p{L}\p{M}\p{S}\p{N}\p{P}]+"
+TAG_CHARACTERS = r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)"
 
 
 def integral_floats_to_int(value: Any) -> Any:
@@ -137,7 +122,37 @@ def _rule_text(error: Mapping[str, Any]) -> str:
         return "must be a list"
     if kind == "literal_error":
         return f"must be one of {ctx['expected']}"
+    if kind in _TYPE_RULES:
+        return f"{_TYPE_RULES[kind]}, got {_json_type(error.get('input'))}"
     return str(error["msg"]).lower()
+
+
+# The API takes JSON types strictly: no true for 1, no "900" for 900, no "yes" for true.
+_TYPE_RULES = {
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "bool_type": "must be a boolean (true or false)",
+    "string_type": "must be a string",
+    "dict_type": "must be a map",
+    "model_type": "must be an object of properties",
+    "model_attributes_type": "must be an object of properties",
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
 
 
 def _is_echo_of_item_error(error: Mapping[str, Any]) -> bool:

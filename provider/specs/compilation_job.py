@@ -7,16 +7,17 @@ inputs, not API members.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
+from pydantic.alias_generators import to_snake
 
 from provider.errors import SpecError, Violation
 from provider.local_paths import check_file_uri, file_uri_path
-from provider.specs._base import Model, check_pattern, parse_spec
+from provider.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
 from provider.specs._tags import check_tags, tag_list
+from provider.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
 from provider.specs.workteam import api_shape
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "TargetPlatform",
     "parse_compilation_job",
     "parse_data_input_config",
+    "FRAMEWORK_LAYOUT",
 ]
 
 # The TargetDevice enum of the current botocore model (a unit test keeps the two equal).
@@ -52,12 +54,9 @@ _S3_URI = r"(https|s3)://([^/]+)/?(.*)"
 _ROLE_ARN = r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 _MODEL_PACKAGE_ARN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]{1,2048}"
 
-# How DataInputConfig must look, per framework (from the API reference).
-_NAMED_SHAPES = {"TENSORFLOW", "KERAS", "MXNET", "ONNX", "TFLITE", "DARKNET"}
-_NAMED_OR_LISTED = {"PYTORCH"}
-_NO_INPUT_CONFIG = {"XGBOOST"}
-_LAYOUT = {"TENSORFLOW": "NHWC", "KERAS": "NHWC", "TFLITE": "NHWC", "MXNET": "NCHW", "ONNX": "NCHW",
-           "PYTORCH": "NCHW", "DARKNET": "NCHW"}
+MAX_PENDING_SECONDS = 28 * 24 * 3600
+JAVA_INT_MAX = 2**31 - 1  # the model's `integer` is a Java int: a larger JSON number is refused
+ONE_LINE = "must be one line: no line breaks (\\n, \\r, U+0085, U+2028, U+2029)"
 
 EntityName = Annotated[
     str,
@@ -66,49 +65,6 @@ EntityName = Annotated[
         v, r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
         "must start and end with a letter or digit and contain only letters, digits and hyphens")),
 ]
-
-
-def _is_shape(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in value
-    )
-
-
-def _is_shape_or_shapes(value: Any) -> bool:
-    return _is_shape(value) or (isinstance(value, list) and bool(value) and all(_is_shape(s) for s in value))
-
-
-def parse_data_input_config(framework: str, text: str | None) -> dict[str, list[int]] | list[list[int]] | None:
-    """Check DataInputConfig against the framework's form; return the parsed JSON."""
-    if framework in _NO_INPUT_CONFIG:
-        if text is not None:
-            raise ValueError(f"must be omitted for {framework}: input names and shapes are not needed")
-        return None
-    if text is None:
-        if framework == "SKLEARN":
-            return None
-        raise ValueError(f"is required for {framework}: the name and shape of each input as JSON")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"must be JSON ({exc.msg} at character {exc.pos})") from None
-    except RecursionError:
-        raise ValueError("is nested too deeply: shapes are lists of integers") from None
-    layout = _LAYOUT.get(framework, "")
-    named = f'a JSON object of input name -> shape ({layout}), e.g. {{"data": [1,3,224,224]}}'
-    if isinstance(value, dict):
-        if not value:
-            raise ValueError(f"must name at least one input: {named}")
-        bad = [k for k, v in value.items() if not _is_shape_or_shapes(v)]
-        if bad:
-            raise ValueError(f"shape of input {bad[0]!r} must be a list of positive integers")
-        return value
-    if isinstance(value, list) and framework in _NAMED_OR_LISTED:
-        if not value or not all(_is_shape(s) for s in value):
-            raise ValueError("for PYTORCH a list form must be a list of shapes, e.g. [[1,3,224,224]]")
-        return value
-    extra = " or a list of shapes" if framework in _NAMED_OR_LISTED else ""
-    raise ValueError(f"for {framework} must be {named}{extra}")
 
 
 def _s3_or_local_uri(value: str) -> str:
@@ -141,30 +97,14 @@ class InputConfig(Model):
     mode)."""
     data_input_config: Annotated[str, Field(min_length=1, max_length=16384)] | None = None
     """JSON naming each input and its shape, in the framework's form: `{"data": [1,3,224,224]}`
-    (NCHW for ONNX, MXNet and PyTorch; NHWC for TensorFlow, Keras and TFLite); PyTorch also takes
-    a list of shapes; omitted for XGBoost."""
+    (NCHW for ONNX, MXNet, Keras and PyTorch; NHWC for TensorFlow and TFLite); PyTorch also takes
+    a list of shapes; for targetDevice `coreml`, CoreML inputs (`{"input_1": {"shape": ["1..10",
+    224, 224, 3], "default_shape": [1,224,224,3]}}`); not needed for XGBoost, TFLite and sklearn."""
     framework_version: Annotated[
         str, Field(min_length=3, max_length=10),
         AfterValidator(lambda v: check_pattern(v, r"[0-9]\.[A-Za-z0-9.]+", "must look like 1.15 or 2.0.1")),
     ] | None = None
     """The framework's version, e.g. `1.15` or `2.0.1`; omitted means Neo's default."""
-
-    @field_validator("data_input_config")
-    @classmethod
-    def _framework_form(cls, value: str | None, info: ValidationInfo) -> str | None:
-        framework = info.data.get("framework")
-        if framework is not None:
-            parse_data_input_config(framework, value)
-        return value
-
-    @model_validator(mode="after")
-    def _required_inputs(self) -> InputConfig:
-        if self.data_input_config is None:
-            try:
-                parse_data_input_config(self.framework, None)
-            except ValueError as exc:
-                raise ValueError(f"dataInputConfig {exc}") from None
-        return self
 
 
 class TargetPlatform(Model):
@@ -189,7 +129,8 @@ class OutputConfig(Model):
     """The device to compile for; exactly one of `targetDevice` and `targetPlatform`."""
     target_platform: TargetPlatform | None = None
     """The platform to compile for; exactly one of `targetDevice` and `targetPlatform`."""
-    compiler_options: Annotated[str, Field(min_length=3, max_length=1024)] | None = None
+    compiler_options: Annotated[str, Field(min_length=3, max_length=1024),
+                                AfterValidator(lambda v: check_pattern(v, ".*", ONE_LINE))] | None = None
     """Target-specific compiler options, as the API reference describes them per target (often
     JSON, e.g. `{"mcpu": "skylake-avx512"}`)."""
     kms_key_id: Annotated[
@@ -229,13 +170,14 @@ def _at_most_28_days(seconds: int) -> int:
 class StoppingCondition(Model):
     """Time limits of the job."""
 
-    max_runtime_in_seconds: Annotated[int, Field(ge=1), AfterValidator(_at_most_28_days)] | None = None
+    max_runtime_in_seconds: Annotated[StrictInt, Field(ge=1), AfterValidator(_at_most_28_days)] | None = None
     """The longest the compilation may run, at most 28 days (the service's default: 1 day). Create
     waits this long plus 5 minutes."""
-    max_wait_time_in_seconds: Annotated[int, Field(ge=1)] | None = None
-    """The longest to wait for managed spot capacity (passed on to the service)."""
-    max_pending_time_in_seconds: Annotated[int, Field(ge=7200, le=MAX_RUNTIME_SECONDS)] | None = None
-    """The longest the job may stay pending for capacity: 2 hours to 28 days."""
+    max_wait_time_in_seconds: Annotated[StrictInt, Field(ge=1, le=JAVA_INT_MAX)] | None = None
+    """The longest to wait for managed spot capacity plus the run itself, at least
+    `maxRuntimeInSeconds` (passed on to the service)."""
+    max_pending_time_in_seconds: Annotated[StrictInt, Field(ge=1800, le=MAX_PENDING_SECONDS)] | None = None
+    """The longest the job may stay pending for capacity: 30 minutes to 28 days."""
 
 
 class CompilationJobSpec(Model):
@@ -272,13 +214,13 @@ class CompilationJobSpec(Model):
     mode: Literal["cloud", "local"] = "cloud"
     """`cloud` compiles with SageMaker Neo; `local` compiles on this machine with Apache TVM
     (`file://` paths allowed). This provider's own input."""
-    delete_artifacts: bool = False
+    delete_artifacts: StrictBool = False
     """Delete the compiled artifact when the job is deleted (kept by default). This provider's own
     input: changes in place."""
-    verify: bool = False
+    verify: StrictBool = False
     """Local mode: run the x86 artifact on seeded random inputs and compare with onnxruntime; a
     mismatch fails the resource with the max error. This provider's own input."""
-    tuning_trials: Annotated[int, Field(ge=0, le=100_000)] = 0
+    tuning_trials: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
     """Local mode: the tuning budget in measured trials (0 = the default schedules, no tuning); a
     tuning database is reused across compiles. This provider's own input."""
 
@@ -293,35 +235,88 @@ class CompilationJobSpec(Model):
         return request
 
 
-def _cross_field_violations(spec: CompilationJobSpec) -> list[Violation]:
+_INVALID: Any = object()  # a block that failed its own checks: already reported, not checked again here
+
+
+def _member(props: Mapping[str, Any], name: str) -> Any:
+    """A property by its camelCase or snake_case name (parse accepts both)."""
+    return props[name] if name in props else props.get(to_snake(name))
+
+
+def _part(model: type[Model], value: Any) -> Any:
+    """A block validated alone, so cross-field rules still run when another block is wrong."""
+    if value is None:
+        return None
+    try:
+        return model.model_validate(value)
+    except (ValidationError, TypeError):
+        return _INVALID
+
+
+def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
+    """The rules between members, each checked when the members it needs are themselves valid."""
+    inputs = _part(InputConfig, _member(props, "inputConfig"))
+    outputs = _part(OutputConfig, _member(props, "outputConfig"))
+    stopping = _part(StoppingCondition, _member(props, "stoppingCondition"))
+    package = _member(props, "modelPackageVersionArn")
+    mode = _member(props, "mode") or "cloud"
+    verify = _member(props, "verify") is True
+    trials = _member(props, "tuningTrials")
     found = []
-    if (spec.input_config is None) == (spec.model_package_version_arn is None):
+    if (inputs is None) == (package is None):
         found.append(Violation("inputConfig", "needs exactly one of inputConfig or modelPackageVersionArn"))
-    if spec.mode == "cloud":
-        locations = {"outputConfig.s3OutputLocation": spec.output_config.s3_output_location}
-        if spec.input_config:
-            locations["inputConfig.s3Uri"] = spec.input_config.s3_uri
+    if inputs not in (None, _INVALID):
+        found.extend(_data_input_violations(inputs, outputs, _member(props, "outputConfig")))
+    if stopping not in (None, _INVALID):
+        found.extend(_stopping_violations(stopping))
+    if mode == "cloud":
+        locations = {}
+        if outputs not in (None, _INVALID):
+            locations["outputConfig.s3OutputLocation"] = outputs.s3_output_location
+        if inputs not in (None, _INVALID):
+            locations["inputConfig.s3Uri"] = inputs.s3_uri
         for field, uri in locations.items():
             if uri.startswith("file://"):
                 found.append(Violation(field, "file:// locations need mode: local; cloud mode reads and writes S3"))
-    local_only = [name for name, used in (("verify", spec.verify), ("tuningTrials", spec.tuning_trials)) if used]
-    if spec.mode == "cloud":
-        found.extend(Violation(name, "applies only to mode: local") for name in local_only)
-    else:
-        found.extend(_local_mode_violations(spec))
+        used = [("verify", verify), ("tuningTrials", isinstance(trials, int) and trials > 0)]
+        found.extend(Violation(name, "applies only to mode: local") for name, on in used if on)
+    elif mode == "local" and outputs not in (None, _INVALID) and inputs is not _INVALID:
+        found.extend(_local_mode_violations(inputs, outputs, verify))
     return found
 
 
-def _local_mode_violations(spec: CompilationJobSpec) -> list[Violation]:
+def _data_input_violations(inputs: InputConfig, outputs: Any, raw_outputs: Any) -> list[Violation]:
+    if outputs is _INVALID:  # the target still decides the form, if it was given plainly
+        target = _member(raw_outputs, "targetDevice") if isinstance(raw_outputs, Mapping) else None
+        if not isinstance(target, str) and not (isinstance(raw_outputs, Mapping) and
+                                                _member(raw_outputs, "targetPlatform") is not None):
+            target = COREML_TARGET  # not known (yet): check only what every target's form shares
+    else:
+        target = outputs.target_device if outputs is not None else None
+    try:
+        parse_data_input_config(inputs.framework, inputs.data_input_config, target)
+    except ValueError as exc:
+        return [Violation("inputConfig.dataInputConfig", str(exc))]
+    return []
+
+
+def _stopping_violations(stopping: StoppingCondition) -> list[Violation]:
+    runtime, wait = stopping.max_runtime_in_seconds, stopping.max_wait_time_in_seconds
+    if runtime is not None and wait is not None and wait < runtime:
+        return [Violation("stoppingCondition.maxWaitTimeInSeconds",
+                          f"must be at least maxRuntimeInSeconds ({runtime}), got {wait}")]
+    return []
+
+
+def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, verify: bool) -> list[Violation]:
     """What local mode cannot serve is refused at check time, not at deploy time (pure: no tvm)."""
     from provider.local_compile.frontends import check_framework
     from provider.local_compile.targets import resolve_target
     from provider.local_compile.verify import check_verifiable
 
-    if spec.input_config is None:
+    if inputs is None:
         return [Violation("modelPackageVersionArn", "local mode compiles a model archive: use inputConfig")]
     found: list[Violation] = []
-    output = spec.output_config
     try:
         target = resolve_target(output.target_device,
                                 output.target_platform.to_props() if output.target_platform else None,
@@ -329,18 +324,24 @@ def _local_mode_violations(spec: CompilationJobSpec) -> list[Violation]:
     except SpecError as exc:
         return exc.violations
     try:
-        check_framework(spec.input_config.framework)
-        if spec.verify:
-            check_verifiable(spec.input_config.framework, target)
+        check_framework(inputs.framework)
+        if verify:
+            check_verifiable(inputs.framework, target)
     except SpecError as exc:
         found.extend(exc.violations)
     return found
 
 
 def parse_compilation_job(props: Mapping[str, Any]) -> CompilationJobSpec:
-    """Validate CompilationJob properties (camelCase or snake_case) or raise SpecError naming each field."""
-    spec = parse_spec(CompilationJobSpec, props, resource="CompilationJob")
-    violations = _cross_field_violations(spec)
-    if violations:
+    """Validate CompilationJob properties (camelCase or snake_case) or raise SpecError naming every broken rule."""
+    raw = integral_floats_to_int(dict(props))
+    try:
+        spec = CompilationJobSpec.model_validate(raw)
+        violations = []
+    except ValidationError as exc:
+        spec, violations = None, violations_from(exc)
+    seen = {(v.field, v.rule) for v in violations}
+    violations += [v for v in _cross_field_violations(raw) if (v.field, v.rule) not in seen]
+    if violations or spec is None:
         raise SpecError("CompilationJob", violations)
     return spec

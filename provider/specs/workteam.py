@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
 from provider.specs._base import (
     LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
     Model,
     check_pattern,
-    check_unicode_classes,
     parse_spec,
 )
 from provider.specs._tags import check_tags, tag_list
@@ -48,11 +47,14 @@ REPLACE_ON_CHANGE = ("workteamName", "workforceName")
 
 
 def _letters_etc(value: str) -> str:
-    return check_unicode_classes(
+    return check_pattern(
         value,
         LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
-        rule="may contain only letters, marks, symbols, numbers and punctuation (no spaces)",
+        "may contain only letters, marks, symbols, numbers and punctuation (no spaces)",
     )
+
+
+ONE_LINE = "must be one line: no line breaks (\\n, \\r, U+0085, U+2028, U+2029)"
 
 
 WorkteamName = Annotated[
@@ -78,7 +80,8 @@ UserPool = Annotated[
     str,
     Field(min_length=1, max_length=55),
     AfterValidator(
-        lambda v: check_pattern(v, r"[\w-]+_[0-9a-zA-Z]+", "must look like a Cognito user pool id, e.g. us-east-1_AbCdEf123")
+        lambda v: check_pattern(
+            v, r"[\w-]+_[0-9a-zA-Z]+", "must look like a Cognito user pool id, e.g. us-east-1_AbCdEf123")
     ),
 ]
 UserGroup = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_letters_etc)]
@@ -105,13 +108,15 @@ class CognitoMemberDefinition(Model):
 class OidcMemberDefinition(Model):
     """Groups of the workforce's own OIDC identity provider; a set, so order never matters."""
 
-    groups: Annotated[tuple[OidcGroup, ...], Field(min_length=1, max_length=10)]
+    groups: Annotated[tuple[OidcGroup, ...], Field(min_length=1, max_length=10)] | None = None
     """The identity provider's group names (1-63 letters, marks, symbols, numbers or punctuation each);
-    a set: order never matters, no duplicates."""
+    a set: order never matters, no duplicates. Optional in the API."""
 
     @field_validator("groups")
     @classmethod
-    def _unique(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+    def _unique(cls, groups: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if groups is None:
+            return None
         duplicates = sorted({g for g in groups if groups.count(g) > 1})
         if duplicates:
             raise ValueError(f"groups are a set; duplicated: {', '.join(duplicates)}")
@@ -144,8 +149,9 @@ class NotificationConfiguration(Model):
                 v, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>"
             )
         ),
-    ]
-    """The SNS topic (`arn:aws:sns:<region>:<account>:<topic>`) that notifies workers of new tasks."""
+    ] | None = None
+    """The SNS topic (`arn:aws:sns:<region>:<account>:<topic>`) that notifies workers of new tasks; a block
+    without it (`{}`) is the same as no block: no topic."""
 
 
 class IamPolicyConstraints(Model):
@@ -186,8 +192,9 @@ class WorkteamSpec(Model):
     workforce_name: WorkforceName | None = None
     """The workforce the team belongs to; omitted means the service's choice, which is then not
     compared."""
-    description: Annotated[str, Field(min_length=1, max_length=200)]
-    """What the team does."""
+    description: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(
+        lambda v: check_pattern(v, ".+", ONE_LINE))]
+    """What the team does, on one line (the API's pattern `.+` refuses line breaks)."""
     member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
     """The team's workers: Cognito user groups or OIDC groups, never mixed; all Cognito members
     share one `userPool` and `clientId`. A set: order never matters."""
@@ -199,9 +206,15 @@ class WorkteamSpec(Model):
     """Tags: at most 50; keys of 1-128 characters without the `aws:` prefix, values of at most
     256. Changed in place (AddTags/DeleteTags). Omitted: tags are not managed (not read, not
     compared); `{}` manages them as none."""
-    force_delete: bool = False
+    force_delete: StrictBool = False
     """Delete the team even while labeling jobs still have work for humans. This provider's own
     input: never sent to SageMaker."""
+
+    @field_validator("notification_configuration")
+    @classmethod
+    def _no_topic_is_no_block(cls, block: NotificationConfiguration | None) -> NotificationConfiguration | None:
+        """`{}` sends no topic, exactly as an absent block does: one spelling in state and in plans."""
+        return None if block is None or block.notification_topic_arn is None else block
 
     @field_validator("member_definitions")
     @classmethod

@@ -126,15 +126,17 @@ def test_create_starting_inprogress_completed_writes_the_artifact(
     assert job["OutputConfig"] == {"S3OutputLocation": OUTPUT, "TargetDevice": "ml_c5"}
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 900}
     assert job["LastModifiedTime"] == job["CreationTime"]
-    for not_yet in ("CompilationStartTime", "CompilationEndTime", "ModelArtifacts", "FailureReason", "InferenceImage"):
+    for not_yet in ("CompilationStartTime", "CompilationEndTime", "ModelDigests", "InferenceImage"):
         assert not_yet not in job
+    # required by botocore's model, so present from the start, empty until they mean something
+    assert job["FailureReason"] == "" and job["ModelArtifacts"] == {"S3ModelArtifacts": ""}
 
     slow_jobs.advance_clock(STARTING)
     job = describe(sagemaker)
     assert job["CompilationJobStatus"] == "INPROGRESS"
     assert seconds_between(job["CreationTime"], job["CompilationStartTime"]) == pytest.approx(STARTING, abs=1e-3)
     assert job["LastModifiedTime"] == job["CompilationStartTime"]
-    assert "CompilationEndTime" not in job and "ModelArtifacts" not in job
+    assert "CompilationEndTime" not in job and job["ModelArtifacts"] == {"S3ModelArtifacts": ""}
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="compiled/"), "nothing written yet"
 
     slow_jobs.advance_clock(COMPILING)
@@ -142,7 +144,7 @@ def test_create_starting_inprogress_completed_writes_the_artifact(
     assert job["CompilationJobStatus"] == "COMPLETED"
     assert seconds_between(job["CompilationStartTime"], job["CompilationEndTime"]) == pytest.approx(COMPILING, abs=1e-3)
     assert job["LastModifiedTime"] == job["CompilationEndTime"]
-    assert "FailureReason" not in job
+    assert job["FailureReason"] == ""
     assert job["ModelArtifacts"] == {"S3ModelArtifacts": f"s3://{BUCKET}/compiled/resnet50-ml_c5.tar.gz"}
     image = "785573368785.dkr.ecr.us-east-1.amazonaws.com/sagemaker-inference-pytorch:1.8-cpu-py3"
     assert job["InferenceImage"] == image
@@ -242,7 +244,7 @@ def test_a_planted_failure_shows_failed_and_the_reason(
     assert job["CompilationJobStatus"] == "FAILED"
     assert job["FailureReason"] == reason
     assert seconds_between(job["CompilationStartTime"], job["CompilationEndTime"]) == pytest.approx(COMPILING, abs=1e-3)
-    assert "ModelArtifacts" not in job and "ModelDigests" not in job
+    assert job["ModelArtifacts"] == {"S3ModelArtifacts": ""} and "ModelDigests" not in job
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="compiled/")
 
     # each planted failure is used once: the same name compiles fine the next time
@@ -331,7 +333,7 @@ def test_stop_a_running_job_then_delete_it(sagemaker: Client, s3: Client, slow_j
     assert job["CompilationJobStatus"] == "STOPPED"
     assert job["LastModifiedTime"] == job["CompilationEndTime"]
     assert seconds_between(stop_time, job["CompilationEndTime"]) == pytest.approx(STOPPING, abs=1e-3)
-    assert "ModelArtifacts" not in job and "FailureReason" not in job
+    assert job["ModelArtifacts"] == {"S3ModelArtifacts": ""} and job["FailureReason"] == ""
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="compiled/")
 
     sagemaker.delete_compilation_job(CompilationJobName="compile-a")

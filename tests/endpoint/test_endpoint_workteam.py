@@ -298,10 +298,16 @@ def test_tags_on_workteams(sagemaker: Client) -> None:
     sagemaker.delete_tags(ResourceArn=arn, TagKeys=["team"])
     assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
 
-    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
-    first = sagemaker.list_tags(ResourceArn=arn, MaxResults=50)
-    rest = sagemaker.list_tags(ResourceArn=arn, MaxResults=50, NextToken=first["NextToken"])
-    assert len(first["Tags"]) == 50 and len(rest["Tags"]) == 1 and "NextToken" not in rest
+    # 50 tags per resource: 1 + 50 new keys is refused whole; overwriting a key does not count twice
+    code, message, _ = error_of(sagemaker.add_tags, ResourceArn=arn,
+                                Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    assert code == "ValidationException" and "at most 50 tags" in message
+    assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "env", "Value": "prod"}] + [
+        {"Key": f"k{i}", "Value": "v"} for i in range(49)])
+    assert len(sagemaker.list_tags(ResourceArn=arn, MaxResults=50)["Tags"]) == 50
+    code, message, _ = error_of(sagemaker.add_tags, ResourceArn=arn, Tags=[{"Key": "aws:owner", "Value": "me"}])
+    assert code == "ValidationException" and "'aws:'" in message
 
     missing = arn.replace("team-a", "ghost")
     assert error_of(sagemaker.list_tags, ResourceArn=missing)[:2] == (

@@ -63,10 +63,12 @@ def test_check_with_preview_unknowns_only_reports_what_is_known(server):
     assert [prop for prop, _ in failures] == ["description"]
 
 
-def test_none_keys_are_dropped_and_floats_accepted(server):
-    inputs, failures = server.check(WorkteamProvider(), {}, {**oidc_team(), "workforceName": None, "forceDelete": 1.0})
+def test_none_keys_are_dropped_and_bools_are_strict(server):
+    inputs, failures = server.check(WorkteamProvider(), {}, {**oidc_team(), "workforceName": None, "forceDelete": True})
     assert failures == []
-    assert "workforceName" not in inputs and inputs["forceDelete"] in (1.0, True)
+    assert "workforceName" not in inputs and inputs["forceDelete"] is True
+    _, failures = server.check(WorkteamProvider(), {}, {**oidc_team(), "forceDelete": 1.0})  # a number is not a bool
+    assert [prop for prop, _ in failures] == ["forceDelete"]
 
 
 def test_create_returns_canonical_spec_and_outputs(server):

