@@ -22,6 +22,7 @@ ends catch :class:`ReconcilerError` and show its message; anything else is a bug
     ├── RequiresReplacement    an in-place update was asked of a change only a replacement makes
     ├── DeleteRefused          deleting would interrupt work in progress (forceDelete opts in)
     ├── TerminalState          a job ended FAILED or STOPPED
+    ├── CreatedButFailed       a create failed after the resource came to exist (.name, .cause, .outputs)
     ├── WaitTimeout            a wait ran past its bound
     ├── CompileFailed          local mode: TVM rejected the model or the target
     ├── VerificationFailed     local mode: the artifact's outputs differ from onnxruntime's
@@ -32,12 +33,16 @@ project's own decision. Outside the tree on purpose: ``endpoint.exceptions.Servi
 and its subclasses are the *embedded service's* errors (sent as AWS error responses,
 met by clients as botocore ``ClientError`` and mapped into ``AwsError`` by ``aws.py``),
 ``endpoint.faults.DropConnection`` is a planted fault, and ``cli._UsageError`` /
-``local_compile.torch_convert._ConvertError`` never leave their modules.
+``local_compile.torch_convert._ConvertError`` never leave their modules; ``local_compile.tar_stream.TarFormatError``
+always becomes an :class:`UnsafeArchive` naming the member; ``specs.java_patterns.UnsupportedPattern``
+says the API model grew a pattern the translator cannot read (a test fails, never a user);
+``plugin.errors.Failure`` is a gRPC status the plugin answers the engine with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ReconcilerError",
@@ -57,6 +62,7 @@ __all__ = [
     "RequiresReplacement",
     "DeleteRefused",
     "TerminalState",
+    "CreatedButFailed",
     "WaitTimeout",
     "CompileFailed",
     "VerificationFailed",
@@ -229,3 +235,13 @@ class VerificationFailed(ReconcilerError):
 
 class UnsafeArchive(ReconcilerError):
     """A model archive was refused; nothing from it was left in the destination or written outside it."""
+
+
+class CreatedButFailed(ReconcilerError):
+    """The resource `name` exists although its create failed with `cause`; `outputs` describe it."""
+
+    def __init__(self, name: str, cause: Exception, outputs: dict[str, Any]):
+        self.name = name
+        self.cause = cause
+        self.outputs = outputs
+        super().__init__(f"{cause} (the resource {name!r} was created nonetheless)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.errors import Conflict, ReconcilerError
+from provider.errors import Conflict, CreatedButFailed, ReconcilerError
 from provider.plan.compilation_job import plan_compilation_job
 from provider.plan.model import Action
 from provider.plan.workteam import plan_workteam
@@ -26,16 +26,6 @@ from provider.specs.compilation_job import CompilationJobSpec
 from provider.specs.workteam import WorkteamSpec
 
 __all__ = ["CreatedButFailed", "create_compilation_job", "create_workteam"]
-
-
-class CreatedButFailed(ReconcilerError):
-    """The resource `name` exists although its create failed with `cause`; `outputs` describe it."""
-
-    def __init__(self, name: str, cause: Exception, outputs: dict[str, Any]):
-        self.name = name
-        self.cause = cause
-        self.outputs = outputs
-        super().__init__(f"{cause} (the resource {name!r} was created nonetheless)")
 
 
 def create_workteam(reconciler: WorkteamReconciler, spec: WorkteamSpec) -> dict[str, Any]:

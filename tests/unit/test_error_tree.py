@@ -14,6 +14,12 @@ PACKAGE = Path(errors.__file__).resolve().parent
 # The embedded endpoint's ServiceError family is the simulated *service's* errors (AWS error responses),
 # and endpoint.faults plants connection faults: neither is raised to a user of the reconciler.
 OUTSIDE_THE_TREE = {"endpoint"}
+# Internal signals that never reach a user as themselves (errors.py's docstring says where each ends up).
+INTERNAL = {
+    "local_compile/tar_stream.py: TarFormatError",  # becomes UnsafeArchive naming the member
+    "specs/java_patterns.py: UnsupportedPattern",  # the API model grew a pattern: a test fails
+    "plugin/errors.py: Failure",  # the gRPC status the plugin answers the engine with
+}
 EXCEPTION_NAMES = {name for name, value in vars(builtins).items() if inspect.isclass(value) and issubclass(value, BaseException)}
 
 
@@ -35,6 +41,7 @@ def test_no_public_exception_is_declared_outside_errors_py() -> None:
         for path in sorted(PACKAGE.rglob("*.py"))
         if path.name != "errors.py" and path.relative_to(PACKAGE).parts[0] not in OUTSIDE_THE_TREE
         for found in _exception_classes_declared_in(path)
+        if found not in INTERNAL
     ]
     assert stray == [], "declare these in errors.py (and draw them in its tree)"
 
