@@ -73,7 +73,7 @@ print(sorted(f.property for f in result.failures) if result.failures else "ok")
     ("blob", "module", "inputs", "missing"),
     [
         (OLD_WORKTEAM_PROVIDER, "workteam", {"workteamName": "team-a", "description": "x"}, "['memberDefinitions']"),
-        (OLD_COMPILATION_JOB_PROVIDER, "compilation_job", {"compilationJobName": "job-a"}, "['outputConfig', 'roleArn']"),
+        (OLD_COMPILATION_JOB_PROVIDER, "compilation_job", {"compilationJobName": "job-a"}, "['inputConfig', 'outputConfig', 'roleArn']"),
     ],
 )
 def test_state_pickled_before_the_rename_unpickles_to_a_working_provider(
