@@ -203,3 +203,23 @@ def schedule_pooling(func: Any) -> Any | None:
         return sch.mod["main"].with_attr("tirx.is_scheduled", True) if changed else None
     except Exception:
         return None
+
+
+def schedule_by_rules(func: Any, target: Any) -> Any | None:
+    """Schedule one PrimFunc no template or record covered: DLight's CPU rules; None if none applies.
+
+    Each rule runs on this function alone and a rule that raises is skipped,
+    so a rule's bug costs speed, never the build.
+    """
+    from tvm import IRModule
+    from tvm.s_tir import dlight as dl
+
+    for rule in (dl.cpu.GEMV(), dl.cpu.Reduction()):
+        try:
+            with target:
+                scheduled = dl.ApplyDefaultSchedule(rule)(IRModule({"main": func}))["main"]
+        except Exception:  # noqa: BLE001 - a rule that cannot handle this function
+            continue
+        if not scheduled.same_as(func) and scheduled.attrs is not None and scheduled.attrs.get("tirx.is_scheduled", False):
+            return scheduled
+    return None

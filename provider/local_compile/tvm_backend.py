@@ -160,27 +160,87 @@ def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path
 
 
 def _finish_cpu(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, dict[str, int]]:
-    """Pick schedules (tuned, template or MetaSchedule), fold weight repacking, DLight for the rest."""
+    """Pick schedules (tuned, template or MetaSchedule), fold weight repacking, rules for the rest."""
     from tvm import relax
-    from tvm.s_tir import dlight as dl
 
     from provider.local_compile.tuning import select_schedules
 
     mod, counts = select_schedules(mod, target, db_dir)
     with target:
-        mod = relax.transform.SplitLayoutRewritePreproc()(mod)
+        mod = _split_weight_repacking(mod)
         mod = relax.transform.FoldConstant()(mod)
-        mod = dl.ApplyDefaultSchedule(dl.cpu.GEMV(), dl.cpu.Reduction())(mod)
+    mod = _schedule_the_rest(mod, target, counts)
     return mod, counts
 
 
+def _split_weight_repacking(mod: Any) -> Any:
+    """``SplitLayoutRewritePreproc`` applied only to the functions that carry a repacking block.
+
+    The pass asserts that every PrimFunc it sees is a root block over compute
+    blocks; TVM's own opaque kernels (scatter_elements, max_unpool, dynamic
+    strided_slice) are not, and would make it crash on a model TVM compiles.
+    So those functions are set aside while it runs and put back after.
+    """
+    import tvm
+    from tvm import relax, tirx
+
+    from provider.local_compile.cpu_schedules import PREPROC_ANNOTATION
+
+    def repacks(func: Any) -> bool:
+        return PREPROC_ANNOTATION in func.script()
+
+    set_aside = {gv: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc) and not repacks(f)}
+    if len(set_aside) == sum(isinstance(f, tirx.PrimFunc) for f in mod.functions.values()):
+        return mod  # nothing to split
+    kept = tvm.IRModule({gv: f for gv, f in mod.functions.items() if gv not in set_aside}, attrs=mod.attrs)
+    kept = relax.transform.SplitLayoutRewritePreproc()(kept)
+    for gv, func in set_aside.items():
+        kept[gv] = func
+    return kept
+
+
+def _schedule_the_rest(mod: Any, target: Any, counts: dict[str, int]) -> Any:
+    """Rule-based schedules for what tuning records and the conv template left, one function at a time.
+
+    A rule that fails on one function (DLight asserts with an empty message on
+    some fused elementwise chains) leaves that function as it was instead of
+    failing the build.
+    """
+    from provider.local_compile.cpu_schedules import schedule_by_rules
+
+    updates = {}
+    for gv, func in _unscheduled_prim_funcs(mod):
+        scheduled = schedule_by_rules(func, target)
+        if scheduled is not None:
+            updates[gv] = scheduled
+    for gv, func in updates.items():
+        mod[gv] = func
+    counts["rules"] = len(updates)
+    counts["unscheduled"] = len(_unscheduled_prim_funcs(mod))
+    return mod
+
+
+def _unscheduled_prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
+    from tvm import tirx
+
+    return [
+        (gv, f) for gv, f in mod.functions.items()
+        if isinstance(f, tirx.PrimFunc) and not (f.attrs is not None and f.attrs.get("tirx.is_scheduled", False))
+    ]
+
+
 def _struct_to_json(info: Any) -> list[dict[str, Any]]:
+    """The manifest's outputs: a tensor's shape and dtype; a Shape output is an int64 vector of its rank."""
     from tvm import relax
 
     if isinstance(info, relax.TupleType):
         return [item for field_info in info.fields for item in _struct_to_json(field_info)]
-    shape = [int(d) for d in info.shape.values] if info.shape is not None else None
-    return [{"shape": shape, "dtype": str(info.dtype)}]
+    if isinstance(info, relax.ShapeType):
+        return [{"shape": [int(info.ndim)] if int(info.ndim) >= 0 else None, "dtype": "int64", "kind": "shape"}]
+    if isinstance(info, relax.TensorType):
+        shape = [int(d) for d in info.shape.values] if info.shape is not None else None
+        return [{"shape": shape, "dtype": str(info.dtype)}]
+    return [{"shape": None, "dtype": None, "kind": type(info).__name__}]
 
 
 def _check_linker(target: ResolvedTarget) -> str | None:
@@ -264,8 +324,16 @@ def _vm(library: Path, threads: int | None) -> Any:
 
 
 def _to_numpy(value: Any) -> list[Any]:
+    """VM results -> numpy arrays: tensors, tuples of them, a Shape (int64 vector) or a scalar."""
+    import numpy as np
+    from tvm_ffi import Shape
+
     if hasattr(value, "numpy"):
         return [value.numpy()]
+    if isinstance(value, Shape):
+        return [np.array(list(value), dtype=np.int64)]
+    if isinstance(value, (int, float, bool)):
+        return [np.array(value)]
     return [array for item in value for array in _to_numpy(item)]
 
 
