@@ -82,7 +82,8 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class TuningOptions:
-    """MetaSchedule settings; ``trials=0`` means no new tuning (stored records still apply)."""
+    """MetaSchedule settings.  ``trials=0`` is an untuned build: stored records are never applied,
+    so its artifact depends on the cache key's inputs alone (one key, one artifact)."""
 
     trials: int = 0
     trials_per_iteration: int | None = None
@@ -95,9 +96,14 @@ class TuningOptions:
         return {
             "trials": self.trials,
             "trials_per_iteration": self.trials_per_iteration,
-            "apply_database": self.apply_database,
+            "apply_database": self.uses_records,
             "seed": self.seed,
         }
+
+    @property
+    def uses_records(self) -> bool:
+        """Only a tuned build reads the tuning database."""
+        return self.trials > 0 and self.apply_database
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,8 @@ def build_library(
     clock = _Clock(progress)
     cross_compiler = _check_linker(target)
     can_tune = host_can_run(target)
-    tvm_target = _tvm_target(target, os.cpu_count() if can_tune else None)
+    # Only tuning sizes parallel loops from this machine's cores; an untuned build must not depend on it.
+    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.trials > 0 else None)
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
     tuning_seconds = 0.0
     try:
@@ -292,7 +299,7 @@ def build_library(
                                            tuning.trials_per_iteration, tuning.seed))
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
-            mod_to_build, counts = _finish_cpu(mod_to_build, tvm_target, db_dir if tuning.apply_database else None)
+            mod_to_build, counts = _finish_cpu(mod_to_build, tvm_target, db_dir if tuning.uses_records else None)
             summary["schedules"] = counts
         summary["tuning_seconds"] = round(tuning_seconds, 3)
         started = time.perf_counter()
