@@ -74,6 +74,19 @@ def _classify_tvm_error(message: str) -> str:
     return "tvm other"
 
 
+_COMMON_DTYPES = {"float", "double", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32", "uint64", "bool"}
+
+
+def _unusual_dtypes(model) -> set[str]:
+    """Element types in the graph's signature beyond the common ones (bfloat16, float8, int4, string...)."""
+    from onnx import TensorProto
+
+    values = list(model.graph.input) + list(model.graph.output)
+    names = {TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower() for v in values if v.type.HasField("tensor_type")}
+    names |= {TensorProto.DataType.Name(i.data_type).lower() for i in model.graph.initializer}
+    return {n for n in names if n not in _COMMON_DTYPES and n != "undefined"}
+
+
 def _plain_tvm(model, shapes: dict, dtypes: dict) -> str | None:
     """None when plain from_onnx + tvm.compile succeeds, else the error class."""
     import tvm
@@ -82,11 +95,13 @@ def _plain_tvm(model, shapes: dict, dtypes: dict) -> str | None:
     try:
         mod = from_onnx(model, shape_dict=shapes, dtype_dict=dtypes)
     except Exception as exc:  # noqa: BLE001 - classifying whatever TVM raises
-        return "unsupported op" if isinstance(exc, tvm.error.OpNotImplemented) else _classify_tvm_error(str(exc))
+        if isinstance(exc, tvm.error.OpNotImplemented):
+            return "unsupported op"
+        return "dtype" if _unusual_dtypes(model) else _classify_tvm_error(str(exc))
     try:
         tvm.compile(mod, tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "skylake-avx512"}))
     except Exception as exc:  # noqa: BLE001
-        return _classify_tvm_error(str(exc))
+        return "dtype" if _unusual_dtypes(model) else _classify_tvm_error(str(exc))
     return None
 
 
