@@ -83,6 +83,108 @@ def resnet_style(seed: int = 0) -> onnx.ModelProto:
     return model
 
 
+class _Builder:
+    """Nodes and seeded initializers for the generated models."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+        self.nodes: list[onnx.NodeProto] = []
+        self.inits: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def const(self, array: np.ndarray, prefix: str = "c") -> str:
+        name = self.fresh(prefix)
+        self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
+        out = self.fresh(op_type.lower())
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, **attrs))
+        return out
+
+    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: str | None = "relu6") -> str:
+        scale = np.sqrt(2.0 / (cin // groups * k * k))
+        w = self.const((self.rng.standard_normal((cout, cin // groups, k, k)) * scale).astype(np.float32), "w")
+        b = self.const((self.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")
+        y = self.op("Conv", [x, w, b], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4, group=groups)
+        if act == "relu6":
+            return self.op("Clip", [y, self.const(np.array(0, np.float32)), self.const(np.array(6, np.float32))])
+        return self.op("Relu", [y]) if act == "relu" else y
+
+    def model(self, name: str, inputs: list, outputs: list) -> onnx.ModelProto:
+        model = helper.make_model(helper.make_graph(self.nodes, name, inputs, outputs, self.inits),
+                                  opset_imports=[helper.make_opsetid("", 17)])
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model
+
+
+def mobilenet_v2_style(seed: int = 0) -> onnx.ModelProto:
+    """MobileNetV2-style: inverted residuals (1x1 expand, 3x3 depthwise, 1x1 project) with
+    squeeze-excite (global pool, two 1x1 convs, HardSigmoid, Mul) in the later blocks; 1x3x224x224 -> 1x10."""
+    m = _Builder(seed)
+    x = m.conv("input", 3, 32, 3, 2)  # 112
+    cin = 32
+    for expand, cout, stride, se in [(1, 16, 1, False), (6, 24, 2, False), (6, 24, 1, False), (6, 32, 2, True),
+                                     (6, 32, 1, True), (6, 64, 2, True), (6, 64, 1, True), (6, 96, 1, True)]:
+        hidden = cin * expand
+        h = m.conv(x, cin, hidden, 1) if expand != 1 else x
+        h = m.conv(h, hidden, hidden, 3, stride, groups=hidden)
+        if se:
+            squeezed = m.conv(m.op("GlobalAveragePool", [h]), hidden, hidden // 4, 1, act="relu")
+            gate = m.op("HardSigmoid", [m.conv(squeezed, hidden // 4, hidden, 1, act=None)])
+            h = m.op("Mul", [h, gate])
+        h = m.conv(h, hidden, cout, 1, act=None)
+        x = m.op("Add", [h, x]) if stride == 1 and cin == cout else h
+        cin = cout
+    x = m.conv(x, cin, 320, 1)
+    flat = m.op("Flatten", [m.op("ReduceMean", [x], axes=[2, 3], keepdims=1)])
+    w = m.const((m.rng.standard_normal((10, 320)) * 0.05).astype(np.float32))
+    m.nodes.append(helper.make_node("Gemm", [flat, w, m.const(np.zeros(10, np.float32))], ["logits"], transB=1, name="head"))
+    return m.model("mobilenet_v2_style", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+                   [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])])
+
+
+def bert_style(seed: int = 0, layers: int = 4, hidden: int = 256, heads: int = 4, seq: int = 128, vocab: int = 1000) -> onnx.ModelProto:
+    """BERT-style encoder: token embedding Gather + position embedding, LayerNorm, ``layers`` x
+    (self-attention with ``heads`` heads, erf-GELU feed-forward of 4x hidden); ids 1x128 -> 1x128x256."""
+    m = _Builder(seed)
+    head_dim = hidden // heads
+
+    def weight(rows: int, cols: int) -> str:
+        return m.const((m.rng.standard_normal((rows, cols)) * np.sqrt(1.0 / rows)).astype(np.float32), "w")
+
+    def dense(x: str, cin: int, cout: int) -> str:
+        return m.op("Add", [m.op("MatMul", [x, weight(cin, cout)]), m.const((m.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")])
+
+    def layer_norm(x: str) -> str:
+        return m.op("LayerNormalization", [x, m.const(np.ones(hidden, np.float32)), m.const(np.zeros(hidden, np.float32))], axis=-1, epsilon=1e-12)
+
+    def heads_first(x: str) -> str:  # [1, seq, hidden] -> [1, heads, seq, head_dim]
+        return m.op("Transpose", [m.op("Reshape", [x, m.const(np.array([1, seq, heads, head_dim], np.int64))])], perm=[0, 2, 1, 3])
+
+    table = m.const((m.rng.standard_normal((vocab, hidden)) * 0.02).astype(np.float32), "embedding")
+    x = m.op("Gather", [table, "input_ids"], axis=0)
+    x = layer_norm(m.op("Add", [x, m.const((m.rng.standard_normal((1, seq, hidden)) * 0.02).astype(np.float32), "position")]))
+    for _ in range(layers):
+        q, k, v = (heads_first(dense(x, hidden, hidden)) for _ in range(3))
+        scores = m.op("Div", [m.op("MatMul", [q, m.op("Transpose", [k], perm=[0, 1, 3, 2])]), m.const(np.array(np.sqrt(head_dim), np.float32))])
+        context = m.op("MatMul", [m.op("Softmax", [scores], axis=-1), v])
+        context = m.op("Reshape", [m.op("Transpose", [context], perm=[0, 2, 1, 3]), m.const(np.array([1, seq, hidden], np.int64))])
+        x = layer_norm(m.op("Add", [dense(context, hidden, hidden), x]))
+        up = dense(x, hidden, 4 * hidden)
+        erf = m.op("Erf", [m.op("Div", [up, m.const(np.array(np.sqrt(2.0), np.float32))])])
+        gelu = m.op("Mul", [m.op("Mul", [up, m.op("Add", [erf, m.const(np.array(1.0, np.float32))])]), m.const(np.array(0.5, np.float32))])
+        x = layer_norm(m.op("Add", [dense(gelu, 4 * hidden, hidden), x]))
+    m.nodes.append(helper.make_node("Identity", [x], ["hidden_states"], name="output"))
+    return m.model("bert_style", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq])],
+                   [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, [1, seq, hidden])])
+
+
 def _archive(model: onnx.ModelProto, path: Path) -> Path:
     data = model.SerializeToString()
     with tarfile.open(path, "w:gz") as tar:
