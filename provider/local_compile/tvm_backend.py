@@ -165,8 +165,12 @@ def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path
     return Path(root) / f"{target.label}-{digest}"
 
 
-def _finish_cpu(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, dict[str, int]]:
-    """Pick schedules (tuned, template or MetaSchedule), fold weight repacking, rules for the rest."""
+def _finish_cpu(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, dict[str, int], dict[Any, Any]]:
+    """Pick schedules (tuned, template or MetaSchedule), fold weight repacking, rules for the rest.
+
+    Also returns the functions the rules scheduled, unscheduled, so a build that
+    fails can put them back (``_compile``).
+    """
     from tvm import relax
 
     from provider.local_compile.tuning import select_schedules
@@ -175,8 +179,34 @@ def _finish_cpu(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, dict[s
     with target:
         mod = _split_weight_repacking(mod)
         mod = relax.transform.FoldConstant()(mod)
-    mod = _schedule_the_rest(mod, target, counts)
-    return mod, counts
+    mod, originals = _schedule_the_rest(mod, target, counts)
+    return mod, counts, originals
+
+
+def _compile(mod: Any, target: Any, originals: dict[Any, Any], counts: dict[str, int]) -> Any:
+    """``tvm.compile``; if it fails, rule-scheduled functions that do not build alone get their naive form back.
+
+    A rule may write a schedule TVM accepts but its code generator rejects
+    (vectorized if_then_else over an odd lane count); the model must still build.
+    """
+    import tvm
+
+    try:
+        return tvm.compile(mod, target)
+    except Exception:
+        if not originals:
+            raise
+    reverted = 0
+    for gv, original in originals.items():
+        try:
+            tvm.compile(tvm.IRModule({"main": mod[gv].with_attr("global_symbol", "main")}), target)
+        except Exception:  # noqa: BLE001 - this function's schedule is the problem
+            mod[gv] = original
+            reverted += 1
+    if reverted:
+        counts["rules"] -= reverted
+        counts["unscheduled"] += reverted
+    return tvm.compile(mod, target)
 
 
 def _split_weight_repacking(mod: Any) -> Any:
@@ -205,7 +235,7 @@ def _split_weight_repacking(mod: Any) -> Any:
     return kept
 
 
-def _schedule_the_rest(mod: Any, target: Any, counts: dict[str, int]) -> Any:
+def _schedule_the_rest(mod: Any, target: Any, counts: dict[str, int]) -> tuple[Any, dict[Any, Any]]:
     """Rule-based schedules for what tuning records and the conv template left, one function at a time.
 
     A rule that fails on one function (DLight asserts with an empty message on
@@ -214,16 +244,16 @@ def _schedule_the_rest(mod: Any, target: Any, counts: dict[str, int]) -> Any:
     """
     from provider.local_compile.cpu_schedules import schedule_by_rules
 
-    updates = {}
+    updates, originals = {}, {}
     for gv, func in _unscheduled_prim_funcs(mod):
         scheduled = schedule_by_rules(func, target)
         if scheduled is not None:
-            updates[gv] = scheduled
+            updates[gv], originals[gv] = scheduled, func
     for gv, func in updates.items():
         mod[gv] = func
     counts["rules"] = len(updates)
     counts["unscheduled"] = len(_unscheduled_prim_funcs(mod))
-    return mod
+    return mod, originals
 
 
 def _unscheduled_prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
@@ -278,6 +308,7 @@ def build_library(
     tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.trials > 0 else None)
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
     tuning_seconds = 0.0
+    originals: dict[Any, Any] = {}
     try:
         mod = model.module
         outputs = _struct_to_json(mod["main"].ret_ty)
@@ -299,12 +330,12 @@ def build_library(
                                            tuning.trials_per_iteration, tuning.seed))
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
-            mod_to_build, counts = _finish_cpu(mod_to_build, tvm_target, db_dir if tuning.uses_records else None)
+            mod_to_build, counts, originals = _finish_cpu(mod_to_build, tvm_target, db_dir if tuning.uses_records else None)
             summary["schedules"] = counts
         summary["tuning_seconds"] = round(tuning_seconds, 3)
         started = time.perf_counter()
         clock.report("build", detail=f"tvm.compile for {target.label}")
-        executable = tvm.compile(mod_to_build, tvm_target)
+        executable = _compile(mod_to_build, tvm_target, originals, summary.get("schedules", {}))
         clock.report("export", detail=f"linking with {cross_compiler or 'g++'}")
         output_dir.mkdir(parents=True, exist_ok=True)
         library = output_dir / "model.so"
