@@ -123,14 +123,17 @@ class _Builder:
         return model
 
 
-def mobilenet_v2_style(seed: int = 0) -> onnx.ModelProto:
+MOBILENET_BLOCKS = [(1, 16, 1, False), (6, 24, 2, False), (6, 24, 1, False), (6, 32, 2, True),
+                    (6, 32, 1, True), (6, 64, 2, True), (6, 64, 1, True), (6, 96, 1, True)]
+
+
+def mobilenet_v2_style(seed: int = 0, size: int = 224, blocks: list | None = None) -> onnx.ModelProto:
     """MobileNetV2-style: inverted residuals (1x1 expand, 3x3 depthwise, 1x1 project) with
     squeeze-excite (global pool, two 1x1 convs, HardSigmoid, Mul) in the later blocks; 1x3x224x224 -> 1x10."""
     m = _Builder(seed)
     x = m.conv("input", 3, 32, 3, 2)  # 112
     cin = 32
-    for expand, cout, stride, se in [(1, 16, 1, False), (6, 24, 2, False), (6, 24, 1, False), (6, 32, 2, True),
-                                     (6, 32, 1, True), (6, 64, 2, True), (6, 64, 1, True), (6, 96, 1, True)]:
+    for expand, cout, stride, se in blocks or MOBILENET_BLOCKS:
         hidden = cin * expand
         h = m.conv(x, cin, hidden, 1) if expand != 1 else x
         h = m.conv(h, hidden, hidden, 3, stride, groups=hidden)
@@ -145,7 +148,7 @@ def mobilenet_v2_style(seed: int = 0) -> onnx.ModelProto:
     flat = m.op("Flatten", [m.op("ReduceMean", [x], axes=[2, 3], keepdims=1)])
     w = m.const((m.rng.standard_normal((10, 320)) * 0.05).astype(np.float32))
     m.nodes.append(helper.make_node("Gemm", [flat, w, m.const(np.zeros(10, np.float32))], ["logits"], transB=1, name="head"))
-    return m.model("mobilenet_v2_style", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
+    return m.model("mobilenet_v2_style", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])],
                    [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])])
 
 
