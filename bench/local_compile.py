@@ -1,11 +1,15 @@
-"""Benchmark local-compile mode on a ResNet-style ONNX model (12 convs, 1x3x224x224).
+"""Benchmark local-compile mode on three model families it generates itself (seeded, never stored).
 
-Prints compile seconds, tuning seconds, cache-hit seconds and the artifact's
-median latency divided by onnxruntime's (same thread count), untuned and
-tuned.  The model is generated here (seeded), never stored.
+ResNet-style (12 convs), MobileNetV2-style (inverted residuals with depthwise
+convs and squeeze-excite) and a BERT-style encoder (embedding gather, 4 layers,
+hidden 256, 4 heads, seq 128, erf GELU).  Per model: compile seconds, the
+schedule counts of the artifact's manifest (``unscheduled`` is the number of
+functions left as naive loop nests), and the latency over onnxruntime's (same
+thread count), untuned and, with ``--trials``, tuned, measured in interleaved
+rounds and reported as medians.
 
-    python bench/local_compile.py --trials 800 --threads 2
-    python bench/local_compile.py --trials 0            # untuned only
+    python bench/local_compile.py                               # untuned, all three
+    python bench/local_compile.py --models mobilenet --trials 400
 """
 
 from __future__ import annotations
@@ -208,88 +212,123 @@ def _median_seconds(fn, repeat: int) -> float:
     return float(np.median(samples))
 
 
-def _onnxruntime_runner(model: onnx.ModelProto, x: np.ndarray, threads: int):
+def _onnxruntime_runner(model: onnx.ModelProto, feeds: dict[str, np.ndarray], threads: int):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    return lambda: session.run(None, {"input": x})
+    return lambda: session.run(None, feeds)
 
 
-def _artifact_runner(artifact: Path, x: np.ndarray, workdir: Path):
+def _artifact_runner(artifact: Path, inputs: list[np.ndarray], workdir: Path):
     import tvm
 
     target_dir = workdir / artifact.stem
     with tarfile.open(artifact) as tar:
         tar.extractall(target_dir, filter="data")
     vm = tvm.relax.VirtualMachine(tvm.runtime.load_module(str(target_dir / "model.so")), tvm.cpu())
-    main, arg = vm["main"], tvm.runtime.tensor(x, tvm.cpu())
-    return lambda: main(arg)
+    main, args = vm["main"], [tvm.runtime.tensor(x, tvm.cpu()) for x in inputs]
+    return lambda: main(*args)
 
 
-def _paired(artifact_fn, ort_fn, repeat: int, rounds: int = 5) -> tuple[float, float, float]:
-    """Interleave artifact and onnxruntime measurements so a noisy neighbour hits both alike.
+def _paired(runners: dict, repeat: int, rounds: int = 7, gap_s: float = 0.25) -> dict[str, tuple[float, float]]:
+    """Interleave the runners in rotating order so a noisy neighbour hits all alike; a gap after each
+    batch lets TVM's spinning pool workers (~90 ms) settle.  Returns name -> (median s, median ratio
+    to the "onnxruntime" runner over the rounds)."""
+    names = list(runners)
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    ratios: dict[str, list[float]] = {n: [] for n in names}
+    for round_index in range(rounds):
+        order = names[round_index % len(names):] + names[: round_index % len(names)]
+        this_round = {}
+        for name in order:
+            this_round[name] = _median_seconds(runners[name], repeat)
+            time.sleep(gap_s)
+        for name in names:
+            samples[name].append(this_round[name])
+            ratios[name].append(this_round[name] / this_round["onnxruntime"])
+    return {n: (float(np.median(samples[n])), float(np.median(ratios[n]))) for n in names}
 
-    Returns (artifact median s, onnxruntime median s, median of the per-round ratios).
-    """
-    ours, theirs, ratios = [], [], []
-    for _ in range(rounds):
-        a = _median_seconds(artifact_fn, repeat)
-        b = _median_seconds(ort_fn, repeat)
-        ours.append(a)
-        theirs.append(b)
-        ratios.append(a / b)
-    return float(np.median(ours)), float(np.median(theirs)), float(np.median(ratios))
+
+MODELS = {
+    "resnet": ("ResNet-style, 12 convs, 1x3x224x224", resnet_style),
+    "mobilenet": ("MobileNetV2-style, depthwise + squeeze-excite, 1x3x224x224", mobilenet_v2_style),
+    "bert": ("BERT-style encoder, 4 layers, hidden 256, 4 heads, seq 128", bert_style),
+}
+
+
+def _feeds(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    feeds = {}
+    for value in model.graph.input:
+        shape = [d.dim_value for d in value.type.tensor_type.shape.dim]
+        if value.type.tensor_type.elem_type == TensorProto.INT64:
+            feeds[value.name] = rng.integers(0, 1000, shape).astype(np.int64)
+        else:
+            feeds[value.name] = rng.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
+def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> None:
+    from provider.local_compile import CompileRequest, TuningOptions, compile_model
+
+    title, build = MODELS[key]
+    model = build()
+    feeds = _feeds(model)
+    archive = _archive(model, workdir / f"{key}.tar.gz")
+    tuning_db = args.tuning_db or workdir / "tuning"
+    shapes = {name: list(x.shape) for name, x in feeds.items()}
+
+    def request(trials: int) -> CompileRequest:
+        tuning = TuningOptions(trials=trials, trials_per_iteration=args.trials_per_iteration, database_dir=tuning_db)
+        return CompileRequest(archive, "ONNX", shapes, target_device=args.target, tuning=tuning)
+
+    print(f"== {key}: {title}; target {args.target}; {args.threads} threads", flush=True)
+    untuned = compile_model(request(0), cache_dir=workdir / "cache", progress=progress)
+    schedules = untuned.manifest["tuning"].get("schedules", {})
+    print(f"untuned: compile {untuned.seconds:.1f} s; schedules {schedules} (unscheduled {schedules.get('unscheduled')})", flush=True)
+    runners = {"onnxruntime": _onnxruntime_runner(model, feeds, args.threads),
+               "untuned": _artifact_runner(untuned.artifact, list(feeds.values()), workdir)}
+    tuned = None
+    if args.trials > 0:
+        tuned = compile_model(request(args.trials), cache_dir=workdir / "cache", progress=progress)
+        print(f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, compile {tuned.compile_seconds:.1f} s, "
+              f"total {tuned.seconds:.1f} s; schedules {tuned.manifest['tuning'].get('schedules')}", flush=True)
+        runners["tuned"] = _artifact_runner(tuned.artifact, list(feeds.values()), workdir)
+    timings = _paired(runners, args.repeat, args.rounds)
+    line = f"latency: onnxruntime {timings['onnxruntime'][0] * 1e3:.2f} ms"
+    for name in ("untuned", "tuned"):
+        if name in timings:
+            line += f"; {name} {timings[name][0] * 1e3:.2f} ms = {timings[name][1]:.2f}x onnxruntime"
+    print(line, flush=True)
+    if tuned is not None:
+        hit = compile_model(request(args.trials), cache_dir=workdir / "cache")
+        print(f"cache hit: {hit.seconds:.3f} s (hit={hit.cache_hit})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=800, help="MetaSchedule trial budget for the tuned build (0: skip)")
+    parser.add_argument("--models", default="resnet,mobilenet,bert", help=f"comma-separated, of {', '.join(MODELS)}")
+    parser.add_argument("--trials", type=int, default=0, help="tuning budget for a tuned build as well (0: untuned only)")
     parser.add_argument("--trials-per-iteration", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2, help="inference threads for both runtimes")
     parser.add_argument("--target", default="ml_c5")
-    parser.add_argument("--repeat", type=int, default=100, help="timed inferences per measurement")
+    parser.add_argument("--repeat", type=int, default=20, help="timed inferences per measurement")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; medians are reported")
     parser.add_argument("--tuning-db", type=Path, default=None, help="persistent tuning database (default: fresh temp dir)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
 
     os.environ["TVM_NUM_THREADS"] = str(args.threads)
-    from provider.local_compile import CompileRequest, TuningOptions, compile_model
-
     progress = None if args.quiet else (lambda p: print(f"  {p}", flush=True))
-    model = resnet_style()
-    x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
-    convs = sum(node.op_type == "Conv" for node in model.graph.node)
+    unknown = [m for m in args.models.split(",") if m not in MODELS]
+    if unknown:
+        parser.error(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
     with tempfile.TemporaryDirectory(prefix="bench-local-compile-") as tmp:
-        workdir = Path(tmp)
-        archive = _archive(model, workdir / "model.tar.gz")
-        tuning_db = args.tuning_db or workdir / "tuning"
-        ort_fn = _onnxruntime_runner(model, x, args.threads)
-        print(f"model: ResNet-style, {convs} convs, 1x3x224x224; target {args.target}; {args.threads} threads")
-
-        def request(trials: int) -> CompileRequest:
-            tuning = TuningOptions(trials=trials, trials_per_iteration=args.trials_per_iteration,
-                                   database_dir=tuning_db, apply_database=trials > 0)
-            return CompileRequest(archive, "ONNX", {"input": [1, 3, 224, 224]}, target_device=args.target, tuning=tuning)
-
-        untuned = compile_model(request(0), cache_dir=workdir / "cache", progress=progress)
-        untuned_s, ort_s, ratio = _paired(_artifact_runner(untuned.artifact, x, workdir), ort_fn, args.repeat)
-        print(f"untuned: compile {untuned.seconds:.1f} s, latency {untuned_s * 1e3:.2f} ms, "
-              f"onnxruntime {ort_s * 1e3:.2f} ms, ratio {ratio:.2f}x")
-        if args.trials > 0:
-            tuned = compile_model(request(args.trials), cache_dir=workdir / "cache", progress=progress)
-            tuned_s, ort_s, ratio = _paired(_artifact_runner(tuned.artifact, x, workdir), ort_fn, args.repeat)
-            print(f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, "
-                  f"compile {tuned.compile_seconds:.1f} s, total {tuned.seconds:.1f} s, latency {tuned_s * 1e3:.2f} ms, "
-                  f"onnxruntime {ort_s * 1e3:.2f} ms, ratio {ratio:.2f}x")
-            print(f"schedules used: {tuned.manifest['tuning'].get('schedules')}")
-            hit = compile_model(request(args.trials), cache_dir=workdir / "cache")
-            print(f"cache hit: {hit.seconds:.3f} s (hit={hit.cache_hit})")
-            recompiled = compile_model(request(args.trials), cache_dir=workdir / "cache-cold")
-            print(f"same workloads, cold artifact cache, warm tuning database: {recompiled.seconds:.1f} s, "
-                  f"tuning {recompiled.tuning_seconds:.1f} s, trials {recompiled.trials_done}")
+        for key in args.models.split(","):
+            bench_model(key, args, Path(tmp), progress)
     return 0
 
 
