@@ -264,7 +264,7 @@ def schedule_injective(func: Any, target: Any) -> Any | None:
     return sch.mod["main"].with_attr("tirx.is_scheduled", True)
 
 
-def schedule_reduction_tile(func: Any, target: Any) -> Any | None:
+def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None, row_tile: int | None = None) -> Any | None:
     """Register-tiled schedule for one reduction block with a spatial output of rank >= 2.
 
     Covers matmul, dense, batch_matmul, depthwise and grouped conv2d (any
@@ -300,9 +300,9 @@ def schedule_reduction_tile(func: Any, target: Any) -> Any | None:
     main = sch.get_sblock(main_name)
     lanes = vector_lanes(target)
     cols, rows = extents[spatial - 1], extents[spatial - 2]
-    col_tile = next((t for t in (2 * lanes, lanes) if cols % t == 0), _largest_divisor(cols, 2 * lanes))
+    col_tile = col_tile or next((t for t in (2 * lanes, lanes) if cols % t == 0), _largest_divisor(cols, 2 * lanes))
     registers = max(1, 16 // max(1, -(-col_tile // lanes)))
-    row_tile = _largest_divisor(rows, min(8, registers))
+    row_tile = row_tile or _largest_divisor(rows, min(8, registers))
     if col_tile < 2:
         return None
     has_consumers = bool(sch.get_consumers(main))
@@ -326,12 +326,19 @@ def schedule_reduction_tile(func: Any, target: Any) -> Any | None:
     for loop, extent in zip(reduce[1:], extents[spatial + 1:]):
         if extent <= 7:
             sch.unroll(loop)  # small kernel windows (3x3, 5x5, 7x7)
-    tiles = sch.fuse(*outer, row_o, col_o) if outer else sch.fuse(row_o, col_o)
+    outer_extent = 1
+    for extent in extents[: spatial - 2]:
+        outer_extent *= extent
+    if producers and outer_extent >= 8:
+        # Convolutions: one task per (batch, channel) plane, padding that plane once, tiles inside.
+        tiles = sch.fuse(*outer) if len(outer) > 1 else outer[0]
+    else:
+        tiles = sch.fuse(*outer, row_o, col_o) if outer else sch.fuse(row_o, col_o)
     sch.parallel(tiles)
     sch.decompose_reduction(main, reduce[0])
     for name in producers:
         try:
-            sch.compute_at(sch.get_sblock(name), tiles)  # padding per tile, while it is in cache
+            sch.compute_at(sch.get_sblock(name), tiles)  # padding next to its use, while it is in cache
         except Exception:  # noqa: BLE001 - e.g. a producer of a shape compute_at cannot cover
             pad_loops = sch.get_loops(sch.get_sblock(name))
             if len(pad_loops) >= 2:
