@@ -305,6 +305,7 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
     row_tile = row_tile or _largest_divisor(rows, min(8, registers))
     if col_tile < 2:
         return None
+    _pack_constant_weights(sch, main, func, col_tile)
     has_consumers = bool(sch.get_consumers(main))
     writeback = sch.cache_write(main, 0, "local")
     epilogue = sch.get_consumers(writeback) if has_consumers else [writeback]
@@ -344,6 +345,30 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
             if len(pad_loops) >= 2:
                 sch.parallel(sch.fuse(*pad_loops[:2]))
     return sch.mod["main"].with_attr("tirx.is_scheduled", True)
+
+
+def _pack_constant_weights(sch: Any, block: Any, func: Any, col_tile: int) -> None:
+    """Dense layers: repack the constant [K, N] weight into [N / col_tile, K, col_tile] panels.
+
+    Each output tile then streams one contiguous panel instead of ``col_tile``
+    floats from each of K rows (a 128 KB strided panel at K=1024 falls out of
+    L1).  Like the conv template's repacking it is marked as a layout-rewrite
+    preproc, so the build splits it out and folds it into the constant.
+    """
+    attrs = func.attrs
+    free = {int(i) for i in attrs["layout_free_buffers"]} if attrs is not None and "layout_free_buffers" in attrs else set()
+    constants = [func.params[i] for i in free if i < len(func.params)]
+    for index, region in enumerate(sch.get(block).reads):
+        buffer = region.source
+        if len(buffer.shape) != 2 or not any(buffer.same_as(c) for c in constants):
+            continue
+        n = buffer.shape[1]
+        if not hasattr(n, "value") or int(n.value) % col_tile:
+            return
+        weights = sch.cache_read(block, index, "global")
+        sch.transform_layout(block, ("read", index), lambda k, j: (j // col_tile, k, j % col_tile))
+        sch.annotate(weights, PREPROC_ANNOTATION, True)
+        return
 
 
 def schedule_parallel_outer(func: Any, target: Any) -> Any | None:
