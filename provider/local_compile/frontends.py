@@ -226,6 +226,13 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
     for value in model.graph.input:
         if value.name in initializers:
             continue
+        kind = value.type.WhichOneof("value")
+        if kind != "tensor_type":
+            what = (kind or "untyped").replace("_type", "")
+            raise SpecError(_RESOURCE, [Violation(
+                "inputConfig.s3Uri",
+                f"{path.name}: input {value.name!r} is a {what}, not a tensor; local mode compiles models whose inputs are tensors",
+            )])
         tensor = value.type.tensor_type
         dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
         graph_inputs.append((value.name, dims, _onnx_dtype(tensor.elem_type, onnx)))

@@ -86,3 +86,12 @@ def test_an_op_the_importer_lacks_is_named_with_its_nodes(tmp_path):
     )
     with pytest.raises(CompileFailed, match=r"does not implement op\(s\) Det, used by node\(s\) 'determinant' \(Det\) \(a known frontend limit"):
         compile_model(CompileRequest(_save(model, tmp_path), "ONNX", {"x": [3, 3]}, target_device="ml_c5"), cache_dir=tmp_path / "c")
+
+
+def test_a_sequence_input_is_refused_with_its_name(tmp_path):
+    from provider.errors import SpecError
+
+    seq = helper.make_value_info("xs", helper.make_sequence_type_proto(helper.make_tensor_type_proto(F, [2])))
+    model = _model([helper.make_node("SequenceLength", ["xs"], ["n"])], [seq], [helper.make_tensor_value_info("n", I64, [])], opset=17)
+    with pytest.raises(SpecError, match=r"input 'xs' is a sequence, not a tensor"):
+        compile_model(CompileRequest(_save(model, tmp_path), "ONNX", None, target_device="ml_c5"), cache_dir=tmp_path / "c")
