@@ -13,6 +13,14 @@ Why the CPU build looks like this (TVM 0.27, measured on a 2-core x86 box):
   template and parallelizes pooling (``cpu_schedules``); weights are constants
   marked layout-free, so the template's weight repacking is split out
   (``SplitLayoutRewritePreproc``) and folded at compile time.
+* Whatever is left gets a rule-based schedule, one function at a time
+  (``cpu_schedules.schedule_by_rules``): register-tiled matmul / dense /
+  batch_matmul / depthwise and grouped conv with fused epilogues, parallel
+  vectorized injective ops, DLight for reductions, and a parallel fallback, so
+  no function stays a naive loop nest (manifest ``schedules.unscheduled``).
+  A rule that fails, or whose code TVM then rejects, leaves that function
+  naive instead of failing the build: the project's passes must never break
+  a model plain ``tvm.compile`` builds.
 * Tuning (``tuning``) searches the template's tiles and runs MetaSchedule,
   keeping per-function the fastest measured schedule, with a persistent
   per-target database so the same workloads are never tuned twice.
