@@ -140,12 +140,15 @@ def run_case(case, workdir: Path) -> dict:
     from provider.local_compile.tvm_backend import run_library
 
     model = case.model
-    inputs, expected = (list(map(_as_array, values)) for values in case.data_sets[0])
+    result = {"name": case.name}
+    try:
+        inputs, expected = (list(map(_as_array, values)) for values in case.data_sets[0])
+    except ValueError:  # sequence-valued data: local compile takes tensor inputs only
+        return {**result, "class": "refused: spec", "detail": "sequence-valued input or output"}
     initializers = {i.name for i in model.graph.initializer}
     names = [v.name for v in model.graph.input if v.name not in initializers][: len(inputs)]
     shapes = {n: list(x.shape) for n, x in zip(names, inputs)}
     dtypes = {n: str(x.dtype) for n, x in zip(names, inputs)}
-    result = {"name": case.name}
     if any(0 in s for s in shapes.values()):
         return {**result, "class": "refused: zero-size dim", "detail": str(shapes)}
     path = workdir / f"{case.name}.onnx"

@@ -231,7 +231,7 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
             what = (kind or "untyped").replace("_type", "")
             raise SpecError(_RESOURCE, [Violation(
                 "inputConfig.s3Uri",
-                f"{path.name}: input {value.name!r} is a {what}, not a tensor; local mode compiles models whose inputs are tensors",
+                f"{path.name}: input {value.name!r} is {'an' if what[0] in 'aeiou' else 'a'} {what}, not a tensor; local mode compiles models whose inputs are tensors",
             )])
         tensor = value.type.tensor_type
         dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
