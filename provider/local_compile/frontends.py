@@ -291,7 +291,7 @@ def _convert_onnx(from_onnx: Any, model: Any, inputs: Sequence[InputSpec], file_
                 shape_dict={spec.name: list(spec.shape) for spec in inputs},
                 dtype_dict={spec.name: spec.dtype for spec in inputs},
             )
-    except Exception as exc:  # noqa: BLE001 - TVM raises anything from its converters
+    except Exception as exc:  # TVM raises anything from its converters
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, tvm.error.OpNotImplemented):
             ops = {op.strip() for op in message.split(":")[-1].split(",")}

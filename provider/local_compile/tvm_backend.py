@@ -181,7 +181,7 @@ def _vectorizable_erf(mod: Any) -> Any:
 
     @mutator
     class _FastErf(PyExprMutator):
-        def visit_call_(self, call: Any) -> Any:  # noqa: N802 - TVM's visitor name
+        def visit_call_(self, call: Any) -> Any:
             call = super().visit_call_(call)
             if call.op.same_as(erf) and str(call.args[0].ty.dtype) == "float32":
                 return self.builder_.call_te(topi.fast_erf, call.args[0])
@@ -335,7 +335,7 @@ def build_library(
     progress: ProgressCallback | None = None,
 ) -> BuildResult:
     """Compile ``model`` for ``target`` into ``output_dir/model.so`` (tuning first when asked and possible)."""
-    tvm = require_tvm()
+    require_tvm()
     clock = _Clock(progress)
     cross_compiler = _check_linker(target)
     can_tune = host_can_run(target)

@@ -17,12 +17,21 @@ def test_untuned_requests_share_one_key_whatever_they_say_about_the_database(tmp
 
 def _plant_conv_records(archive, database_dir):
     """Template records for every conv of the model, with tile sizes the untuned build never picks."""
-    from provider.local_compile.cpu_schedules import ConvParams, conv_workload, default_conv_params
+    from provider.local_compile.archive import extract_archive
+    from provider.local_compile.cpu_schedules import (
+        ConvParams,
+        conv_workload,
+        default_conv_params,
+    )
     from provider.local_compile.frontends import load_model
     from provider.local_compile.targets import resolve_target
     from provider.local_compile.tuning import TuningRecords, _key, _prim_funcs
-    from provider.local_compile.tvm_backend import TuningOptions, _database_dir, _prepare, _tvm_target
-    from provider.local_compile.archive import extract_archive
+    from provider.local_compile.tvm_backend import (
+        TuningOptions,
+        _database_dir,
+        _prepare,
+        _tvm_target,
+    )
 
     target = resolve_target("ml_c5", None, None)
     model = load_model(extract_archive(archive, database_dir.parent / "model"), "ONNX", SHAPES)
