@@ -224,12 +224,18 @@ class CompileFailed(ReconcilerError):
 class VerificationFailed(ReconcilerError):
     """Local mode: the artifact's outputs differ from onnxruntime's beyond the tolerance."""
 
-    def __init__(self, max_abs_error: float, output_index: int, atol: float, rtol: float):
+    def __init__(self, max_abs_error: float, output_index: int, atol: float, rtol: float, *,
+                 max_rel_error: float = float("inf"), scale: float = 0.0, seed: int | None = None, why: str = ""):
         self.max_abs_error = max_abs_error
+        self.max_rel_error = max_rel_error
         self.output_index = output_index
+        where = f" on the input of seed {seed}" if seed is not None else ""
+        detail = why or (
+            f"differs from onnxruntime by up to {max_abs_error:.3g} (relative to the output's magnitude "
+            f"{scale:.3g}: {max_rel_error:.3g})"
+        )
         super().__init__(
-            f"verify failed: output {output_index} differs from onnxruntime by up to {max_abs_error:.3g} "
-            f"(tolerance atol={atol:g}, rtol={rtol:g})"
+            f"verify failed: output {output_index} {detail}{where}; allowed: {atol:g} + {rtol:g} x magnitude"
         )
 
 

@@ -175,6 +175,8 @@ def compile_model(
         manifest = _read_manifest(hit)
         if progress:
             progress(Progress("cache", time.perf_counter() - started, detail=f"hit {key[:12]}"))
+            for warning in manifest.get("warnings", []):
+                progress(Progress("cache", time.perf_counter() - started, detail=f"warning: {warning}"))
         return CompileResult(hit, sha256_file(hit), manifest, True, key, target, time.perf_counter() - started)
 
     with _TVM_LOCK, tempfile.TemporaryDirectory(prefix="local-compile-") as tmp:
@@ -183,8 +185,13 @@ def compile_model(
             progress(Progress("load", time.perf_counter() - started, detail=request.framework.upper()))
         files = _model_files(Path(request.model_archive), workdir, limits)
         model = load_model(files, request.framework, request.data_input_config, target.input_dtype)
+        for warning in model.warnings:
+            if progress:
+                progress(Progress("load", time.perf_counter() - started, detail=f"warning: {warning}"))
         result = build(model, target, workdir / "build", cache_root, request.tuning, progress)
         manifest = _manifest(request, target, model_digest, result, [spec.to_json() for spec in model.inputs])
+        if model.warnings:
+            manifest["warnings"] = list(model.warnings)
         if model.conversion:  # PyTorch: "exported" program or "torchscript"
             manifest["source_format"] = model.conversion["format"]
         if progress:

@@ -96,6 +96,7 @@ class LoadedModel:
     inputs: tuple[InputSpec, ...]
     model_path: Path
     conversion: dict[str, Any] | None = None  # how a PyTorch model was converted, and its timings
+    warnings: tuple[str, ...] = ()  # behaviour the user should know of (unchecked index bounds)
 
 
 def check_framework(framework: str) -> str:
@@ -201,16 +202,95 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
     for value in model.graph.input:
         if value.name in initializers:
             continue
+        kind = value.type.WhichOneof("value")
+        if kind != "tensor_type":
+            what = (kind or "untyped").replace("_type", "")
+            raise SpecError(_RESOURCE, [Violation(
+                "inputConfig.s3Uri",
+                f"{path.name}: input {value.name!r} is {'an' if what[0] in 'aeiou' else 'a'} {what}, not a tensor; local mode compiles models whose inputs are tensors",
+            )])
         tensor = value.type.tensor_type
         dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
         graph_inputs.append((value.name, dims, _onnx_dtype(tensor.elem_type, onnx)))
     inputs = _resolve_onnx_inputs(graph_inputs, shapes, dtype_override)
-    module = from_onnx(
-        model,
-        shape_dict={spec.name: list(spec.shape) for spec in inputs},
-        dtype_dict={spec.name: spec.dtype for spec in inputs},
-    )
-    return LoadedModel("ONNX", module, inputs, path)
+    module = _convert_onnx(from_onnx, model, inputs, path.name)
+    return LoadedModel("ONNX", module, inputs, path, warnings=tuple(unchecked_index_warnings(model)))
+
+
+# Index inputs the compiled code reads without a bounds check (TVM lowers Gather to take(mode="fast")
+# and the others index directly): an out-of-range index reads or writes outside the tensor.
+UNCHECKED_INDEX_OPS = {"Gather": 1, "GatherElements": 1, "GatherND": 1, "ScatterElements": 1, "ScatterND": 1}
+# Substrings of TVM frontend errors that mark a documented limit rather than a converter bug.
+_KNOWN_LIMIT_MARKS = ("not supported", "not implemented", "only support", "unsupported", "must be constant", "should be constant", "dynamic")
+
+
+def unchecked_index_warnings(model: Any) -> list[str]:
+    """One line per node whose runtime index input is not bounds-checked in the compiled code."""
+    constants = {init.name for init in model.graph.initializer}
+    constants |= {out for node in model.graph.node if node.op_type == "Constant" for out in node.output}
+    lines = []
+    for node in model.graph.node:
+        position = UNCHECKED_INDEX_OPS.get(node.op_type)
+        if position is None or len(node.input) <= position or node.input[position] in constants:
+            continue
+        lines.append(
+            f"{node.op_type} node {node.name or '(unnamed)'!r}: index input {node.input[position]!r} is not bounds-checked at run time; "
+            "an out-of-range index returns garbage or crashes the process (onnxruntime raises an error)"
+        )
+    return lines
+
+
+def _failing_node(exc: BaseException) -> Any:
+    """The ONNX NodeProto TVM's importer was converting when ``exc`` was raised, if it shows in the traceback."""
+    tb = exc.__traceback__
+    node = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "_construct_nodes" and "node" in tb.tb_frame.f_locals:
+            node = tb.tb_frame.f_locals["node"]
+        tb = tb.tb_next
+    return node
+
+
+def _convert_onnx(from_onnx: Any, model: Any, inputs: Sequence[InputSpec], file_name: str) -> Any:
+    """``from_onnx``, with a failure turned into an error naming the ONNX node and whether it is a known limit."""
+    import contextlib
+    import io
+
+    tvm = require_tvm()
+    from provider.local_compile.tvm_backend import CompileFailed
+
+    chatter = io.StringIO()  # the importer prints its own less precise "Error converting operator" line
+    try:
+        with contextlib.redirect_stdout(chatter):
+            return from_onnx(
+                model,
+                shape_dict={spec.name: list(spec.shape) for spec in inputs},
+                dtype_dict={spec.name: spec.dtype for spec in inputs},
+            )
+    except Exception as exc:  # TVM raises anything from its converters
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, tvm.error.OpNotImplemented):
+            ops = {op.strip() for op in message.split(":")[-1].split(",")}
+            nodes = [f"{n.name or '(unnamed)'!r} ({n.op_type})" for n in model.graph.node if n.op_type in ops]
+            raise CompileFailed(
+                f"TVM's ONNX frontend cannot convert {file_name}: it does not implement op(s) {', '.join(sorted(ops))}, "
+                f"used by node(s) {', '.join(nodes[:10]) or '(in a subgraph)'} (a known frontend limit; use mode 'cloud')"
+            ) from exc
+        node = _failing_node(exc)
+        needs_constant = "'Var' object" in message or "'DataflowVar' object" in message
+        known = needs_constant or isinstance(exc, NotImplementedError) or any(m in message.lower() for m in _KNOWN_LIMIT_MARKS)
+        verdict = (
+            "a known frontend limit: this converter needs those inputs to be constants (initializers), not run-time values"
+            if needs_constant else "a known frontend limit" if known
+            else "not a documented frontend limit: the model passed onnx.checker"
+        )
+        where = (
+            f"node {node.name or '(unnamed)'!r} (op {node.op_type}, inputs {list(node.input)})"
+            if node is not None else "the graph"
+        )
+        raise CompileFailed(
+            f"TVM's ONNX frontend failed on {where} of {file_name}: {type(exc).__name__}: {message} ({verdict})"
+        ) from exc
 
 
 # tflite.TensorType -> dtype, as TVM's TFLite frontend decodes it.

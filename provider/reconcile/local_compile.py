@@ -269,7 +269,7 @@ class LocalCompiler:
             result = compile_model(request, cache_dir=self.cache_dir, progress=self._progress(name))
             if spec.verify:
                 self._say(f"local compile {name}: verify against onnxruntime")
-                verify_artifact(result.artifact, model, result.target)
+                self._say(f"local compile {name}: {verify_artifact(result.artifact, model, result.target)}")
         uri = local_artifact_uri(spec)
         self._publish(result.artifact, uri)
         self._say(f"local compile {name}: published {uri} ({'cache hit' if result.cache_hit else 'compiled'}, "

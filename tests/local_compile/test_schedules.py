@@ -1,0 +1,74 @@
+"""Every function of the CNN and transformer families gets a schedule, and scheduled artifacts stay exact.
+
+The models are the bench's own generators (bench/local_compile.py) at small
+sizes: a MobileNetV2-style net (depthwise convs, squeeze-excite, global mean,
+HardSigmoid gate) and a BERT-style encoder (embedding gather, matmuls, batch
+matmuls, softmax, layer_norm, erf GELU).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from provider.local_compile import CompileRequest, compile_model
+from provider.local_compile.tvm_backend import run_library
+from tests.local_compile.models import onnxruntime_outputs
+
+pytestmark = pytest.mark.slow
+
+_BENCH = Path(__file__).resolve().parents[2] / "bench" / "local_compile.py"
+
+
+def _bench_models():
+    spec = importlib.util.spec_from_file_location("bench_local_compile", _BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _compile(model: onnx.ModelProto, feeds: dict[str, np.ndarray], tmp_path: Path, cache: str = "cache"):
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    result = compile_model(
+        CompileRequest(path, "ONNX", {n: list(x.shape) for n, x in feeds.items()}, target_device="ml_c5"),
+        cache_dir=tmp_path / cache,
+    )
+    out = tmp_path / f"artifact-{cache}"
+    with tarfile.open(result.artifact) as tar:
+        tar.extractall(out, filter="data")
+    return result, run_library(out / "model.so", list(feeds.values()))
+
+
+def _check(model, feeds, tmp_path):
+    result, got = _compile(model, feeds, tmp_path)
+    schedules = result.manifest["tuning"]["schedules"]
+    assert schedules["unscheduled"] == 0, schedules
+    (want,) = onnxruntime_outputs(model, feeds)
+    scale = float(np.abs(want).max())
+    assert float(np.abs(got[0] - want).max()) <= 1e-5 * scale
+    again, _ = _compile(model, feeds, tmp_path, cache="second-cache")
+    assert again.artifact.read_bytes() == result.artifact.read_bytes()  # reproducible, byte for byte
+    return schedules
+
+
+def test_mobilenet_style_depthwise_and_squeeze_excite_are_all_scheduled_and_exact(tmp_path):
+    bench = _bench_models()
+    blocks = [(1, 16, 1, False), (4, 24, 2, True), (4, 24, 1, True)]
+    model = bench.mobilenet_v2_style(size=32, blocks=blocks)
+    image = np.random.default_rng(0).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    schedules = _check(model, {"input": image}, tmp_path)
+    assert schedules["rules"] > 0 and schedules["template"] > 0
+
+
+def test_bert_style_encoder_is_all_scheduled_and_exact(tmp_path):
+    bench = _bench_models()
+    model = bench.bert_style(layers=1, hidden=64, heads=2, seq=16, vocab=50)
+    ids = np.random.default_rng(0).integers(0, 50, (1, 16)).astype(np.int64)
+    schedules = _check(model, {"input_ids": ids}, tmp_path)
+    assert schedules["rules"] >= 8
