@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 from provider.errors import ConfigError, ReconcilerError
 from provider.local_compile._deps import require_tvm, tvm_version
 from provider.local_compile.frontends import LoadedModel
+from provider.local_compile.remote import RemoteDevices
 from provider.local_compile.targets import ResolvedTarget
 
 __all__ = [
@@ -89,14 +90,16 @@ class TuningOptions:
     database_dir: Path | None = None
     apply_database: bool = True
     seed: int = 0
+    remote: RemoteDevices | None = None  # measure on the devices behind a TVM RPC tracker, not on this host
 
     def key_fields(self) -> dict[str, Any]:
-        """What changes the artifact; the database location does not."""
+        """What changes the artifact; the database location, tracker address and timeouts do not."""
         return {
             "trials": self.trials,
             "trials_per_iteration": self.trials_per_iteration,
             "apply_database": self.apply_database,
             "seed": self.seed,
+            **({"device_key": self.remote.key} if self.remote is not None else {}),
         }
 
 
@@ -155,7 +158,8 @@ def _prepare(mod: Any, target: Any) -> Any:
 
 def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path) -> Path:
     root = tuning.database_dir or (cache_dir / "tuning")
-    digest = hashlib.sha256(f"{target.canonical_json()}|{tvm_version()}".encode()).hexdigest()[:16]
+    measured_on = f"|{tuning.remote.key}" if tuning.remote is not None else ""  # each kind of board its own records
+    digest = hashlib.sha256(f"{target.canonical_json()}|{tvm_version()}{measured_on}".encode()).hexdigest()[:16]
     return Path(root) / f"{target.label}-{digest}"
 
 
@@ -207,8 +211,8 @@ def build_library(
     tvm = require_tvm()
     clock = _Clock(progress)
     cross_compiler = _check_linker(target)
-    can_tune = host_can_run(target)
-    tvm_target = _tvm_target(target, os.cpu_count() if can_tune else None)
+    can_tune = tuning.remote is not None or host_can_run(target)
+    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.remote is None else None)
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
     tuning_seconds = 0.0
     try:
@@ -229,7 +233,7 @@ def build_library(
 
                 started = time.perf_counter()
                 summary.update(tune_module(mod_to_build, tvm_target, tuning.trials, db_dir, clock.report,
-                                           tuning.trials_per_iteration, tuning.seed))
+                                           tuning.trials_per_iteration, tuning.seed, tuning.remote, cross_compiler))
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
             mod_to_build, counts = _finish_cpu(mod_to_build, tvm_target, db_dir if tuning.apply_database else None)

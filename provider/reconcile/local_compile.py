@@ -25,6 +25,7 @@ from provider.aws import AwsConfig, ObjectStore
 from provider.errors import ConfigError
 from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
 from provider.specs.compilation_job import CompilationJobSpec
+from provider.specs.tuning import parse_tracker, tuning_settings
 
 __all__ = ["LocalCompiler", "LOCAL_ARN_PREFIX", "local_artifact_uri"]
 
@@ -46,6 +47,19 @@ def local_artifact_uri(spec: CompilationJobSpec) -> str:
                             output.target_platform.to_props() if output.target_platform else None,
                             output.compiler_options)
     return f"{output.s3_output_location.rstrip('/')}/{spec.compilation_job_name}/{artifact_file_name(target)}"
+
+
+def _tuning_options(spec: CompilationJobSpec) -> Any:
+    """The spec's `tuning` / `tuningTrials` as the engine's options (a tracker -> remote devices)."""
+    from provider.local_compile import TuningOptions
+    from provider.local_compile.remote import RemoteDevices
+
+    settings = tuning_settings(spec.tuning, spec.tuning_trials)
+    remote = None
+    if settings.tracker is not None and settings.device_key is not None:
+        host, port = parse_tracker(settings.tracker)
+        remote = RemoteDevices(host, port, settings.device_key, settings.session_timeout)
+    return TuningOptions(trials=settings.trials, remote=remote)
 
 
 def _now() -> str:
@@ -135,9 +149,16 @@ class LocalCompiler:
             if isinstance(wanted_inputs, dict) and built_inputs != wanted_inputs:
                 changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs,
                                               ("inputConfig.dataInputConfig",)))
-        built_trials = (manifest.get("tuning") or {}).get("trials_requested", 0)
-        if built_trials != spec.tuning_trials:
-            changes.append(PropertyChange("tuningTrials", ChangeKind.REPLACE, built_trials, spec.tuning_trials))
+        built = manifest.get("tuning") or {}
+        wanted = tuning_settings(spec.tuning, spec.tuning_trials)
+        if built.get("trials_requested", 0) != wanted.trials:
+            field = "tuning" if spec.tuning is not None else "tuningTrials"
+            changes.append(PropertyChange(field, ChangeKind.REPLACE, built.get("trials_requested", 0), wanted.trials,
+                                          ("tuning.trials",) if spec.tuning is not None else ()))
+        built_key = (built.get("measured_on") or {}).get("device_key")
+        if wanted.trials and built_key != wanted.device_key:
+            changes.append(PropertyChange("tuning", ChangeKind.REPLACE, built_key, wanted.device_key,
+                                          ("tuning.deviceKey",)))
         if not changes:
             return Plan("CompilationJob", name, Action.NOOP)
         return Plan("CompilationJob", name, Action.REPLACE, tuple(changes))
@@ -165,7 +186,7 @@ class LocalCompiler:
 
     def create(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """Compile (or take from the cache), verify when asked, publish; outputs as cloud mode has them."""
-        from provider.local_compile import CompileRequest, TuningOptions, compile_model, verify_artifact
+        from provider.local_compile import CompileRequest, compile_model, verify_artifact
 
         if spec.input_config is None:
             raise ConfigError("local mode compiles a model archive: set inputConfig")
@@ -183,7 +204,7 @@ class LocalCompiler:
                 target_device=output.target_device,
                 target_platform=output.target_platform.to_props() if output.target_platform else None,
                 compiler_options=output.compiler_options,
-                tuning=TuningOptions(trials=spec.tuning_trials),
+                tuning=_tuning_options(spec),
             )
             result = compile_model(request, cache_dir=self.cache_dir, progress=self._progress(name))
             if spec.verify:

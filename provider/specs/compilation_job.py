@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from provider.errors import SpecError, Violation
 from provider.specs._base import Model, check_pattern, parse_spec
 from provider.specs._tags import check_tags, tag_list
+from provider.specs.tuning import Tuning, tuning_violations
 from provider.specs.workteam import api_shape
 
 __all__ = [
@@ -274,12 +275,16 @@ class CompilationJobSpec(Model):
     mismatch fails the resource with the max error. This provider's own input."""
     tuning_trials: Annotated[int, Field(ge=0, le=100_000)] = 0
     """Local mode: the tuning budget in measured trials (0 = the default schedules, no tuning); a
-    tuning database is reused across compiles. This provider's own input."""
+    tuning database is reused across compiles. The short form of `tuning.trials`. This provider's own
+    input."""
+    tuning: Tuning | None = None
+    """Local mode: the tuning budget and where candidates are measured: this host (absent), or the
+    boards registered with a TVM RPC tracker under a key. This provider's own input."""
 
     def to_create_request(self) -> dict[str, Any]:
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
         api_props = self.model_dump(by_alias=True, exclude_none=True, mode="json",
-                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials"})
+                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials", "tuning"})
         request = api_shape(api_props)
         request.setdefault("StoppingCondition", {})
         if self.tags:
@@ -298,7 +303,8 @@ def _cross_field_violations(spec: CompilationJobSpec) -> list[Violation]:
         for field, uri in locations.items():
             if uri.startswith("file://"):
                 found.append(Violation(field, "file:// locations need mode: local; cloud mode reads and writes S3"))
-    local_only = [name for name, used in (("verify", spec.verify), ("tuningTrials", spec.tuning_trials)) if used]
+    local_only = [name for name, used in (("verify", spec.verify), ("tuningTrials", spec.tuning_trials),
+                                          ("tuning", spec.tuning and spec.tuning.trials)) if used]
     if spec.mode == "cloud":
         found.extend(Violation(name, "applies only to mode: local") for name in local_only)
     else:
@@ -328,6 +334,7 @@ def _local_mode_violations(spec: CompilationJobSpec) -> list[Violation]:
             check_verifiable(spec.input_config.framework, target)
     except SpecError as exc:
         found.extend(exc.violations)
+    found.extend(tuning_violations(spec.tuning, spec.tuning_trials, target))
     return found
 
 
