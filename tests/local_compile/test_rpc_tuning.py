@@ -50,9 +50,9 @@ class Devices:
                                                "--port", str(self.port), "--port-end", str(self.port + 1)])
         self._wait(lambda: self._summary() is not None, "the tracker to listen")
 
-    def _start(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _start(self, name: str, args: list[str], python: str = sys.executable) -> subprocess.Popen:
         log = open(self.directory / f"{name}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([python, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, env={**os.environ, "TVM_NUM_THREADS": "1"})
         self.processes.append(process)
         return process
@@ -79,14 +79,14 @@ class Devices:
             assert time.monotonic() < deadline, f"timed out waiting for {what}"
             time.sleep(0.5)
 
-    def start_server(self) -> str:
+    def start_server(self, python: str = sys.executable, wait: float = 180) -> str:
         port = _free_port()
         address = f"127.0.0.1:{port}"
         process = self._start(f"server-{port}", ["tvm.exec.rpc_server", "--tracker", f"127.0.0.1:{self.port}",
                                                   "--key", self.key, "--host", "127.0.0.1", "--port", str(port),
-                                                  "--port-end", str(port + 1)])
+                                                  "--port-end", str(port + 1)], python)
         self.servers[address] = (process, self.directory / f"server-{port}.log")
-        self._wait(lambda: address in self.registered(), f"server {address} to register")
+        self._wait(lambda: address in self.registered(), f"server {address} to register", wait)
         return address
 
     def measurements(self, address: str) -> int:
@@ -209,6 +209,31 @@ def test_a_tracker_that_is_down_fails_fast_naming_tracker_and_key(convnet_archiv
 def test_a_key_with_no_device_says_how_to_register_one(devices, convnet_archive, tmp_path):
     with pytest.raises(RemoteTuningFailed, match=r"no device is registered under that key.*rpc_server --tracker"):
         compile_model(_request(convnet_archive, devices.remote(), tmp_path / "db"), cache_dir=tmp_path / "cache")
+
+
+AARCH64_PYTHON = os.environ.get("SAGEMAKER_RECONCILER_AARCH64_RPC_PYTHON")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AARCH64_PYTHON, reason=(
+    "no aarch64 RPC server here: set SAGEMAKER_RECONCILER_AARCH64_RPC_PYTHON to an aarch64 Python that imports "
+    "apache-tvm (e.g. a qemu-user wrapper around a Debian arm64 root), see README"))
+def test_an_aarch64_board_is_tuned_through_the_tracker(tmp_path, convnet_archive):
+    import tarfile
+
+    pool = Devices(tmp_path, "rasp4b-qemu")
+    try:
+        board = pool.start_server(python=AARCH64_PYTHON, wait=600)  # tvm imports slowly under emulation
+        request = CompileRequest(convnet_archive, "ONNX", SHAPES, target_device="rasp4b",
+                                 tuning=TuningOptions(trials=4, database_dir=tmp_path / "db",
+                                                      remote=pool.remote(session_timeout=300)))
+        result = compile_model(request, cache_dir=tmp_path / "cache")
+        assert pool.measurements(board) > 0 and 0 < result.trials_done <= 4
+        with tarfile.open(result.artifact) as tar:
+            library = tar.extractfile("model.so").read()
+        assert library[:4] == b"\x7fELF" and int.from_bytes(library[18:20], "little") == 183  # EM_AARCH64
+    finally:
+        pool.close()
 
 
 # --- failed candidates are counted, not silently skipped (issue 14) --------------------------------
