@@ -13,7 +13,7 @@ from __future__ import annotations
 import platform
 import shutil
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
@@ -116,9 +116,3 @@ def tuning_violations(tuning: Tuning | None, tuning_trials: int, target: Resolve
                                f"on {target.label} devices registered with a TVM RPC tracker, or set the budget to 0"))
     return found
 
-
-def describe(settings: TuningSettings) -> dict[str, Any]:
-    """Where the measurements ran, as the artifact manifest records it (the plan compares the key)."""
-    if settings.tracker is None:
-        return {}
-    return {"tracker": settings.tracker, "device_key": settings.device_key}

@@ -184,7 +184,7 @@ def test_losing_every_device_fails_naming_tracker_and_key_and_the_next_run_conti
         compile_model(request, cache_dir=tmp_path / "cache", progress=progress)
     message = str(failed.value)
     assert f"127.0.0.1:{devices.port}" in message and "'x86-stand-in'" in message
-    spent = max(json.loads(p.read_text()).values() for p in db.glob("*/progress.json"))
+    spent = max(v for p in db.glob("*/progress.json") for v in json.loads(p.read_text()).values())
     assert spent >= 2  # what was measured before the loss is on disk
 
     devices.start_server()
@@ -337,3 +337,31 @@ def test_one_budget_in_one_place_and_none_in_cloud_mode():
              "inputConfig": {"s3Uri": "s3://m/model.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
              "outputConfig": {"s3OutputLocation": "s3://out", "targetDevice": "ml_c5"}}
     assert "mode: local" in _violations(cloud)["tuning"]
+
+
+def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, convnet_archive):
+    import hashlib
+    import io
+    import tarfile
+
+    from provider.reconcile.local_compile import LocalCompiler
+
+    def job(key: str) -> dict:
+        return {**_job(tuning={"trials": 8, "tracker": "127.0.0.1:9190", "deviceKey": key}),
+                "inputConfig": {"s3Uri": f"file://{convnet_archive}", "framework": "ONNX", "dataInputConfig": SHAPES},
+                "outputConfig": {"s3OutputLocation": f"file://{tmp_path}", "targetDevice": "ml_c5"}}
+
+    manifest = {"framework": "ONNX", "source_model_digest": hashlib.sha256(convnet_archive.read_bytes()).hexdigest(),
+                "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
+                "tuning": {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}}}
+    published = tmp_path / "tuned" / "model-ml_c5.tar.gz"
+    published.parent.mkdir()
+    with tarfile.open(published, "w:gz") as tar:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert LocalCompiler().plan(parse_compilation_job(job("pi4"))).replaces == []
+    plan = LocalCompiler().plan(parse_compilation_job(job("jetson-cpu")))
+    assert plan.replaces == ["tuning"]
+    assert plan.changes[0].old == "pi4" and plan.changes[0].new == "jetson-cpu"
