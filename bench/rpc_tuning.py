@@ -89,7 +89,7 @@ def _remote_runner(session, name: str, artifact: Path, x: np.ndarray, workdir: P
     device = session.cpu()
     vm = tvm.relax.VirtualMachine(session.load_module(f"{name}.so"), device)
     arg = tvm.runtime.tensor(x, device)
-    timer = vm.time_evaluator("main", device, number=5, repeat=3)
+    timer = vm.time_evaluator("main", device, number=10, repeat=3)
     return lambda: float(timer(arg).median)
 
 
@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--target", default="ml_c5")
     parser.add_argument("--threads", type=int, default=1, help="TVM threads per RPC server (this host has 2 cores)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--servers", default="1,2", help="device counts to compare")
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--servers", default="2,1,1,2", help="device counts to compare, run in this order")
     args = parser.parse_args(argv)
 
     from provider.local_compile import CompileRequest, TuningOptions, compile_model
@@ -119,18 +119,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ResNet-style model, target {args.target}, {args.trials} trials, {args.threads} TVM thread(s) per server")
         tuned = None
         pool = None
-        for count in [int(n) for n in args.servers.split(",")]:
+        counts = [int(n) for n in args.servers.split(",")]
+        rates: dict[int, list[float]] = {}
+        for index, count in enumerate(counts):  # interleaved, each run with a fresh database
             pool = Pool(count, args.threads, workdir)
             try:
-                result = compile_model(request(args.trials, pool.devices, workdir / f"db-{count}"),
-                                       cache_dir=workdir / f"cache-{count}")
+                result = compile_model(request(args.trials, pool.devices, workdir / f"db-{index}"),
+                                       cache_dir=workdir / f"cache-{index}")
             finally:
-                if count != int(args.servers.split(",")[-1]):
+                if index != len(counts) - 1:
                     pool.close()
             per_minute = 60 * result.trials_done / max(result.tuning_seconds, 1e-9)
-            print(f"{count} device(s): {result.trials_done} trials in {result.tuning_seconds:.1f} s "
-                  f"= {per_minute:.1f} trials/min; schedules {result.manifest['tuning'].get('schedules')}")
+            rates.setdefault(count, []).append(per_minute)
+            print(f"run {index + 1}, {count} device(s): {result.trials_done} trials in {result.tuning_seconds:.1f} s "
+                  f"= {per_minute:.1f} trials/min; schedules {result.manifest['tuning'].get('schedules')}", flush=True)
             tuned = result
+        for count, values in sorted(rates.items()):
+            print(f"{count} device(s): median {float(np.median(values)):.1f} trials/min over {len(values)} run(s)")
         assert pool is not None and tuned is not None
         try:
             untuned = compile_model(request(0, None, workdir / "db-none"), cache_dir=workdir / "cache-untuned")

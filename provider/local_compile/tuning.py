@@ -328,7 +328,8 @@ def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iterati
     if not tasks or budget <= 0:
         return 0
     tasks = tasks[:budget]  # fewer trials than tasks: one each for the first ones
-    per_iter = min(budget, per_iteration or max(4, min(32, budget // (4 * len(tasks)))))
+    per_iter = per_iteration or max(4, min(32, budget // (4 * len(tasks))))
+    per_iter = min(per_iter, max(1, budget // len(tasks)))  # a small budget still reaches every task
     per_task = max(1, min(budget, max(per_iter, (3 * budget) // len(tasks))))
     # The scheduler checks the global cap before a batch of up to per_iter trials, so it can end up
     # per_iter - 1 over: cap it lower so the budget holds.
