@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -319,6 +320,15 @@ def _builder_and_runner(measurer: Measurer, workers: int) -> tuple[Any, Any]:
     return builder, make_rpc_runner(measurer.devices, evaluator, measurer.log, workers)
 
 
+def _drop_unnamed_handlers(logger: logging.Logger) -> None:
+    """MetaSchedule's logging set-up lists the logger's handlers by name and crashes on an unnamed one.
+
+    pytest's log capture leaves such handlers there, so a second tuning run in one process failed.
+    """
+    for handler in [h for h in logger.handlers if h.get_name() is None]:
+        logger.removeHandler(handler)
+
+
 def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iteration: int | None, db_dir: Path,
                   seed: int, report: Report, ledger: _Ledger, total: int, workers: int) -> int:
     """Spend at most ``budget`` measured trials on ``tasks``; returns the trials measured."""
@@ -352,6 +362,7 @@ def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iterati
                     state["abort"] = exc
                     raise
 
+    _drop_unnamed_handlers(logging.getLogger("tvm.s_tir.meta_schedule"))
     strategy = ms.search_strategy.EvolutionarySearch(population_size=256, init_min_unmeasured=64, genetic_num_iters=3)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
         tasks, str(db_dir / "logs"), strategy=strategy, num_threads=os.cpu_count() or 1, seed=seed
