@@ -263,8 +263,10 @@ def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, st
         return seconds
 
     for key, func, workload in pending:
-        if done >= budget:
-            break
+        if done >= budget:  # out of budget: this run leaves the default tile to it, as a run of this budget always will
+            default = candidate_conv_params(workload, target)[0]
+            records[key] = {"params": default.to_json(), "seconds": float("inf"), "budget": trials}
+            continue
         candidates = candidate_conv_params(workload, target)[: max(1, min(per_task, budget - done))]
         results: list[tuple[float, ConvParams]] = []
         for params in candidates:
@@ -274,6 +276,7 @@ def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, st
             report("tune", ledger.spent_before + ledger.spent, trials, f"template conv {workload.out_channels}x{workload.in_channels} "
                    f"w{workload.out_width}{measurer.where()}")
         if not results:
+            records[key] = {"params": candidates[0].to_json(), "seconds": float("inf"), "budget": trials}
             continue
         default_seconds = results[0][0] if results[0][1] == candidates[0] else float("inf")
         seconds, params = min(results, key=lambda item: item[0])
@@ -289,6 +292,7 @@ def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, st
             seconds, params = default_seconds, candidates[0]
         records[key] = {"params": params.to_json(), "seconds": seconds, "budget": trials}
         store.save(records, store.ledger())  # kept even if a later task fails
+    store.save(records, store.ledger())
     return done
 
 
