@@ -32,7 +32,7 @@ def parse_tracker(value: str) -> tuple[str, int]:
     """`host:port` (`[v6]:port` for IPv6) -> (host, port); ValueError says what is wrong."""
     host, sep, port = value.rpartition(":")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not (port.isascii() and port.isdigit()):
         raise ValueError(f"must be host:port, e.g. 10.0.0.5:9190 (got {value!r})")
     if not 1 <= int(port) <= 65535:
         raise ValueError(f"port must be 1-65535 (got {port})")
