@@ -2,10 +2,10 @@
 
 A trial budget is spent in two places (tvm imported lazily):
 
-1. *Template search*: for every conv2d task, candidates of the hand-written
-   template (``cpu_schedules``) are compiled and timed in-process.  Cheap
-   (~0.5 s per candidate) and it starts from a schedule already near
-   onnxruntime.
+1. *Template search* (at most half the budget): for every conv2d task,
+   candidates of the hand-written template (``cpu_schedules``) are compiled
+   and timed one by one.  Cheap (~0.5 s per candidate) and it starts from a
+   schedule already near onnxruntime.
 2. *MetaSchedule*: the remaining trials go to MetaSchedule, first to the tasks
    no template covers (pooling, reductions, dense layers), then to the conv
    tasks.  Trials are spread: small ``num_trials_per_iter`` and a per-task cap,
@@ -17,6 +17,17 @@ measured seconds) and ``ledger.json`` (the budget each workload was tuned
 with).  A workload already tuned with at least the requested budget is not
 tuned again, so a second compile of the same layers costs no tuning.
 
+Every measurement counts against the budget, failed ones included, and the
+budget is never exceeded.  Candidates that fail to build or measure are
+counted and the first error kept (in the summary and the progress); a run in
+which all of them fail raises ``TuningFailed`` instead of quietly keeping the
+untuned kernels.  ``progress.json`` holds what an unfinished run spent, so a
+run that fails (a device gone, the tracker down) is continued, not restarted.
+
+Where candidates are timed is a ``Measurer``: this host (in-process for
+templates, MetaSchedule's LocalRunner), or the devices registered with a TVM
+RPC tracker (``remote``: MetaSchedule's RPCRunner, one worker per device).
+
 ``select_schedules`` then picks, per function, the faster of the measured
 template and the best MetaSchedule record; without measurements it uses the
 template's default parameters; functions nobody covers are left to DLight.
@@ -24,7 +35,10 @@ template's default parameters; functions nobody covers are left to DLight.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -32,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provider.errors import ReconcilerError
 from provider.local_compile._deps import require, torch_hidden_from_subprocesses
 from provider.local_compile.cpu_schedules import (
     ConvParams,
@@ -41,8 +56,19 @@ from provider.local_compile.cpu_schedules import (
     schedule_conv2d_nchw,
     schedule_pooling,
 )
+from provider.local_compile.remote import (
+    DeviceLog,
+    RemoteDevices,
+    RemoteTuningFailed,
+    check_devices,
+    export_candidate,
+    make_rpc_runner,
+    measure_remote,
+    request_session,
+)
 
-__all__ = ["TuningRecords", "tune_module", "select_schedules", "measure_primfunc", "build_candidate"]
+__all__ = ["TuningRecords", "TuningFailed", "Measurer", "tune_module", "select_schedules", "measure_primfunc",
+           "build_candidate"]
 
 Report = Callable[[str, int, int, str], None]
 
@@ -97,6 +123,88 @@ class TuningRecords:
         return (self.directory / "database_workload.json").exists()
 
 
+class TuningFailed(ReconcilerError):
+    """Every candidate of a tuning run failed to build or to measure: nothing was learned."""
+
+    def __init__(self, failed: int, first_error: str):
+        self.failed = failed
+        self.first_error = first_error
+        super().__init__(f"tuning failed: all {failed} candidates failed to build or measure; the first error: "
+                         f"{first_error}")
+
+
+def _first_line(text: Any) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    interesting = [line for line in lines if "Error" in line or "error" in line]
+    return (interesting[-1] if interesting else lines[-1] if lines else "unknown error")[:400]
+
+
+@dataclass
+class _Ledger:
+    """What this run spent and what failed, kept in the database directory as it goes."""
+
+    records: TuningRecords
+    run_id: str
+    spent_before: int = 0
+    spent: int = 0
+    failed: int = 0
+    first_error: str = ""
+
+    @property
+    def progress_path(self) -> Path:
+        return self.records.directory / "progress.json"
+
+    def load(self) -> None:
+        self.spent_before = int(_read_json(self.progress_path).get(self.run_id, 0))
+
+    def count(self, measured: int, failures: list[str]) -> None:
+        self.spent += measured
+        self.failed += len(failures)
+        if failures and not self.first_error:
+            self.first_error = failures[0]
+        self.records.directory.mkdir(parents=True, exist_ok=True)
+        progress = _read_json(self.progress_path)
+        progress[self.run_id] = self.spent_before + self.spent
+        _write_json(self.progress_path, progress)
+
+    def finish(self) -> None:
+        progress = _read_json(self.progress_path)
+        progress.pop(self.run_id, None)
+        _write_json(self.progress_path, progress)
+
+    def summary(self) -> dict[str, Any]:
+        if not self.failed:
+            return {}
+        return {"failed_trials": self.failed, "first_failure": self.first_error}
+
+
+@dataclass
+class Measurer:
+    """Where candidates are timed: this host, or the devices behind an RPC tracker."""
+
+    target: Any
+    devices: RemoteDevices | None = None
+    cross_compiler: str | None = None
+    log: DeviceLog | None = None
+
+    def seconds(self, func: Any, min_repeat_ms: int = 40) -> float:
+        if self.devices is None or self.log is None:
+            return measure_primfunc(func, self.target, min_repeat_ms)
+        import tvm
+        from tvm.s_tir.transform import RemoveWeightLayoutRewriteBlock
+
+        mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
+        mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
+        library = tvm.compile(mod, self.target)
+        return measure_remote(library, list(mod["main"].params), self.devices, self.log, self.cross_compiler,
+                              min_repeat_ms)
+
+    def where(self) -> str:
+        if self.devices is None or self.log is None:
+            return ""
+        return f"; measured on {self.log.summary() or 'no device yet'} ({self.devices.describe()})"
+
+
 def measure_primfunc(func: Any, target: Any, min_repeat_ms: int = 40) -> float:
     """Median seconds of one PrimFunc on random inputs (weight repacking excluded, as MetaSchedule does)."""
     np = require("numpy", "numpy")
@@ -122,46 +230,70 @@ def _prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
     return [(gv, f) for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)]
 
 
-def _search_templates(mod: Any, target: Any, trials: int, records: dict[str, Any], report: Report) -> int:
-    """Time template candidates for every conv task not yet searched with this budget."""
+def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, store: TuningRecords,
+                      ledger: _Ledger, report: Report) -> int:
+    """Time template candidates for every conv task not yet searched with this budget; at most ``budget`` timings."""
+    target = measurer.target
+    records = store.templates()
     conv_funcs = []
     for _, func in _prim_funcs(mod):
         workload = conv_workload(func)
         if workload is not None and candidate_conv_params(workload, target):
             conv_funcs.append((_key(func), func, workload))
     pending = [(k, f, w) for k, f, w in conv_funcs if records.get(k, {}).get("budget", 0) < trials]
-    if not pending:
+    if not pending or budget <= 0:
         return 0
-    per_task = max(2, trials // (2 * len(pending)))
-    total = sum(min(per_task, len(candidate_conv_params(w, target))) for _, _, w in pending)
+    per_task = max(1, budget // len(pending))
     done = 0
+
+    def timed(func: Any, params: ConvParams) -> float | None:
+        nonlocal done
+        scheduled = schedule_conv2d_nchw(func, params)
+        if scheduled is None:
+            return None
+        done += 1
+        try:
+            seconds = measurer.seconds(scheduled)
+        except RemoteTuningFailed:
+            ledger.count(1, [])
+            raise
+        except Exception as exc:  # counted and reported, not silently skipped
+            ledger.count(1, [f"template conv {params}: {_first_line(exc)}"])
+            return None
+        ledger.count(1, [])
+        return seconds
+
     for key, func, workload in pending:
-        candidates = candidate_conv_params(workload, target)[:per_task]
-        timed: list[tuple[float, ConvParams]] = []
-        for params in candidates:
-            scheduled = schedule_conv2d_nchw(func, params)
-            done += 1
-            if scheduled is None:
-                continue
-            try:
-                timed.append((measure_primfunc(scheduled, target), params))
-            except Exception:  # a candidate that fails to build is just skipped
-                continue
-            report("tune", done, total, f"template conv {workload.out_channels}x{workload.in_channels} w{workload.out_width}")
-        if not timed:
+        if done >= budget:  # out of budget: this run leaves the default tile to it, as a run of this budget always will
+            default = candidate_conv_params(workload, target)[0]
+            records[key] = {"params": default.to_json(), "seconds": float("inf"), "budget": trials}
             continue
-        default_seconds = timed[0][0] if timed[0][1] == candidates[0] else float("inf")
-        seconds, params = min(timed, key=lambda item: item[0])
+        candidates = candidate_conv_params(workload, target)[: max(1, min(per_task, budget - done))]
+        results: list[tuple[float, ConvParams]] = []
+        for params in candidates:
+            seconds = timed(func, params)
+            if seconds is not None:
+                results.append((seconds, params))
+            report("tune", ledger.spent_before + ledger.spent, trials, f"template conv {workload.out_channels}x{workload.in_channels} "
+                   f"w{workload.out_width}{measurer.where()}")
+        if not results:
+            records[key] = {"params": candidates[0].to_json(), "seconds": float("inf"), "budget": trials}
+            continue
+        default_seconds = results[0][0] if results[0][1] == candidates[0] else float("inf")
+        seconds, params = min(results, key=lambda item: item[0])
         # Noise guard: on a shared 2-core box a single timing can be off by 20%; a challenger must
-        # beat the default clearly, and again when both are re-timed back to back.
+        # beat the default clearly, and again when both are re-timed back to back (budget allowing).
         if params != candidates[0] and seconds < 0.9 * default_seconds:
-            default_again = measure_primfunc(schedule_conv2d_nchw(func, candidates[0]), target)
-            challenger_again = measure_primfunc(schedule_conv2d_nchw(func, params), target)
-            if challenger_again >= 0.9 * default_again:
-                seconds, params = default_again, candidates[0]
+            if budget - done >= 2:
+                default_again = timed(func, candidates[0])
+                challenger_again = timed(func, params)
+                if default_again is not None and challenger_again is not None and challenger_again >= 0.9 * default_again:
+                    seconds, params = default_again, candidates[0]
         elif params != candidates[0]:
             seconds, params = default_seconds, candidates[0]
         records[key] = {"params": params.to_json(), "seconds": seconds, "budget": trials}
+        store.save(records, store.ledger())  # kept even if a later task fails
+    store.save(records, store.ledger())
     return done
 
 
@@ -180,44 +312,95 @@ def build_candidate(mod: Any, target: Any, _params: Any) -> Any:
     return tvm_build(mod, target=target)
 
 
-def _metaschedule(tasks: list[Any], target: Any, budget: int, per_iteration: int | None, db_dir: Path, seed: int, report: Report, done_before: int, total: int) -> int:
+def _builder_and_runner(measurer: Measurer, workers: int) -> tuple[Any, Any]:
+    from tvm.s_tir import meta_schedule as ms
+
+    cores = os.cpu_count() or 1
+    evaluator = ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
+    if measurer.devices is None or measurer.log is None:
+        return (ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
+                ms.runner.LocalRunner(evaluator_config=evaluator))
+    builder = ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate,
+                                      f_export=functools.partial(export_candidate, cross_compiler=measurer.cross_compiler))
+    return builder, make_rpc_runner(measurer.devices, evaluator, measurer.log, workers)
+
+
+def _drop_unnamed_handlers(logger: logging.Logger) -> None:
+    """MetaSchedule's logging set-up lists the logger's handlers by name and crashes on an unnamed one.
+
+    pytest's log capture leaves such handlers there, so a second tuning run in one process failed.
+    """
+    for handler in [h for h in logger.handlers if h.get_name() is None]:
+        logger.removeHandler(handler)
+
+
+def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iteration: int | None, db_dir: Path,
+                  seed: int, report: Report, ledger: _Ledger, total: int, workers: int) -> int:
+    """Spend at most ``budget`` measured trials on ``tasks``; returns the trials measured."""
     from tvm.ir.utils import derived_object
     from tvm.s_tir import meta_schedule as ms
 
     if not tasks or budget <= 0:
         return 0
-    budget = max(budget, len(tasks))
+    tasks = tasks[:budget]  # fewer trials than tasks: one each for the first ones
     per_iter = per_iteration or max(4, min(32, budget // (4 * len(tasks))))
-    per_task = max(per_iter, (3 * budget) // len(tasks))
-    counter = {"done": 0}
+    per_iter = min(per_iter, max(1, budget // len(tasks)))  # a small budget still reaches every task
+    per_task = max(1, min(budget, max(per_iter, (3 * budget) // len(tasks))))
+    # The scheduler checks the global cap before a batch of up to per_iter trials, so it can end up
+    # per_iter - 1 over: cap it lower so the budget holds.
+    global_cap = max(1, budget - per_iter + 1)
+    state: dict[str, Any] = {"done": 0, "abort": None}
 
     @derived_object
-    class _ReportTrials(ms.measure_callback.PyMeasureCallback):
+    class _CountTrials(ms.measure_callback.PyMeasureCallback):
         def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
-            counter["done"] += len(runner_results)
-            report("tune", done_before + counter["done"], total, f"metaschedule {tasks[task_id].task_name}")
+            failures = [f"build: {_first_line(b.error_msg)}" for b in builder_results if b.error_msg]
+            failures += [f"measure: {_first_line(r.error_msg)}" for b, r in zip(builder_results, runner_results)
+                         if r.error_msg and not b.error_msg]
+            state["done"] += len(runner_results)
+            ledger.count(len(runner_results), failures)
+            report("tune", ledger.spent_before + ledger.spent, total, f"metaschedule {tasks[task_id].task_name}{measurer.where()}")
+            if measurer.devices is not None and runner_results and all(r.error_msg for r in runner_results):
+                try:  # a whole batch lost: are there devices left at all?
+                    check_devices(measurer.devices)
+                except RemoteTuningFailed as exc:
+                    state["abort"] = exc
+                    raise
 
-    cores = os.cpu_count() or 1
+    _drop_unnamed_handlers(logging.getLogger("tvm.s_tir.meta_schedule"))
     strategy = ms.search_strategy.EvolutionarySearch(population_size=256, init_min_unmeasured=64, genetic_num_iters=3)
     contexts, weights = ms.relax_integration.extracted_tasks_to_tune_contexts(
-        tasks, str(db_dir / "logs"), strategy=strategy, num_threads=cores, seed=seed
+        tasks, str(db_dir / "logs"), strategy=strategy, num_threads=os.cpu_count() or 1, seed=seed
     )
-    with torch_hidden_from_subprocesses():  # builder/runner workers are fresh `python -m tvm.exec.popen_worker`s
-        ms.tune.tune_tasks(
-            tasks=contexts,
-            task_weights=weights,
-            work_dir=str(db_dir / "logs"),
-            max_trials_global=budget,
-            max_trials_per_task=per_task,
-            num_trials_per_iter=per_iter,
-            builder=ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
-            runner=ms.runner.LocalRunner(
-                evaluator_config=ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
-            ),
-            database=ms.database.JSONDatabase(work_dir=str(db_dir)),
-            measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), _ReportTrials()],
-        )
-    return counter["done"]
+    builder, runner = _builder_and_runner(measurer, workers)
+    try:
+        with torch_hidden_from_subprocesses():  # builder/runner workers are fresh `python -m tvm.exec.popen_worker`s
+            ms.tune.tune_tasks(
+                tasks=contexts,
+                task_weights=weights,
+                work_dir=str(db_dir / "logs"),
+                max_trials_global=global_cap,
+                max_trials_per_task=per_task,
+                num_trials_per_iter=per_iter,
+                builder=builder,
+                runner=runner,
+                database=ms.database.JSONDatabase(work_dir=str(db_dir)),
+                measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), _CountTrials()],
+            )
+    except Exception:
+        if state["abort"] is not None:
+            raise state["abort"] from None
+        raise
+    return state["done"]
+
+
+def _remote_target(target: Any, devices: RemoteDevices) -> Any:
+    """The target with the device's thread count as ``num-cores`` (MetaSchedule sizes parallel loops by it)."""
+    import tvm
+
+    session, _ = request_session(devices)
+    threads = int(session.get_function("runtime.NumThreads")())
+    return tvm.target.Target({**dict(target.export()), "num-cores": max(1, threads)})
 
 
 def tune_module(
@@ -228,33 +411,58 @@ def tune_module(
     report: Report,
     trials_per_iteration: int | None = None,
     seed: int = 0,
+    devices: RemoteDevices | None = None,
+    cross_compiler: str | None = None,
 ) -> dict[str, Any]:
-    """Spend up to ``trials`` on the module's tasks; returns a summary (trials done, tasks, seconds)."""
+    """Spend at most ``trials`` measurements on the module's tasks; returns a summary (trials done, tasks, seconds).
+
+    With ``devices`` the candidates are measured on the tracker's devices
+    (cross-linked with ``cross_compiler``).  What a run measured is written to
+    the database as it goes, so a run that fails is continued by the next one.
+    """
     for module, dist in (("psutil", "psutil"), ("cloudpickle", "cloudpickle"), ("xgboost", "xgboost")):
         require(module, dist)
     from tvm.s_tir import meta_schedule as ms
     from tvm_ffi import structural_hash
 
     started = time.perf_counter()
+    workers = 1
+    log = None
+    if devices is not None:
+        workers = check_devices(devices)  # the tracker is up and has devices under the key, before any work
+        log = DeviceLog.create(db_dir / "logs")
+        target = _remote_target(target, devices)
+        report("tune", 0, trials, f"measuring on {workers} device(s): {devices.describe()}")
+    measurer = Measurer(target, devices, cross_compiler, log)
     store = TuningRecords(db_dir)
-    templates, ledger = store.templates(), store.ledger()
-    template_trials = _search_templates(mod, target, trials, templates, report)
-    store.save(templates, ledger)
+    tuned = store.ledger()
     tasks = ms.relax_integration.extract_tasks(mod, target)
     keyed = [(str(structural_hash(t.dispatched[0])), t) for t in tasks]
-    pending = [(k, t) for k, t in keyed if ledger.get(k, 0) < trials]
-    remaining = max(0, trials - template_trials)
+    pending = [(k, t) for k, t in keyed if tuned.get(k, 0) < trials]
+    ledger = _Ledger(store, hashlib.sha256(json.dumps([sorted(k for k, _ in pending), trials]).encode()).hexdigest()[:16])
+    ledger.load()
+    budget = max(0, trials - ledger.spent_before)
+    template_trials = _search_templates(mod, measurer, trials, budget // 2, store, ledger, report)
+    remaining = budget - template_trials
     templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
     plain = [t for _, t in pending if t not in templated]
     plain_budget = min(remaining, 64 * len(plain))
-    ms_trials = _metaschedule(plain, target, plain_budget, trials_per_iteration, db_dir, seed, report, template_trials, trials)
-    ms_trials += _metaschedule(
-        templated, target, remaining - ms_trials, trials_per_iteration, db_dir, seed, report, template_trials + ms_trials, trials
-    ) if remaining - ms_trials >= 4 * max(1, len(templated)) else 0
+    ms_trials = _metaschedule(plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger,
+                              trials, workers)
+    if remaining - ms_trials >= 4 * max(1, len(templated)):
+        ms_trials += _metaschedule(templated, measurer, remaining - ms_trials, trials_per_iteration, db_dir, seed,
+                                   report, ledger, trials, workers)
+    if ledger.spent and ledger.failed == ledger.spent:
+        raise TuningFailed(ledger.failed, ledger.first_error)
+    if ledger.failed:
+        report("tune", ledger.spent_before + ledger.spent, trials,
+               f"{ledger.failed} of {ledger.spent} candidates failed to build or measure; the first: {ledger.first_error}")
+    tuned = store.ledger()
     for key, _ in pending:
-        ledger[key] = max(ledger.get(key, 0), trials)
-    store.save(templates, ledger)
-    return {
+        tuned[key] = max(tuned.get(key, 0), trials)
+    store.save(store.templates(), tuned)
+    ledger.finish()
+    summary = {
         "trials_requested": trials,
         "trials_done": template_trials + ms_trials,
         "template_trials": template_trials,
@@ -262,7 +470,11 @@ def tune_module(
         "tasks": len(tasks),
         "tasks_tuned": len(pending),
         "tuning_seconds": round(time.perf_counter() - started, 3),
+        **ledger.summary(),
     }
+    if devices is not None:
+        summary["measured_on"] = {"tracker": devices.tracker, "device_key": devices.key}
+    return summary
 
 
 def _metaschedule_choice(database: Any, func: Any, target: Any) -> tuple[Any, float] | None:

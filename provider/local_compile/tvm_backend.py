@@ -43,6 +43,7 @@ from typing import Any
 from provider.errors import CompileFailed, ReconcilerError, ToolchainMissing
 from provider.local_compile._deps import require_tvm, tvm_version
 from provider.local_compile.frontends import LoadedModel
+from provider.local_compile.remote import RemoteDevices
 from provider.local_compile.targets import ResolvedTarget
 
 __all__ = [
@@ -91,14 +92,16 @@ class TuningOptions:
     database_dir: Path | None = None
     apply_database: bool = True
     seed: int = 0
+    remote: RemoteDevices | None = None  # measure on the devices behind a TVM RPC tracker, not on this host
 
     def key_fields(self) -> dict[str, Any]:
-        """What changes the artifact; the database location does not."""
+        """What changes the artifact; the database location, tracker address and timeouts do not."""
         return {
             "trials": self.trials,
             "trials_per_iteration": self.trials_per_iteration,
             "apply_database": self.uses_records,
             "seed": self.seed,
+            **({"device_key": self.remote.key} if self.remote is not None else {}),
         }
 
     @property
@@ -189,7 +192,8 @@ def _vectorizable_erf(mod: Any) -> Any:
 
 def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path) -> Path:
     root = tuning.database_dir or (cache_dir / "tuning")
-    digest = hashlib.sha256(f"{target.canonical_json()}|{tvm_version()}".encode()).hexdigest()[:16]
+    measured_on = f"|{tuning.remote.key}" if tuning.remote is not None else ""  # each kind of board its own records
+    digest = hashlib.sha256(f"{target.canonical_json()}|{tvm_version()}{measured_on}".encode()).hexdigest()[:16]
     return Path(root) / f"{target.label}-{digest}"
 
 
@@ -372,9 +376,10 @@ def build_library(
     require_tvm()
     clock = _Clock(progress)
     cross_compiler = _check_linker(target)
-    can_tune = host_can_run(target)
-    # Only tuning sizes parallel loops from this machine's cores; an untuned build must not depend on it.
-    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.trials > 0 else None)
+    can_tune = tuning.remote is not None or host_can_run(target)
+    # Only tuning on this host sizes parallel loops from this machine's cores; an untuned build (and one
+    # measured on remote devices) must not depend on it.
+    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.trials > 0 and tuning.remote is None else None)
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
     tuning_seconds = 0.0
     originals: dict[Any, Any] = {}
@@ -396,7 +401,7 @@ def build_library(
 
                 started = time.perf_counter()
                 summary.update(tune_module(mod_to_build, tvm_target, tuning.trials, db_dir, clock.report,
-                                           tuning.trials_per_iteration, tuning.seed))
+                                           tuning.trials_per_iteration, tuning.seed, tuning.remote, cross_compiler))
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
             mod_to_build, counts, originals = _finish_cpu(

@@ -183,6 +183,7 @@ class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="Compilat
         delete_artifacts: pulumi.Input[bool] | None = None,
         verify: pulumi.Input[bool] | None = None,
         tuning_trials: pulumi.Input[int] | None = None,
+        tuning: pulumi.Input[dict] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         provider_config: CompilationJobProvider | None = None,
     ) -> None:
@@ -199,6 +200,7 @@ class CompilationJob(pulumi.dynamic.Resource, module="sagemaker", name="Compilat
             "delete_artifacts": delete_artifacts,
             "verify": verify,
             "tuning_trials": tuning_trials,
+            "tuning": tuning,
         }
         props = resource_props(args, resource_name, "compilation_job_name", JOB_OUTPUT_KEYS)
         super().__init__(provider_config or CompilationJobProvider(), resource_name, props, opts)

@@ -29,6 +29,7 @@ from provider.local_files import (
 from provider.local_paths import local_path
 from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
 from provider.specs.compilation_job import CompilationJobSpec
+from provider.specs.tuning import parse_tracker, tuning_settings
 
 __all__ = ["LocalCompiler", "LOCAL_ACCOUNT", "local_arn", "local_artifact_uri", "artifact_digest"]
 
@@ -68,6 +69,19 @@ def local_artifact_uri(spec: CompilationJobSpec) -> str:
 def _iso(moment: datetime) -> str:
     """The form cloud outputs have (botocore's datetimes, isoformat): UTC offset, whole microseconds."""
     return moment.astimezone(UTC).isoformat()
+
+
+def _tuning_options(spec: CompilationJobSpec) -> Any:
+    """The spec's `tuning` / `tuningTrials` as the engine's options (a tracker -> remote devices)."""
+    from provider.local_compile import TuningOptions
+    from provider.local_compile.remote import RemoteDevices
+
+    settings = tuning_settings(spec.tuning, spec.tuning_trials)
+    remote = None
+    if settings.tracker is not None and settings.device_key is not None:
+        host, port = parse_tracker(settings.tracker)
+        remote = RemoteDevices(host, port, settings.device_key, settings.session_timeout)
+    return TuningOptions(trials=settings.trials, remote=remote)
 
 
 def _now() -> str:
@@ -196,10 +210,19 @@ class LocalCompiler:
                 changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs,
                                               ("inputConfig.dataInputConfig",)))
                 notes.append(f"{uri} was compiled for inputs {json.dumps(built_inputs)}")
-        built_trials = (manifest.get("tuning") or {}).get("trials_requested", 0)
-        if built_trials != spec.tuning_trials:
-            changes.append(PropertyChange("tuningTrials", ChangeKind.REPLACE, built_trials, spec.tuning_trials))
+        built = manifest.get("tuning") or {}
+        wanted = tuning_settings(spec.tuning, spec.tuning_trials)
+        built_trials = built.get("trials_requested", 0)
+        if built_trials != wanted.trials:
+            field = "tuning" if spec.tuning is not None else "tuningTrials"
+            changes.append(PropertyChange(field, ChangeKind.REPLACE, built_trials, wanted.trials,
+                                          ("tuning.trials",) if spec.tuning is not None else ()))
             notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
+        built_key = (built.get("measured_on") or {}).get("device_key")
+        if wanted.trials and built_key != wanted.device_key:
+            changes.append(PropertyChange("tuning", ChangeKind.REPLACE, built_key, wanted.device_key,
+                                          ("tuning.deviceKey",)))
+            notes.append(f"{uri} was tuned on {built_key or 'this host'}, not on devices {wanted.device_key or 'of this host'}")
         if not changes:
             return Plan("CompilationJob", name, Action.NOOP)
         return Plan("CompilationJob", name, Action.REPLACE, tuple(changes), notes=tuple(notes))
@@ -243,7 +266,7 @@ class LocalCompiler:
 
     def create(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """Compile (or take from the cache), verify when asked, publish; outputs as cloud mode has them."""
-        from provider.local_compile import CompileRequest, TuningOptions, compile_model, verify_artifact
+        from provider.local_compile import CompileRequest, compile_model, verify_artifact
 
         if spec.input_config is None:
             raise ConfigError("local mode compiles a model archive: set inputConfig")
@@ -264,7 +287,7 @@ class LocalCompiler:
                 target_device=output.target_device,
                 target_platform=output.target_platform.to_props() if output.target_platform else None,
                 compiler_options=output.compiler_options,
-                tuning=TuningOptions(trials=spec.tuning_trials),
+                tuning=_tuning_options(spec),
             )
             result = compile_model(request, cache_dir=self.cache_dir, progress=self._progress(name))
             if spec.verify:

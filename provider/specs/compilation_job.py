@@ -18,6 +18,7 @@ from provider.local_paths import check_file_uri, file_uri_path
 from provider.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
 from provider.specs._tags import check_tags, tag_list
 from provider.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
+from provider.specs.tuning import Tuning, tuning_violations
 from provider.specs.workteam import api_shape
 
 __all__ = [
@@ -222,12 +223,16 @@ class CompilationJobSpec(Model):
     mismatch fails the resource with the max error. This provider's own input."""
     tuning_trials: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
     """Local mode: the tuning budget in measured trials (0 = the default schedules, no tuning); a
-    tuning database is reused across compiles. This provider's own input."""
+    tuning database is reused across compiles. The short form of `tuning.trials`. This provider's own
+    input."""
+    tuning: Tuning | None = None
+    """Local mode: the tuning budget and where candidates are measured: this host (absent), or the
+    boards registered with a TVM RPC tracker under a key. This provider's own input."""
 
     def to_create_request(self) -> dict[str, Any]:
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
         api_props = self.model_dump(by_alias=True, exclude_none=True, mode="json",
-                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials"})
+                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials", "tuning"})
         request: dict[str, Any] = api_shape(api_props)
         request.setdefault("StoppingCondition", {})
         if self.tags:
@@ -262,6 +267,7 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
     mode = _member(props, "mode") or "cloud"
     verify = _member(props, "verify") is True
     trials = _member(props, "tuningTrials")
+    tuning = _part(Tuning, _member(props, "tuning"))
     found = []
     if (inputs is None) == (package is None):
         found.append(Violation("inputConfig", "needs exactly one of inputConfig or modelPackageVersionArn"))
@@ -278,10 +284,12 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
         for field, uri in locations.items():
             if uri.startswith("file://"):
                 found.append(Violation(field, "file:// locations need mode: local; cloud mode reads and writes S3"))
-        used = [("verify", verify), ("tuningTrials", isinstance(trials, int) and trials > 0)]
+        used = [("verify", verify), ("tuningTrials", isinstance(trials, int) and trials > 0),
+                ("tuning", tuning not in (None, _INVALID) and tuning.trials > 0)]
         found.extend(Violation(name, "applies only to mode: local") for name, on in used if on)
     elif mode == "local" and outputs not in (None, _INVALID) and inputs is not _INVALID:
-        found.extend(_local_mode_violations(inputs, outputs, verify))
+        budget = trials if isinstance(trials, int) and not isinstance(trials, bool) else 0
+        found.extend(_local_mode_violations(inputs, outputs, verify, None if tuning is _INVALID else tuning, budget))
     return found
 
 
@@ -308,7 +316,8 @@ def _stopping_violations(stopping: StoppingCondition) -> list[Violation]:
     return []
 
 
-def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, verify: bool) -> list[Violation]:
+def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, verify: bool,
+                           tuning: Tuning | None, tuning_trials: int) -> list[Violation]:
     """What local mode cannot serve is refused at check time, not at deploy time (pure: no tvm)."""
     from provider.local_compile.frontends import check_framework
     from provider.local_compile.targets import resolve_target
@@ -329,6 +338,7 @@ def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, ver
             check_verifiable(inputs.framework, target)
     except SpecError as exc:
         found.extend(exc.violations)
+    found.extend(tuning_violations(tuning, tuning_trials, target))
     return found
 
 

@@ -61,6 +61,10 @@ SAMPLES: dict[str, Any] = {
     "deleteArtifacts": True,
     "verify": False,  # local mode only: the sample job is a cloud job
     "tuningTrials": 0,
+    "trials": 0,  # tuning.*: local mode only, inert in a cloud job without a budget
+    "tracker": "10.0.0.5:9190",
+    "deviceKey": "rasp4b",
+    "sessionTimeout": 60,
     "tags": {"team": "vision"},
 }
 # Enum choices where the first value would not fit the other samples.
