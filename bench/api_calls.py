@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import boto3
 
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.plan.model import Action
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
-from provider.specs.workteam import WorkteamSpec, parse_workteam
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.plan.model import Action
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
+from sagemaker_reconciler.specs.workteam import WorkteamSpec, parse_workteam
 
 WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
                     "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=200, help="work teams and compilation jobs each (default 200)")
     args = parser.parse_args(argv)
 
-    from provider.endpoint import start_endpoint
+    from sagemaker_reconciler.endpoint import start_endpoint
 
     with start_endpoint() as endpoint:
         os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",

@@ -24,8 +24,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 import boto3  # noqa: E402
 from engine_real.pulumi_env import PulumiEnv, aws_env, changes, cli_root, missing_cli_reason  # noqa: E402
 
-from provider import CompilationJob, Workteam  # noqa: E402
-from provider.endpoint import start_endpoint  # noqa: E402
+from sagemaker_reconciler import CompilationJob, Workteam  # noqa: E402
+from sagemaker_reconciler.endpoint import start_endpoint  # noqa: E402
 
 WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
                     "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",

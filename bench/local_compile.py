@@ -280,7 +280,7 @@ def _feeds(model: onnx.ModelProto) -> dict[str, np.ndarray]:
 
 
 def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> None:
-    from provider.local_compile import CompileRequest, TuningOptions, compile_model
+    from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model
 
     title, build = MODELS[key]
     model = build()

@@ -135,9 +135,9 @@ def run_case(case, workdir: Path) -> dict:
     """Compile, run and compare one case; returns {"name", "class", "detail"}."""
     import onnx
 
-    from provider.errors import SpecError
-    from provider.local_compile import CompileRequest, compile_model
-    from provider.local_compile.tvm_backend import run_library
+    from sagemaker_reconciler.errors import SpecError
+    from sagemaker_reconciler.local_compile import CompileRequest, compile_model
+    from sagemaker_reconciler.local_compile.tvm_backend import run_library
 
     model = case.model
     result = {"name": case.name}
@@ -185,7 +185,7 @@ def _plain_tvm_matches(model, shapes: dict, dtypes: dict, inputs: list, expected
     from tvm import relax
     from tvm.relax.frontend.onnx import from_onnx
 
-    from provider.local_compile.tvm_backend import _to_numpy
+    from sagemaker_reconciler.local_compile.tvm_backend import _to_numpy
 
     try:
         mod = from_onnx(model, shape_dict=shapes, dtype_dict=dtypes)

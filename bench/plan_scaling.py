@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from provider import gitops  # noqa: E402
-from provider.aws import AwsConfig  # noqa: E402
-from provider.endpoint import start_endpoint  # noqa: E402
-from provider.manifest import parse_manifest  # noqa: E402
+from sagemaker_reconciler import gitops  # noqa: E402
+from sagemaker_reconciler.aws import AwsConfig  # noqa: E402
+from sagemaker_reconciler.endpoint import start_endpoint  # noqa: E402
+from sagemaker_reconciler.manifest import parse_manifest  # noqa: E402
 
 
 def _api_calls_bench():

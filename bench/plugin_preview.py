@@ -59,7 +59,7 @@ def startup_seconds(log: str) -> tuple[float, float] | None:
 def program(n: int):
     import pulumi
 
-    from provider.sdk import CompilationJob, Workteam
+    from sagemaker_reconciler.sdk import CompilationJob, Workteam
 
     def run() -> None:
         for i in range(n // 2):
@@ -84,9 +84,9 @@ def main() -> int:
     import boto3
     from pulumi import automation as auto
 
-    from provider.endpoint import start_endpoint
-    from provider.plugin.pack import pack
-    from provider.plugin.server import plugin_version
+    from sagemaker_reconciler.endpoint import start_endpoint
+    from sagemaker_reconciler.plugin.pack import pack
+    from sagemaker_reconciler.plugin.server import plugin_version
 
     root = Path(subprocess.run(["bash", str(REPO / ".ci" / "pulumi-cli.sh")], check=True, capture_output=True,
                                text=True).stdout.strip().splitlines()[-1])

@@ -42,7 +42,7 @@ class Pool:
     """A tracker plus N servers, each in its own process group, killed by id on close."""
 
     def __init__(self, servers: int, threads: int, logs: Path):
-        from provider.local_compile.remote import RemoteDevices, check_devices
+        from sagemaker_reconciler.local_compile.remote import RemoteDevices, check_devices
 
         self.processes: list[subprocess.Popen] = []
         self.port = _free_port()
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="2,1,1,2", help="device counts to compare, run in this order")
     args = parser.parse_args(argv)
 
-    from provider.local_compile import CompileRequest, TuningOptions, compile_model
+    from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model
 
     model = resnet_style()
     x = np.random.default_rng(1).standard_normal((1, 3, 224, 224)).astype(np.float32)
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         assert pool is not None and tuned is not None
         try:
             untuned = compile_model(request(0, None, workdir / "db-none"), cache_dir=workdir / "cache-untuned")
-            from provider.local_compile.remote import request_session
+            from sagemaker_reconciler.local_compile.remote import request_session
 
             session, where = request_session(pool.devices)
             run_untuned = _remote_runner(session, "untuned", untuned.artifact, x, workdir)

@@ -1,7 +1,7 @@
 """Provider process start-up: what importing the provider costs beside importing pulumi, and that tvm stays out.
 
 The engine starts ``python -m pulumi.dynamic`` and unpickles the provider, which
-imports ``provider.pulumi_resources``; that import must not pull in TVM (~300 MB,
+imports ``sagemaker_reconciler.pulumi_resources``; that import must not pull in TVM (~300 MB,
 the ``local`` extra) nor anything else heavy. Each import runs in a fresh
 interpreter, alternately, several times; the medians are printed as ratios to
 ``import pulumi`` (the floor any dynamic provider pays), which hold on a noisy
@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 CASES = {
     "python (no import)": "pass",
     "import pulumi": "import pulumi",
-    "import provider.pulumi_resources": "import provider.pulumi_resources",
-    "import pulumi.dynamic + provider": "import pulumi.dynamic, provider.pulumi_resources",
+    "import sagemaker_reconciler.pulumi_resources": "import sagemaker_reconciler.pulumi_resources",
+    "import pulumi.dynamic + provider": "import pulumi.dynamic, sagemaker_reconciler.pulumi_resources",
 }
 
 PROBE = """
@@ -37,9 +37,9 @@ started = time.perf_counter()
 import provider
 lazy = sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'boto3', 'botocore', 'tvm', 'moto', 'numpy', 'onnx'})
 provider.Workteam, provider.CompilationJob
-import provider.pulumi_resources
+import sagemaker_reconciler.pulumi_resources
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'tvm', 'tvm_ffi', 'onnx', 'onnxruntime', 'torch', 'moto'})
-from provider.aws import AwsConfig, SageMakerGateway
+from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
 config = AwsConfig(region='us-east-1', endpoint_url='http://127.0.0.1:9')
 first = time.perf_counter(); SageMakerGateway(config); first = time.perf_counter() - first
 nxt = time.perf_counter()

@@ -12,10 +12,10 @@ import os
 
 import boto3
 
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.endpoint import start_endpoint
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.endpoint import start_endpoint
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
 DURATIONS = (10, 60, 300, 900, 3600, 10800)
 FIXED_POLL = 5.0  # the SageMaker Python SDK's wait() interval

@@ -27,6 +27,8 @@ if __name__ != "sagemaker_reconciler":
         except BaseException:
             del sys.modules["sagemaker_reconciler"]
             raise
+    # ...and serve `provider.x` as `sagemaker_reconciler.x` (one module object per file, see _alias).
+    importlib.import_module("sagemaker_reconciler._alias").install()
     sys.modules[__name__] = sys.modules["sagemaker_reconciler"]
 
 __all__ = [
@@ -56,9 +58,3 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
-
-
-if __name__ == "sagemaker_reconciler":
-    from . import _alias
-
-    _alias.install()

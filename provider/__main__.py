@@ -1,5 +1,5 @@
 import sys
 
-from provider.cli import main
+from sagemaker_reconciler.cli import main
 
 sys.exit(main())

@@ -23,7 +23,7 @@ import botocore.exceptions
 import botocore.loaders
 import botocore.session
 
-from provider.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound, ReconcilerError
+from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound, ReconcilerError
 
 __all__ = ["AwsConfig", "SageMakerGateway", "ObjectStore", "split_s3_uri", "USER_AGENT"]
 

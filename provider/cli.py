@@ -1,4 +1,4 @@
-"""Command line: `sagemaker-reconcile` / `python -m provider`. One function per subcommand, each an exit code.
+"""Command line: `sagemaker-reconcile` / `python -m sagemaker_reconciler`. One function per subcommand, each an exit code.
 
 GitOps, over a manifest (a Pulumi YAML program's ``resources:``)::
 
@@ -15,7 +15,7 @@ main job on the embedded endpoint), ``serve-endpoint``.
 
 No input produces a traceback: anything unexpected is one ``error:`` line and
 exit 1 (``SAGEMAKER_RECONCILER_DEBUG=1`` shows the traceback). Everything
-printed goes through ``provider.printable``: control characters escaped, and no
+printed goes through ``sagemaker_reconciler.printable``: control characters escaped, and no
 line begins with text from the input.
 """
 
@@ -27,8 +27,8 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from provider.errors import ReconcilerError
-from provider.printable import escape, escape_lines, message_lines
+from sagemaker_reconciler.errors import ReconcilerError
+from sagemaker_reconciler.printable import escape, escape_lines, message_lines
 
 __all__ = ["main", "cmd_plan", "cmd_apply", "cmd_drift", "cmd_schema"]
 
@@ -61,12 +61,12 @@ def _positive_int(text: str) -> int:
 
 
 def _run_gitops(command: str, args: argparse.Namespace) -> int:
-    from provider import gitops
-    from provider.aws import AwsConfig
-    from provider.errors import ManifestError
-    from provider.manifest import load_manifest
-    from provider.render import render_report
-    from provider.report import Report
+    from sagemaker_reconciler import gitops
+    from sagemaker_reconciler.aws import AwsConfig
+    from sagemaker_reconciler.errors import ManifestError
+    from sagemaker_reconciler.manifest import load_manifest
+    from sagemaker_reconciler.render import render_report
+    from sagemaker_reconciler.report import Report
 
     try:
         manifest = load_manifest(args.manifest)
@@ -121,7 +121,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from provider.schema import REGENERATE_COMMAND, schema_text
+    from sagemaker_reconciler.schema import REGENERATE_COMMAND, schema_text
 
     text = schema_text()
     if args.check is not None:
@@ -142,21 +142,21 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_endpoint(args: argparse.Namespace) -> int:
-    from provider.endpoint import serve_forever
+    from sagemaker_reconciler.endpoint import serve_forever
 
     serve_forever(args.port)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from provider.demo import run_demo
+    from sagemaker_reconciler.demo import run_demo
 
     return run_demo(manifest=args.manifest)
 
 
 def cmd_plugin_pack(args: argparse.Namespace) -> int:
-    from provider.plugin.pack import pack
-    from provider.plugin.server import plugin_version
+    from sagemaker_reconciler.plugin.pack import pack
+    from sagemaker_reconciler.plugin.server import plugin_version
 
     path = pack(Path(args.out), python=args.python)
     print(path)

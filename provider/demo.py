@@ -2,7 +2,7 @@
 
 Starts the embedded endpoint on loopback, puts a small model archive in its S3
 for the cloud compilation job, then drives the same functions the
-``sagemaker-reconcile`` CLI uses (``provider.gitops`` + ``provider.render``):
+``sagemaker-reconcile`` CLI uses (``sagemaker_reconciler.gitops`` + ``sagemaker_reconciler.render``):
 
 1. plan (everything to create, exit 2)  2. apply, with the outputs
 3. plan again: in sync (exit 0)        4. an edit of the manifest (the description) and its
@@ -20,15 +20,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from provider import gitops
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway, split_s3_uri
-from provider.demo_model import single_file_archive
-from provider.errors import ReconcilerError
-from provider.manifest import Manifest, parse_manifest
-from provider.render import render_report
-from provider.report import EXIT_CHANGES, EXIT_IN_SYNC, Report
-from provider.resource_types import COMPILATION_JOB, WORKTEAM
-from provider.waiters import Backoff
+from sagemaker_reconciler import gitops
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway, split_s3_uri
+from sagemaker_reconciler.demo_model import single_file_archive
+from sagemaker_reconciler.errors import ReconcilerError
+from sagemaker_reconciler.manifest import Manifest, parse_manifest
+from sagemaker_reconciler.render import render_report
+from sagemaker_reconciler.report import EXIT_CHANGES, EXIT_IN_SYNC, Report
+from sagemaker_reconciler.resource_types import COMPILATION_JOB, WORKTEAM
+from sagemaker_reconciler.waiters import Backoff
 
 __all__ = ["run_demo", "DEFAULT_MANIFEST"]
 
@@ -86,8 +86,8 @@ def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], N
 
 def _prepare_local_jobs(manifest: Manifest, say: Callable[[str], None]) -> None:
     """Local jobs start fresh like the in-memory endpoint: their file:// model written, old outputs gone."""
-    from provider.demo_model import tiny_cnn_archive
-    from provider.reconcile.local_compile import local_artifact_uri
+    from sagemaker_reconciler.demo_model import tiny_cnn_archive
+    from sagemaker_reconciler.reconcile.local_compile import local_artifact_uri
 
     for resource in manifest.resources:
         spec = resource.spec
@@ -115,7 +115,7 @@ def _edited(text: str, manifest: Manifest) -> tuple[str, str, str]:
 
 
 def run_demo(say: Callable[[str], None] = print, manifest: str | Path | None = None) -> int:
-    from provider.endpoint import start_endpoint  # moto is only needed here
+    from sagemaker_reconciler.endpoint import start_endpoint  # moto is only needed here
 
     path = Path(manifest) if manifest else DEFAULT_MANIFEST
     shown = os.path.relpath(path) if path.is_absolute() and not os.path.relpath(path).startswith("..") else str(path)

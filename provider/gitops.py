@@ -5,7 +5,7 @@ region, observed, and planned by the same reconcilers the Pulumi provider uses.
 Resources are independent, so they are handled concurrently by a bounded pool
 (``parallelism``); each worker thread builds its own gateways (boto3 clients
 are not shared across threads). Nothing here prints: every function returns a
-:class:`provider.report.Report`, which ``provider.render`` turns into text,
+:class:`sagemaker_reconciler.report.Report`, which ``sagemaker_reconciler.render`` turns into text,
 Markdown or JSON and whose ``exit_code`` the CLI returns.
 """
 
@@ -21,17 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.errors import ConfigError, ReconcilerError
-from provider.manifest import Manifest, ManifestResource, resolve_outputs
-from provider.plan.model import Action, Plan
-from provider.reconcile._time import iso_time
-from provider.reconcile.compilation_job import RUNNING, CompilationJobReconciler, ObservedJob
-from provider.reconcile.local_compile import LocalCompiler
-from provider.reconcile.workteam import Observed, WorkteamReconciler
-from provider.report import Report, ResourceReport, Unmanaged
-from provider.resource_types import COMPILATION_JOB, WORKTEAM
-from provider.waiters import Backoff
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import ConfigError, ReconcilerError
+from sagemaker_reconciler.manifest import Manifest, ManifestResource, resolve_outputs
+from sagemaker_reconciler.plan.model import Action, Plan
+from sagemaker_reconciler.reconcile._time import iso_time
+from sagemaker_reconciler.reconcile.compilation_job import RUNNING, CompilationJobReconciler, ObservedJob
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+from sagemaker_reconciler.reconcile.workteam import Observed, WorkteamReconciler
+from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
+from sagemaker_reconciler.resource_types import COMPILATION_JOB, WORKTEAM
+from sagemaker_reconciler.waiters import Backoff
 
 __all__ = ["RunOptions", "plan", "apply", "drift", "DEFAULT_PARALLELISM"]
 

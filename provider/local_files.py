@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from provider.errors import ConfigError
-from provider.local_paths import local_path
+from sagemaker_reconciler.errors import ConfigError
+from sagemaker_reconciler.local_paths import local_path
 
 __all__ = ["open_model", "model_digest", "copy_model", "publish_file", "remove_published", "MAX_MODEL_BYTES"]
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from provider.errors import ManifestError, ManifestProblem, SpecError
-from provider.resource_types import RESOURCE_TYPES, ResourceType, resource_type_for
+from sagemaker_reconciler.errors import ManifestError, ManifestProblem, SpecError
+from sagemaker_reconciler.resource_types import RESOURCE_TYPES, ResourceType, resource_type_for
 
 __all__ = [
     "Manifest",

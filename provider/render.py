@@ -1,6 +1,6 @@
 """Plans and reports as people and programs read them: text, Markdown (pull-request comments), JSON. Pure.
 
-Every string that came from input goes through ``provider.printable`` (control characters escaped,
+Every string that came from input goes through ``sagemaker_reconciler.printable`` (control characters escaped,
 input never starts a line), and each renderer passes its whole output through ``escape_lines`` last.
 """
 
@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from provider.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
-from provider.printable import escape, escape_lines, message_lines
-from provider.report import Report, ResourceReport
+from sagemaker_reconciler.plan.model import UNKNOWN, Action, ChangeKind, Plan, contains_unknown
+from sagemaker_reconciler.printable import escape, escape_lines, message_lines
+from sagemaker_reconciler.report import Report, ResourceReport
 
 __all__ = [
     "value_text",

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.errors import ManifestProblem
-from provider.plan.model import Action, Plan
+from sagemaker_reconciler.errors import ManifestProblem
+from sagemaker_reconciler.plan.model import Action, Plan
 
 __all__ = ["Command", "ResourceReport", "Unmanaged", "Report", "EXIT_IN_SYNC", "EXIT_ERROR", "EXIT_CHANGES"]
 

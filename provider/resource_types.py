@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provider.specs._base import Model
-from provider.specs.compilation_job import UPDATABLE as JOB_UPDATABLE
-from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
-from provider.specs.outputs import CompilationJobOutputs, WorkteamOutputs
-from provider.specs.workteam import REPLACE_ON_CHANGE as WORKTEAM_REPLACE_ON_CHANGE
-from provider.specs.workteam import WorkteamSpec, parse_workteam
+from sagemaker_reconciler.specs._base import Model
+from sagemaker_reconciler.specs.compilation_job import UPDATABLE as JOB_UPDATABLE
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
+from sagemaker_reconciler.specs.outputs import CompilationJobOutputs, WorkteamOutputs
+from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE as WORKTEAM_REPLACE_ON_CHANGE
+from sagemaker_reconciler.specs.workteam import WorkteamSpec, parse_workteam
 
 __all__ = ["PACKAGE", "ResourceType", "WORKTEAM", "COMPILATION_JOB", "RESOURCE_TYPES", "resource_type_for"]
 

@@ -2,9 +2,9 @@
 
 Every input property, its type, description (the docstring under the model
 field, plus the length and range rules pydantic enforces), enum values and
-nested object type comes from ``provider.specs``; outputs come from
-``provider.specs.outputs``; which inputs force a replacement comes from
-``provider.resource_types``. Regenerate with::
+nested object type comes from ``sagemaker_reconciler.specs``; outputs come from
+``sagemaker_reconciler.specs.outputs``; which inputs force a replacement comes from
+``sagemaker_reconciler.resource_types``. Regenerate with::
 
     python -m sagemaker_reconciler schema --write   # or: sagemaker-reconcile schema --write
 
@@ -24,8 +24,8 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from provider.resource_types import PACKAGE, RESOURCE_TYPES, ResourceType
-from provider.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES
+from sagemaker_reconciler.resource_types import PACKAGE, RESOURCE_TYPES, ResourceType
+from sagemaker_reconciler.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES
 
 __all__ = ["REGENERATE_COMMAND", "SCHEMA_FILE", "package_schema", "schema_text", "type_token"]
 

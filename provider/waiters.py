@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from provider.errors import AwsError, WaitTimeout
+from sagemaker_reconciler.errors import AwsError, WaitTimeout
 
 __all__ = ["Backoff", "wait_for", "THROTTLING_CODES", "NETWORK_ERROR_CODES", "RETRYABLE_CODES"]
 

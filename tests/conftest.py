@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from provider.endpoint import EmbeddedEndpoint
+    from sagemaker_reconciler.endpoint import EmbeddedEndpoint
 
 
-# --- embedded AWS-compatible endpoint (provider.endpoint) -------------------------------------
+# --- embedded AWS-compatible endpoint (sagemaker_reconciler.endpoint) -------------------------------------
 
 
 @pytest.fixture(scope="session")
 def embedded_endpoint() -> Iterator[EmbeddedEndpoint]:
     """One running embedded endpoint (moto + SageMaker work teams) shared by the whole session."""
-    from provider.endpoint import start_endpoint  # imported here: only tests that ask pay for moto
+    from sagemaker_reconciler.endpoint import start_endpoint  # imported here: only tests that ask pay for moto
 
     with start_endpoint() as endpoint:
         yield endpoint

@@ -14,7 +14,7 @@ The region comes from the request signature; the account is always
 123456789012. Test controls (request log, labeling jobs, compilation job timing
 and failures, the clock, injected faults, the work team limit, reset) are
 methods of the returned endpoint and also HTTP routes under ``/_reconciler/``
-(see ``provider.endpoint.control``; faults: ``provider.endpoint.faults``)::
+(see ``sagemaker_reconciler.endpoint.control``; faults: ``sagemaker_reconciler.endpoint.faults``)::
 
     endpoint.inject_fault("throttling", "CreateWorkteam", count=2)      # the next two attempts
     endpoint.inject_fault("unavailable", "DescribeWorkteam", probability=0.3, seed=7)
@@ -27,7 +27,7 @@ This is the only part of ``provider`` that imports moto (the ``test`` extra).
 
 from __future__ import annotations
 
-from provider.errors import MissingExtra
+from sagemaker_reconciler.errors import MissingExtra
 
 try:
     from .server import EmbeddedEndpoint, serve_forever, start_endpoint

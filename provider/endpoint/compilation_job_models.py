@@ -393,7 +393,7 @@ class CompilationJobBackend(RegionalBackend):
             "Target": job.target,
             "OutputConfig": job.output_config,
             "CompiledAt": at,
-            "Compiler": "provider.endpoint (embedded endpoint; no real compilation)",
+            "Compiler": "sagemaker_reconciler.endpoint (embedded endpoint; no real compilation)",
         }
         if job.input_config is not None:
             manifest["InputConfig"] = job.input_config

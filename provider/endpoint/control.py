@@ -94,7 +94,7 @@ class EndpointControls:
         status: int | None = None,
         message: str | None = None,
     ) -> Json:
-        """Plant a fault (see ``provider.endpoint.faults``); returns it, with its ``id``.
+        """Plant a fault (see ``sagemaker_reconciler.endpoint.faults``); returns it, with its ``id``.
 
         ``kind``: throttling | internal | unavailable | error (with ``code`` and ``status``) | slow
         (``delay_seconds``) | drop. It applies to requests of ``service`` (sagemaker or s3) whose

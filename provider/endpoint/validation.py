@@ -3,7 +3,7 @@
 The rules (required, length, range, enum, pattern) are the ones the API
 reference lists, so reading them from the model keeps the endpoint in step with
 the service. Patterns are matched as AWS matches them, Java's ``Pattern.matches``
-(``provider.specs.java_patterns``, the same translator the spec models use), and
+(``sagemaker_reconciler.specs.java_patterns``, the same translator the spec models use), and
 an ``integer`` member is a Java int. Messages copy the service's format, member paths included::
 
     1 validation error detected: Value 'a_b' at 'workteamName' failed to satisfy
@@ -23,7 +23,7 @@ from typing import Any
 import botocore.session
 from botocore.model import ServiceModel, Shape
 
-from provider.specs.java_patterns import java_matcher
+from sagemaker_reconciler.specs.java_patterns import java_matcher
 
 from .exceptions import SerializationException, ValidationException
 

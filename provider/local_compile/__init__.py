@@ -35,29 +35,29 @@ __all__ = [
 ]
 
 _LAZY = {
-    "CompileRequest": "provider.local_compile.engine",
-    "CompileResult": "provider.local_compile.engine",
-    "check_request": "provider.local_compile.engine",
-    "compile_model": "provider.local_compile.engine",
-    "publish_artifact": "provider.local_compile.engine",
-    "artifact_file_name": "provider.local_compile.engine",
-    "TuningOptions": "provider.local_compile.tvm_backend",
-    "Progress": "provider.local_compile.tvm_backend",
-    "verify_artifact": "provider.local_compile.verify",
-    "check_verifiable": "provider.local_compile.verify",
-    "VerificationFailed": "provider.local_compile.verify",
-    "resolve_target": "provider.local_compile.targets",
-    "ResolvedTarget": "provider.local_compile.targets",
-    "UnsupportedTarget": "provider.local_compile.targets",
-    "UnsupportedFramework": "provider.local_compile.frontends",
-    "UnsafeArchive": "provider.local_compile.archive",
+    "CompileRequest": "sagemaker_reconciler.local_compile.engine",
+    "CompileResult": "sagemaker_reconciler.local_compile.engine",
+    "check_request": "sagemaker_reconciler.local_compile.engine",
+    "compile_model": "sagemaker_reconciler.local_compile.engine",
+    "publish_artifact": "sagemaker_reconciler.local_compile.engine",
+    "artifact_file_name": "sagemaker_reconciler.local_compile.engine",
+    "TuningOptions": "sagemaker_reconciler.local_compile.tvm_backend",
+    "Progress": "sagemaker_reconciler.local_compile.tvm_backend",
+    "verify_artifact": "sagemaker_reconciler.local_compile.verify",
+    "check_verifiable": "sagemaker_reconciler.local_compile.verify",
+    "VerificationFailed": "sagemaker_reconciler.local_compile.verify",
+    "resolve_target": "sagemaker_reconciler.local_compile.targets",
+    "ResolvedTarget": "sagemaker_reconciler.local_compile.targets",
+    "UnsupportedTarget": "sagemaker_reconciler.local_compile.targets",
+    "UnsupportedFramework": "sagemaker_reconciler.local_compile.frontends",
+    "UnsafeArchive": "sagemaker_reconciler.local_compile.archive",
 }
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'provider.local_compile' has no attribute {name!r}")
+        raise AttributeError(f"module 'sagemaker_reconciler.local_compile' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

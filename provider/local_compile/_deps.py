@@ -1,6 +1,6 @@
 """Lazy imports of the optional 'local' extra, turned into one actionable error.
 
-Importing ``provider.local_compile`` must stay cheap for cloud-only users, so
+Importing ``sagemaker_reconciler.local_compile`` must stay cheap for cloud-only users, so
 tvm, onnx and onnxruntime are imported here, on first use, and a missing one
 becomes ``MissingExtra`` naming the extra to install.
 
@@ -35,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from types import ModuleType
 
-from provider.errors import MissingExtra
+from sagemaker_reconciler.errors import MissingExtra
 
 __all__ = [
     "FEATURE",
@@ -50,7 +50,7 @@ __all__ = [
 FEATURE = "local-compile mode"
 HIDDEN_TORCH_PREFIX = "local-compile-no-torch-"
 _STUB = (
-    "raise ImportError('torch is hidden from TVM worker processes by provider.local_compile "
+    "raise ImportError('torch is hidden from TVM worker processes by sagemaker_reconciler.local_compile "
     "(tvm_ffi would import it on every start); unset this PYTHONPATH entry to use torch')\n"
 )
 

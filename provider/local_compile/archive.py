@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Mapping
 
-from provider.errors import UnsafeArchive
-from provider.local_compile.tar_stream import TarFormatError, TarMember, TarStream
+from sagemaker_reconciler.errors import UnsafeArchive
+from sagemaker_reconciler.local_compile.tar_stream import TarFormatError, TarMember, TarStream
 
 __all__ = [
     "UnsafeArchive",

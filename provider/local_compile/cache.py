@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.local_compile.archive import copy_file
+from sagemaker_reconciler.local_compile.archive import copy_file
 
 __all__ = ["PIPELINE_VERSION", "default_cache_dir", "cache_key", "ArtifactCache"]
 

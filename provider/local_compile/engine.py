@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.local_compile._deps import tvm_version
-from provider.local_compile.archive import (
+from sagemaker_reconciler.local_compile._deps import tvm_version
+from sagemaker_reconciler.local_compile.archive import (
     DEFAULT_LIMITS,
     ArchiveLimits,
     copy_file,
@@ -36,10 +36,10 @@ from provider.local_compile.archive import (
     sha256_file,
     write_deterministic_tar_gz,
 )
-from provider.local_compile.cache import ArtifactCache, cache_key, default_cache_dir
-from provider.local_compile.frontends import check_framework, load_model, parse_data_input_config
-from provider.local_compile.targets import ResolvedTarget, parse_compiler_options, resolve_target
-from provider.local_compile.tvm_backend import (
+from sagemaker_reconciler.local_compile.cache import ArtifactCache, cache_key, default_cache_dir
+from sagemaker_reconciler.local_compile.frontends import check_framework, load_model, parse_data_input_config
+from sagemaker_reconciler.local_compile.targets import ResolvedTarget, parse_compiler_options, resolve_target
+from sagemaker_reconciler.local_compile.tvm_backend import (
     BuildResult,
     Progress,
     ProgressCallback,
@@ -104,7 +104,7 @@ def check_request(request: CompileRequest) -> ResolvedTarget:
     check_framework(request.framework)
     parse_data_input_config(request.data_input_config)
     if request.tuning.trials < 0:
-        from provider.errors import SpecError, Violation
+        from sagemaker_reconciler.errors import SpecError, Violation
 
         raise SpecError("CompilationJob", [Violation("tuningTrials", "must be >= 0")])
     return target

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import SpecError, UnsupportedFramework, Violation
-from provider.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
-from provider.specs.data_input import FRAMEWORK_LAYOUT, input_shapes
+from sagemaker_reconciler.errors import SpecError, UnsupportedFramework, Violation
+from sagemaker_reconciler.local_compile._deps import HIDDEN_TORCH_PREFIX, require, require_torch_installed, require_tvm
+from sagemaker_reconciler.specs.data_input import FRAMEWORK_LAYOUT, input_shapes
 
 __all__ = [
     "FRAMEWORK_FIELD",
@@ -257,7 +257,7 @@ def _convert_onnx(from_onnx: Any, model: Any, inputs: Sequence[InputSpec], file_
     import io
 
     tvm = require_tvm()
-    from provider.local_compile.tvm_backend import CompileFailed
+    from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed
 
     chatter = io.StringIO()  # the importer prints its own less precise "Error converting operator" line
     try:
@@ -327,7 +327,7 @@ def _load_tflite(path: Path, shapes: Any, dtype_override: str | None) -> LoadedM
     tvm = require_tvm()
     from tvm.relax.frontend.tflite import from_tflite  # lazy: tvm is an optional extra
 
-    from provider.local_compile.tvm_backend import CompileFailed
+    from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed
 
     data = path.read_bytes()
     invalid = f"{path.name} is not a valid TFLite model"
@@ -355,9 +355,9 @@ def _load_tflite(path: Path, shapes: Any, dtype_override: str | None) -> LoadedM
 
 
 def _package_root() -> str:
-    import provider
+    import sagemaker_reconciler
 
-    return str(Path(provider.__file__).resolve().parents[1])
+    return str(Path(sagemaker_reconciler.__file__).resolve().parents[1])
 
 
 def _child_env() -> dict[str, str]:
@@ -372,8 +372,8 @@ def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> Loaded
     """Convert in a child process (torch + tvm there), load the Relax module here (tvm only)."""
     require_torch_installed()
     tvm = require_tvm()
-    from provider.local_compile.torch_convert import RESULT
-    from provider.local_compile.tvm_backend import CompileFailed
+    from sagemaker_reconciler.local_compile.torch_convert import RESULT
+    from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed
 
     with tempfile.TemporaryDirectory(prefix="torch-convert-") as tmp:
         work = Path(tmp)
@@ -387,7 +387,7 @@ def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> Loaded
         started = time.perf_counter()
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "provider.local_compile.torch_convert", str(request)],
+                [sys.executable, "-m", "sagemaker_reconciler.local_compile.torch_convert", str(request)],
                 capture_output=True, text=True, env=_child_env(), cwd=str(work), timeout=TORCH_CONVERT_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired as exc:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import ReconcilerError
+from sagemaker_reconciler.errors import ReconcilerError
 
 __all__ = [
     "RemoteDevices",

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.errors import SpecError, UnsupportedTarget, Violation
+from sagemaker_reconciler.errors import SpecError, UnsupportedTarget, Violation
 
 __all__ = [
     "ALL_TARGET_DEVICES",

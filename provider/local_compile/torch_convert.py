@@ -1,4 +1,4 @@
-"""PyTorch -> Relax conversion, run in a child process: ``python -m provider.local_compile.torch_convert REQUEST``.
+"""PyTorch -> Relax conversion, run in a child process: ``python -m sagemaker_reconciler.local_compile.torch_convert REQUEST``.
 
 The compiling process never imports torch (see ``_deps``): this child imports
 torch and tvm, loads the model, resolves its input shapes, converts it with
@@ -75,7 +75,7 @@ def _load(torch: Any, path: Path) -> tuple[str, Any]:
 
 
 def convert(request: dict[str, Any]) -> dict[str, Any]:
-    from provider.local_compile.frontends import InputSpec, resolve_inputs  # pure, imports no tvm
+    from sagemaker_reconciler.local_compile.frontends import InputSpec, resolve_inputs  # pure, imports no tvm
 
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -130,7 +130,7 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    from provider.errors import SpecError
+    from sagemaker_reconciler.errors import SpecError
 
     request = json.loads(Path(argv[1]).read_text())
     output = Path(request["output"])

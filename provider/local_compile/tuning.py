@@ -46,9 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import ReconcilerError
-from provider.local_compile._deps import require, torch_hidden_from_subprocesses
-from provider.local_compile.cpu_schedules import (
+from sagemaker_reconciler.errors import ReconcilerError
+from sagemaker_reconciler.local_compile._deps import require, torch_hidden_from_subprocesses
+from sagemaker_reconciler.local_compile.cpu_schedules import (
     ConvParams,
     candidate_conv_params,
     conv_workload,
@@ -56,7 +56,7 @@ from provider.local_compile.cpu_schedules import (
     schedule_conv2d_nchw,
     schedule_pooling,
 )
-from provider.local_compile.remote import (
+from sagemaker_reconciler.local_compile.remote import (
     DeviceLog,
     RemoteDevices,
     RemoteTuningFailed,

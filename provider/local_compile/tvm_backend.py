@@ -1,6 +1,6 @@
 """Everything that touches TVM: build, tune, export, run.
 
-All ``tvm`` imports are inside functions so ``import provider.local_compile``
+All ``tvm`` imports are inside functions so ``import sagemaker_reconciler.local_compile``
 stays cheap and works without the 'local' extra.
 
 Why the CPU build looks like this (TVM 0.27, measured on a 2-core x86 box):
@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provider.errors import CompileFailed, ReconcilerError, ToolchainMissing
-from provider.local_compile._deps import require_tvm, tvm_version
-from provider.local_compile.frontends import LoadedModel
-from provider.local_compile.remote import RemoteDevices
-from provider.local_compile.targets import ResolvedTarget
+from sagemaker_reconciler.errors import CompileFailed, ReconcilerError, ToolchainMissing
+from sagemaker_reconciler.local_compile._deps import require_tvm, tvm_version
+from sagemaker_reconciler.local_compile.frontends import LoadedModel
+from sagemaker_reconciler.local_compile.remote import RemoteDevices
+from sagemaker_reconciler.local_compile.targets import ResolvedTarget
 
 __all__ = [
     "Progress",
@@ -209,7 +209,7 @@ def _finish_cpu(
     """
     from tvm import relax, tirx
 
-    from provider.local_compile.tuning import select_schedules
+    from sagemaker_reconciler.local_compile.tuning import select_schedules
 
     naive = {gv: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)}
     mod, counts = select_schedules(mod, target, db_dir)
@@ -229,8 +229,8 @@ def _prefer_faster_rules(naive: dict[Any, Any], mod: Any, target: Any, counts: d
     ran 1.42x onnxruntime against 1.25x untuned).  Both are timed back to back,
     twice, best of each.
     """
-    from provider.local_compile.cpu_schedules import conv_workload, schedule_by_rules
-    from provider.local_compile.tuning import measure_primfunc
+    from sagemaker_reconciler.local_compile.cpu_schedules import conv_workload, schedule_by_rules
+    from sagemaker_reconciler.local_compile.tuning import measure_primfunc
 
     replaced = {}
     for gv, func in naive.items():
@@ -293,7 +293,7 @@ def _split_weight_repacking(mod: Any) -> Any:
     import tvm
     from tvm import relax, tirx
 
-    from provider.local_compile.cpu_schedules import PREPROC_ANNOTATION
+    from sagemaker_reconciler.local_compile.cpu_schedules import PREPROC_ANNOTATION
 
     def repacks(func: Any) -> bool:
         return PREPROC_ANNOTATION in func.script()
@@ -315,7 +315,7 @@ def _schedule_the_rest(mod: Any, target: Any, counts: dict[str, int]) -> tuple[A
     some fused elementwise chains) leaves that function as it was instead of
     failing the build.
     """
-    from provider.local_compile.cpu_schedules import schedule_by_rules
+    from sagemaker_reconciler.local_compile.cpu_schedules import schedule_by_rules
 
     updates, originals = {}, {}
     for gv, func in _unscheduled_prim_funcs(mod):
@@ -397,7 +397,7 @@ def build_library(
                 summary["skipped"] = f"{target.label} code cannot run on this machine, so it cannot be measured"
                 clock.report("tune", detail=summary["skipped"])
             elif tuning.trials > 0:
-                from provider.local_compile.tuning import tune_module
+                from sagemaker_reconciler.local_compile.tuning import tune_module
 
                 started = time.perf_counter()
                 summary.update(tune_module(mod_to_build, tvm_target, tuning.trials, db_dir, clock.report,

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from provider.errors import SpecError, VerificationFailed, Violation
-from provider.local_compile._deps import require
-from provider.local_compile.archive import DEFAULT_LIMITS, ArchiveLimits, extract_archive
-from provider.local_compile.frontends import find_model_file
-from provider.local_compile.targets import ResolvedTarget
-from provider.local_compile.tvm_backend import host_can_run, run_library
+from sagemaker_reconciler.errors import SpecError, VerificationFailed, Violation
+from sagemaker_reconciler.local_compile._deps import require
+from sagemaker_reconciler.local_compile.archive import DEFAULT_LIMITS, ArchiveLimits, extract_archive
+from sagemaker_reconciler.local_compile.frontends import find_model_file
+from sagemaker_reconciler.local_compile.targets import ResolvedTarget
+from sagemaker_reconciler.local_compile.tvm_backend import host_can_run, run_library
 
 __all__ = ["VerificationFailed", "VerifyReport", "check_verifiable", "random_inputs", "verify_artifact"]
 

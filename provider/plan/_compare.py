@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from provider.plan.model import ApiCall
-from provider.specs._tags import tag_list
+from sagemaker_reconciler.plan.model import ApiCall
+from sagemaker_reconciler.specs._tags import tag_list
 
 __all__ = ["changed_paths", "sort_set_like", "dotted", "tag_calls"]
 

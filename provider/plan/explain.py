@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from provider.plan.model import ChangeKind, Plan, PropertyChange
-from provider.render import value_text
+from sagemaker_reconciler.plan.model import ChangeKind, Plan, PropertyChange
+from sagemaker_reconciler.render import value_text
 
 __all__ = ["LIVE_FACTS", "explain_lines"]
 

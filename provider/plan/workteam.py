@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.plan._compare import changed_paths, sort_set_like, tag_calls
-from provider.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from provider.specs.workteam import REPLACE_ON_CHANGE, api_shape, parse_workteam
+from sagemaker_reconciler.plan._compare import changed_paths, sort_set_like, tag_calls
+from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
+from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE, api_shape, parse_workteam
 
 __all__ = ["plan_workteam", "comparable_workteam", "program_changes", "RESOURCE_TYPE"]
 

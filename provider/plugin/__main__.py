@@ -1,4 +1,4 @@
-"""``python -m provider.plugin <engine address>``: what ``pulumi-resource-sagemaker-reconciler`` runs."""
+"""``python -m sagemaker_reconciler.plugin <engine address>``: what ``pulumi-resource-sagemaker-reconciler`` runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 
 def main() -> None:
-    from provider.plugin.server import serve
+    from sagemaker_reconciler.plugin.server import serve
 
     serve(sys.argv[1:])
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.errors import Violation
-from provider.pulumi_resources._common import autoname, failures_for
-from provider.resource_types import ResourceType
+from sagemaker_reconciler.errors import Violation
+from sagemaker_reconciler.pulumi_resources._common import autoname, failures_for
+from sagemaker_reconciler.resource_types import ResourceType
 
 __all__ = ["DEFAULTS_KEY", "Checked", "check", "logical_name"]
 

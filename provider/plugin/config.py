@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from provider.errors import Violation
-from provider.plan.model import UNKNOWN
+from sagemaker_reconciler.errors import Violation
+from sagemaker_reconciler.plan.model import UNKNOWN
 
 __all__ = ["KEYS", "aws_config", "check_config", "from_variables"]
 
@@ -54,7 +54,7 @@ def from_variables(variables: Mapping[str, str]) -> dict[str, str]:
 def aws_config(settings: Mapping[str, Any]) -> Any:
     """Plain settings -> the gateway's config; unset (or unknown) values fall back to the AWS environment."""
 
-    from provider.aws import AwsConfig  # boto3: loaded with the core, not at start-up
+    from sagemaker_reconciler.aws import AwsConfig  # boto3: loaded with the core, not at start-up
 
     def get(key: str) -> str | None:
         value = settings.get(key)

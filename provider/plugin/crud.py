@@ -1,6 +1,6 @@
 """Create / Read / Update / Delete through the same providers the dynamic resources use.
 
-The dynamic providers (``provider.pulumi_resources``) already drive the
+The dynamic providers (``sagemaker_reconciler.pulumi_resources``) already drive the
 reconcilers for each type and mode; the plugin builds one per request from its
 plain settings and adds only what the plugin protocol asks for: preview
 answers, the request's timeout as the bound on every wait, ignoreChanges in
@@ -13,15 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provider.plan.model import UNKNOWN
-from provider.plugin.check import DEFAULTS_KEY
-from provider.plugin.config import aws_config
-from provider.plugin.paths import overlay
-from provider.pulumi_resources.compilation_job import CompilationJobProvider
-from provider.pulumi_resources.workteam import WorkteamProvider
-from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
-from provider.reconcile.workteam import OUTPUT_KEYS
-from provider.resource_types import WORKTEAM, ResourceType
+from sagemaker_reconciler.plan.model import UNKNOWN
+from sagemaker_reconciler.plugin.check import DEFAULTS_KEY
+from sagemaker_reconciler.plugin.config import aws_config
+from sagemaker_reconciler.plugin.paths import overlay
+from sagemaker_reconciler.pulumi_resources.compilation_job import CompilationJobProvider
+from sagemaker_reconciler.pulumi_resources.workteam import WorkteamProvider
+from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
+from sagemaker_reconciler.resource_types import WORKTEAM, ResourceType
 
 __all__ = ["Outcome", "create", "delete", "output_keys", "provider_for", "read", "update"]
 

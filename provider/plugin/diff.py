@@ -15,21 +15,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import ChangeKind, Plan, contains_unknown
-from provider.plan.workteam import comparable_workteam, plan_workteam
-from provider.plugin.check import drawn_names
-from provider.plugin.paths import UPDATE, format_path, leaf_changes, overlay
-from provider.pulumi_resources._common import spec_props
-from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
-from provider.reconcile.workteam import OUTPUT_KEYS
-from provider.render import preview_lines
-from provider.specs.compilation_job import (
+from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
+from sagemaker_reconciler.plan.model import ChangeKind, Plan, contains_unknown
+from sagemaker_reconciler.plan.workteam import comparable_workteam, plan_workteam
+from sagemaker_reconciler.plugin.check import drawn_names
+from sagemaker_reconciler.plugin.paths import UPDATE, format_path, leaf_changes, overlay
+from sagemaker_reconciler.pulumi_resources._common import spec_props
+from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
+from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
+from sagemaker_reconciler.render import preview_lines
+from sagemaker_reconciler.specs.compilation_job import (
     UPDATABLE,
     CompilationJobSpec,
     parse_compilation_job,
 )
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.specs.workteam import parse_workteam
 
 __all__ = ["DiffOutcome", "Entry", "diff_compilation_job", "diff_workteam"]
 

@@ -45,7 +45,7 @@ class PartialFailure(Failure):
     """The resource exists although the operation failed: its id, outputs and inputs go to state."""
 
     def __init__(self, message: str, id_: str, properties: Mapping[str, Any], inputs: Mapping[str, Any]):
-        from provider.plugin.wire import encode
+        from sagemaker_reconciler.plugin.wire import encode
 
         super().__init__(grpc.StatusCode.UNKNOWN, message)
         self.detail = pb.ErrorResourceInitFailed(
@@ -61,7 +61,7 @@ class PartialFailure(Failure):
 
 def failure_for(exc: BaseException, what: str) -> Failure:
     """Any exception -> what the engine shows: our own errors as they are, anything else without a traceback."""
-    from provider.errors import ReconcilerError, SpecError
+    from sagemaker_reconciler.errors import ReconcilerError, SpecError
 
     if isinstance(exc, Failure):
         return exc

@@ -2,8 +2,8 @@
 
 Pulumi extracts the tarball straight into ``$PULUMI_HOME/plugins/resource-sagemaker-reconciler-vVERSION/``
 and runs ``pulumi-resource-sagemaker-reconciler`` from its root, so the root holds that
-launcher (a small sh script) and this project's ``provider`` package source. The
-launcher runs ``python -u -m provider.plugin`` with the Python named by
+launcher (a small sh script) and this project's package source, as ``sagemaker_reconciler/``. The
+launcher runs ``python -u -m sagemaker_reconciler.plugin`` with the Python named by
 ``$SAGEMAKER_RECONCILER_PYTHON``, else the one that packed it (if it still exists),
 else ``python3``; that Python needs the project's dependencies (``pip install
 sagemaker-reconciler`` gives them). No PulumiPlugin.yaml is shipped, so installing
@@ -17,7 +17,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from provider.plugin.server import plugin_version
+from sagemaker_reconciler.plugin.server import plugin_version
 
 __all__ = ["BINARY", "launcher", "pack"]
 
@@ -25,11 +25,11 @@ BINARY = "pulumi-resource-sagemaker-reconciler"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 _LAUNCHER = """#!/bin/sh
-# The sagemaker-reconciler Pulumi provider plugin: provider.plugin from beside this script.
+# The sagemaker-reconciler Pulumi provider plugin: sagemaker_reconciler.plugin from beside this script.
 here=$(dirname "$(readlink -f "$0")")
 python=${{SAGEMAKER_RECONCILER_PYTHON:-{python}}}
 command -v "$python" >/dev/null 2>&1 || python=python3
-PYTHONPATH="$here${{PYTHONPATH:+:$PYTHONPATH}}" exec "$python" -u -m provider.plugin "$@"
+PYTHONPATH="$here${{PYTHONPATH:+:$PYTHONPATH}}" exec "$python" -u -m sagemaker_reconciler.plugin "$@"
 """
 
 
@@ -50,8 +50,8 @@ def pack(out_dir: Path, python: str | None = None) -> Path:
     target = out_dir / f"{BINARY}-v{version}.tar.gz"
     with tarfile.open(target, "w:gz") as tar:
         _add(tar, BINARY, launcher(python or sys.executable).encode(), 0o755)
-        _add(tar, "provider/plugin/_packed.py", f'VERSION = "{version}"\n'.encode(), 0o644)
+        _add(tar, "sagemaker_reconciler/plugin/_packed.py", f'VERSION = "{version}"\n'.encode(), 0o644)
         for path in sorted(PACKAGE_DIR.rglob("*.py")):
             if "__pycache__" not in path.parts and path.name != "_packed.py":
-                _add(tar, f"provider/{path.relative_to(PACKAGE_DIR).as_posix()}", path.read_bytes(), 0o644)
+                _add(tar, f"sagemaker_reconciler/{path.relative_to(PACKAGE_DIR).as_posix()}", path.read_bytes(), 0o644)
     return target

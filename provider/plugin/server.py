@@ -26,7 +26,7 @@ from pulumi.runtime.proto import (
 )
 from pulumi.runtime.proto import provider_pb2 as pb
 
-from provider.plugin.errors import Failure, PartialFailure, failure_for
+from sagemaker_reconciler.plugin.errors import Failure, PartialFailure, failure_for
 
 __all__ = ["ProviderServicer", "plugin_version", "serve"]
 
@@ -53,9 +53,9 @@ def core() -> SimpleNamespace:
     global _CORE
     with _CORE_LOCK:
         if _CORE is None:
-            from provider import resource_types
-            from provider.plugin import check, config, crud, diff, wire
-            from provider.reconcile.created import CreatedButFailed
+            from sagemaker_reconciler import resource_types
+            from sagemaker_reconciler.plugin import check, config, crud, diff, wire
+            from sagemaker_reconciler.reconcile.created import CreatedButFailed
 
             _CORE = SimpleNamespace(check=check, config=config, crud=crud, diff=diff, wire=wire,
                                     resource_types=resource_types, CreatedButFailed=CreatedButFailed)
@@ -66,7 +66,7 @@ def plugin_version() -> str:
     """The version the plugin was packed as (its install directory's), else the installed package's."""
     try:
         # written into the tarball by `plugin-pack`
-        from provider.plugin._packed import VERSION
+        from sagemaker_reconciler.plugin._packed import VERSION
 
         return str(VERSION)
     except ImportError:
@@ -144,7 +144,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.GetSchemaResponse:
             import json
 
-            from provider.schema import package_schema
+            from sagemaker_reconciler.schema import package_schema
 
             schema = {**package_schema(), "version": plugin_version()}
             return pb.GetSchemaResponse(schema=json.dumps(schema))

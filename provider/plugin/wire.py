@@ -13,8 +13,8 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from provider.plan.model import UNKNOWN
-from provider.specs._base import integral_floats_to_int
+from sagemaker_reconciler.plan.model import UNKNOWN
+from sagemaker_reconciler.specs._base import integral_floats_to_int
 
 __all__ = ["SECRET_SIG", "SIG_KEY", "UNKNOWN_SENTINELS", "UNKNOWN_STRING", "decode", "encode"]
 

@@ -15,11 +15,11 @@ import pulumi
 import pulumi.dynamic
 from pulumi.runtime import rpc
 
-from provider.aws import AwsConfig, SageMakerGateway
-from provider.errors import ReconcilerError, SpecError
-from provider.plan.model import UNKNOWN, contains_unknown
-from provider.printable import escape
-from provider.specs._base import integral_floats_to_int
+from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
+from sagemaker_reconciler.errors import ReconcilerError, SpecError
+from sagemaker_reconciler.plan.model import UNKNOWN, contains_unknown
+from sagemaker_reconciler.printable import escape
+from sagemaker_reconciler.specs._base import integral_floats_to_int
 
 __all__ = [
     "CONFIG_NAMESPACE",
@@ -258,7 +258,7 @@ def explain(lines: list[str]) -> None:
 
 
 def log_line(line: str) -> None:
-    """One line to the engine's log, escaped like everything else printed (provider.printable)."""
+    """One line to the engine's log, escaped like everything else printed (sagemaker_reconciler.printable)."""
     pulumi.log.info(escape(line))
 
 

@@ -13,11 +13,11 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from provider.aws import ObjectStore, SageMakerGateway
-from provider.plan.compilation_job import PROVIDER_ONLY_DEFAULTS, plan_compilation_job, program_changes
-from provider.plan.explain import LIVE_FACTS, explain_lines
-from provider.plan.model import UNKNOWN, ChangeKind, Plan, contains_unknown
-from provider.pulumi_resources._common import (
+from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
+from sagemaker_reconciler.plan.compilation_job import PROVIDER_ONLY_DEFAULTS, plan_compilation_job, program_changes
+from sagemaker_reconciler.plan.explain import LIVE_FACTS, explain_lines
+from sagemaker_reconciler.plan.model import UNKNOWN, ChangeKind, Plan, contains_unknown
+from sagemaker_reconciler.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
     add_snake_case_attributes,
@@ -31,10 +31,10 @@ from provider.pulumi_resources._common import (
     spec_props,
     with_autoname,
 )
-from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
-from provider.reconcile.created import CreatedButFailed, create_compilation_job
-from provider.reconcile.local_compile import LocalCompiler
-from provider.specs.compilation_job import CompilationJobSpec, parse_compilation_job
+from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from sagemaker_reconciler.reconcile.created import CreatedButFailed, create_compilation_job
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 
 __all__ = ["CompilationJob", "CompilationJobProvider"]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from pulumi.dynamic.dynamic import serialize_provider
 
-from provider.errors import ConfigError, NotFound
-from provider.pulumi_resources.compilation_job import CompilationJobProvider
-from provider.pulumi_resources.workteam import WorkteamProvider
+from sagemaker_reconciler.errors import ConfigError, NotFound
+from sagemaker_reconciler.pulumi_resources.compilation_job import CompilationJobProvider
+from sagemaker_reconciler.pulumi_resources.workteam import WorkteamProvider
 
 __all__ = ["TYPE_TOKENS", "import_entry"]
 

@@ -13,10 +13,10 @@ import pulumi
 import pulumi.dynamic
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from provider.plan.explain import explain_lines
-from provider.plan.model import UNKNOWN, contains_unknown
-from provider.plan.workteam import plan_workteam, program_changes
-from provider.pulumi_resources._common import (
+from sagemaker_reconciler.plan.explain import explain_lines
+from sagemaker_reconciler.plan.model import UNKNOWN, contains_unknown
+from sagemaker_reconciler.plan.workteam import plan_workteam, program_changes
+from sagemaker_reconciler.pulumi_resources._common import (
     AUTONAME_KEY,
     ConfiguredProvider,
     add_snake_case_attributes,
@@ -29,9 +29,9 @@ from provider.pulumi_resources._common import (
     spec_props,
     with_autoname,
 )
-from provider.reconcile.created import CreatedButFailed, create_workteam
-from provider.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.reconcile.created import CreatedButFailed, create_workteam
+from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS, WorkteamReconciler
+from sagemaker_reconciler.specs.workteam import parse_workteam
 
 __all__ = ["Workteam", "WorkteamProvider"]
 

@@ -1,5 +1,5 @@
 """observe -> plan -> act, one module per resource (I/O through the gateway only)."""
 
-from provider.reconcile.workteam import Observed, WorkteamReconciler
+from sagemaker_reconciler.reconcile.workteam import Observed, WorkteamReconciler
 
 __all__ = ["Observed", "WorkteamReconciler"]

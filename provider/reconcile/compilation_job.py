@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
-from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import AwsError, ConfigError, Conflict, NotFound, RequiresReplacement, TerminalState
-from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import Action, ApiCall, Plan
-from provider.reconcile._time import iso_time
-from provider.specs.compilation_job import CompilationJobSpec
-from provider.specs.workteam import props_shape
-from provider.waiters import Backoff, wait_for
+from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, NotFound, RequiresReplacement, TerminalState
+from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
+from sagemaker_reconciler.plan.model import Action, ApiCall, Plan
+from sagemaker_reconciler.reconcile._time import iso_time
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
+from sagemaker_reconciler.specs.workteam import props_shape
+from sagemaker_reconciler.waiters import Backoff, wait_for
 
 __all__ = ["ObservedJob", "CompilationJobReconciler", "JOB_OUTPUT_KEYS", "RUNNING", "ENDED", "DEFAULT_MAX_RUNTIME",
            "wait_limit"]

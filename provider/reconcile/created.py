@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from provider.errors import Conflict, CreatedButFailed, ReconcilerError
-from provider.plan.compilation_job import plan_compilation_job
-from provider.plan.model import Action
-from provider.plan.workteam import plan_workteam
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.compilation_job import CompilationJobSpec
-from provider.specs.workteam import WorkteamSpec
+from sagemaker_reconciler.errors import Conflict, CreatedButFailed, ReconcilerError
+from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
+from sagemaker_reconciler.plan.model import Action
+from sagemaker_reconciler.plan.workteam import plan_workteam
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
+from sagemaker_reconciler.specs.workteam import WorkteamSpec
 
 __all__ = ["CreatedButFailed", "create_compilation_job", "create_workteam"]
 

@@ -21,15 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provider.aws import AwsConfig, ObjectStore
-from provider.errors import ConfigError
-from provider.local_files import (
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore
+from sagemaker_reconciler.errors import ConfigError
+from sagemaker_reconciler.local_files import (
     MAX_MODEL_BYTES, copy_model, model_digest, open_model, publish_file, remove_published,
 )
-from provider.local_paths import local_path
-from provider.plan.model import Action, ChangeKind, Plan, PropertyChange
-from provider.specs.compilation_job import CompilationJobSpec
-from provider.specs.tuning import parse_tracker, tuning_settings
+from sagemaker_reconciler.local_paths import local_path
+from sagemaker_reconciler.plan.model import Action, ChangeKind, Plan, PropertyChange
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
+from sagemaker_reconciler.specs.tuning import parse_tracker, tuning_settings
 
 __all__ = ["LocalCompiler", "LOCAL_ACCOUNT", "local_arn", "local_artifact_uri", "artifact_digest"]
 
@@ -38,7 +38,7 @@ _MANIFEST = "manifest.json"
 
 
 def _file_path(uri: str) -> Path:
-    """A published artifact's path (provider.local_paths: no host part, no system directory)."""
+    """A published artifact's path (sagemaker_reconciler.local_paths: no host part, no system directory)."""
     try:
         return local_path(uri, output=True)
     except ValueError as exc:
@@ -73,8 +73,8 @@ def _iso(moment: datetime) -> str:
 
 def _tuning_options(spec: CompilationJobSpec) -> Any:
     """The spec's `tuning` / `tuningTrials` as the engine's options (a tracker -> remote devices)."""
-    from provider.local_compile import TuningOptions
-    from provider.local_compile.remote import RemoteDevices
+    from sagemaker_reconciler.local_compile import TuningOptions
+    from sagemaker_reconciler.local_compile.remote import RemoteDevices
 
     settings = tuning_settings(spec.tuning, spec.tuning_trials)
     remote = None
@@ -168,7 +168,7 @@ class LocalCompiler:
         """The manifest.json inside a published artifact (read without extracting anything else)."""
         if not self.exists(uri):
             return None
-        from provider.local_compile.archive import read_member  # bounded headers, as for models
+        from sagemaker_reconciler.local_compile.archive import read_member  # bounded headers, as for models
 
         if uri.startswith("file://"):
             with open_model(uri, output=True) as handle:
@@ -266,7 +266,7 @@ class LocalCompiler:
 
     def create(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """Compile (or take from the cache), verify when asked, publish; outputs as cloud mode has them."""
-        from provider.local_compile import CompileRequest, compile_model, verify_artifact
+        from sagemaker_reconciler.local_compile import CompileRequest, compile_model, verify_artifact
 
         if spec.input_config is None:
             raise ConfigError("local mode compiles a model archive: set inputConfig")

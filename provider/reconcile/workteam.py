@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from provider.aws import SageMakerGateway
-from provider.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement
-from provider.plan.model import Action, ApiCall, Plan
-from provider.plan.workteam import plan_workteam
-from provider.reconcile._time import iso_time
-from provider.specs.workteam import WorkteamSpec, observed_props
+from sagemaker_reconciler.aws import SageMakerGateway
+from sagemaker_reconciler.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement
+from sagemaker_reconciler.plan.model import Action, ApiCall, Plan
+from sagemaker_reconciler.plan.workteam import plan_workteam
+from sagemaker_reconciler.reconcile._time import iso_time
+from sagemaker_reconciler.specs.workteam import WorkteamSpec, observed_props
 
 __all__ = ["Observed", "WorkteamReconciler", "OUTPUT_KEYS"]
 

@@ -6,8 +6,8 @@ Unlike ``provider.Workteam`` (a dynamic resource run inside the program), these 
 by the ``pulumi-resource-sagemaker-reconciler`` plugin the engine launches.
 """
 
-from provider.sdk.compilation_job import CompilationJob
-from provider.sdk.provider import Provider
-from provider.sdk.workteam import Workteam
+from sagemaker_reconciler.sdk.compilation_job import CompilationJob
+from sagemaker_reconciler.sdk.provider import Provider
+from sagemaker_reconciler.sdk.workteam import Workteam
 
 __all__ = ["CompilationJob", "Provider", "Workteam"]

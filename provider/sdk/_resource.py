@@ -8,14 +8,14 @@ from typing import Any
 
 import pulumi
 
-from provider.pulumi_resources._common import add_snake_case_attributes, camel_props
-from provider.resource_types import ResourceType
+from sagemaker_reconciler.pulumi_resources._common import add_snake_case_attributes, camel_props
+from sagemaker_reconciler.resource_types import ResourceType
 
 __all__ = ["options", "plugin_version", "register"]
 
 
 def plugin_version() -> str:
-    from provider.plugin.server import plugin_version as version
+    from sagemaker_reconciler.plugin.server import plugin_version as version
 
     return version()
 
@@ -42,12 +42,12 @@ def register(resource: pulumi.CustomResource, kind: ResourceType, resource_name:
 @functools.cache
 def required_inputs(token: str) -> tuple[str, ...]:
     """The schema's requiredInputs of `token` (the name input is not one: it is auto-named)."""
-    from provider.schema import package_schema
+    from sagemaker_reconciler.schema import package_schema
 
     return tuple(package_schema()["resources"][token].get("requiredInputs", ()))
 
 
 def _snake(name: str) -> str:
-    from provider.pulumi_resources._common import snake
+    from sagemaker_reconciler.pulumi_resources._common import snake
 
     return snake(name)

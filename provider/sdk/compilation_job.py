@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pulumi
 
-from provider.resource_types import COMPILATION_JOB
-from provider.sdk._resource import register
+from sagemaker_reconciler.resource_types import COMPILATION_JOB
+from sagemaker_reconciler.sdk._resource import register
 
 __all__ = ["CompilationJob"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from provider.sdk._resource import options
+from sagemaker_reconciler.sdk._resource import options
 
 __all__ = ["Provider"]
 

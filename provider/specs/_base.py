@@ -2,7 +2,7 @@
 
 Models are pydantic v2, frozen, ``extra="forbid"``; Python attributes are
 snake_case and the wire/state/schema names are camelCase aliases. Pydantic's
-errors are turned into :class:`provider.errors.SpecError` whose fields are
+errors are turned into :class:`sagemaker_reconciler.errors.SpecError` whose fields are
 camelCase dotted paths, so Pulumi CheckFailures and CLI messages name the
 property the user wrote.
 """
@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from provider.errors import SpecError, Violation
-from provider.specs.java_patterns import java_matches
+from sagemaker_reconciler.errors import SpecError, Violation
+from sagemaker_reconciler.specs.java_patterns import java_matches
 
 __all__ = [
     "Model",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from provider.specs._base import TAG_CHARACTERS
-from provider.specs.java_patterns import java_matches
+from sagemaker_reconciler.specs._base import TAG_CHARACTERS
+from sagemaker_reconciler.specs.java_patterns import java_matches
 
 __all__ = ["check_tags", "tag_list"]
 

@@ -13,13 +13,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, ValidationError, model_validator
 from pydantic.alias_generators import to_snake
 
-from provider.errors import SpecError, Violation
-from provider.local_paths import check_file_uri, file_uri_path
-from provider.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
-from provider.specs._tags import check_tags, tag_list
-from provider.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
-from provider.specs.tuning import Tuning, tuning_violations
-from provider.specs.workteam import api_shape
+from sagemaker_reconciler.errors import SpecError, Violation
+from sagemaker_reconciler.local_paths import check_file_uri, file_uri_path
+from sagemaker_reconciler.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
+from sagemaker_reconciler.specs._tags import check_tags, tag_list
+from sagemaker_reconciler.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
+from sagemaker_reconciler.specs.tuning import Tuning, tuning_violations
+from sagemaker_reconciler.specs.workteam import api_shape
 
 __all__ = [
     "UPDATABLE",
@@ -70,7 +70,7 @@ EntityName = Annotated[
 
 def _s3_or_local_uri(value: str) -> str:
     if value.startswith("file://"):
-        file_uri_path(value)  # a host part is an error (provider.local_paths)
+        file_uri_path(value)  # a host part is an error (sagemaker_reconciler.local_paths)
         return value  # local mode only; checked against `mode` on the job
     return check_pattern(value, _S3_URI, "must be an s3:// URI (or file:// in local mode)")
 
@@ -319,9 +319,9 @@ def _stopping_violations(stopping: StoppingCondition) -> list[Violation]:
 def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, verify: bool,
                            tuning: Tuning | None, tuning_trials: int) -> list[Violation]:
     """What local mode cannot serve is refused at check time, not at deploy time (pure: no tvm)."""
-    from provider.local_compile.frontends import check_framework
-    from provider.local_compile.targets import resolve_target
-    from provider.local_compile.verify import check_verifiable
+    from sagemaker_reconciler.local_compile.frontends import check_framework
+    from sagemaker_reconciler.local_compile.targets import resolve_target
+    from sagemaker_reconciler.local_compile.verify import check_verifiable
 
     if inputs is None:
         return [Violation("modelPackageVersionArn", "local mode compiles a model archive: use inputConfig")]

@@ -1,7 +1,7 @@
 """InputConfig.DataInputConfig: the forms the API reference documents, per framework and target.
 
 One reading serves the spec check (cloud and local mode) and local compilation
-(``provider.local_compile.frontends`` takes its shapes from :func:`input_shapes`),
+(``sagemaker_reconciler.local_compile.frontends`` takes its shapes from :func:`input_shapes`),
 so the two cannot disagree about what a shape is or which layout a framework uses.
 """
 

@@ -1,6 +1,6 @@
 """What each resource reports back beside its inputs (outputs), described once for schema.json.
 
-The reconcilers build these values (``provider.reconcile.*.OUTPUT_KEYS`` /
+The reconcilers build these values (``sagemaker_reconciler.reconcile.*.OUTPUT_KEYS`` /
 ``JOB_OUTPUT_KEYS``; a unit test keeps the names equal); these models only say
 what each one is. Every output is always present; a value the service has not
 reported (yet) is the empty string.
@@ -8,7 +8,7 @@ reported (yet) is the empty string.
 
 from __future__ import annotations
 
-from provider.specs._base import Model
+from sagemaker_reconciler.specs._base import Model
 
 __all__ = ["WorkteamOutputs", "CompilationJobOutputs"]
 

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
-from provider.errors import Violation
-from provider.specs._base import Model, check_pattern
+from sagemaker_reconciler.errors import Violation
+from sagemaker_reconciler.specs._base import Model, check_pattern
 
 if TYPE_CHECKING:
-    from provider.local_compile.targets import ResolvedTarget
+    from sagemaker_reconciler.local_compile.targets import ResolvedTarget
 
 __all__ = ["Tuning", "TuningSettings", "parse_tracker", "tuning_settings", "tuning_violations"]
 

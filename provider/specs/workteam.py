@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
 
-from provider.specs._base import (
+from sagemaker_reconciler.specs._base import (
     LETTERS_MARKS_SYMBOLS_NUMBERS_PUNCTUATION,
     Model,
     check_pattern,
     parse_spec,
 )
-from provider.specs._tags import check_tags, tag_list
+from sagemaker_reconciler.specs._tags import check_tags, tag_list
 
 __all__ = [
     "WORKTEAM_NAME_PATTERN",

@@ -1,7 +1,7 @@
 """The GitOps CLI (`sagemaker-reconcile plan|apply|drift`) end to end against the embedded endpoint.
 
-Driven through the real entry point, ``provider.cli.main``, as the console
-script calls it (and once as ``python -m provider`` in a subprocess).
+Driven through the real entry point, ``sagemaker_reconciler.cli.main``, as the console
+script calls it (and once as ``python -m sagemaker_reconciler`` in a subprocess).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider.cli import main
-from provider.manifest import load_manifest
+from sagemaker_reconciler.cli import main
+from sagemaker_reconciler.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 MUTATING = {"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "CreateCompilationJob", "DeleteCompilationJob",
@@ -293,7 +293,7 @@ def test_drift_reports_out_of_band_changes_and_missing_resources(tmp_path, capsy
 
 
 def test_planning_is_concurrent_and_bounded_by_parallelism(tmp_path, capsys, endpoint, aws_env, monkeypatch):
-    from provider.endpoint.app import EndpointApp
+    from sagemaker_reconciler.endpoint.app import EndpointApp
 
     lock = threading.Lock()
     seen = {"now": 0, "max": 0}
@@ -332,7 +332,7 @@ def test_planning_is_concurrent_and_bounded_by_parallelism(tmp_path, capsys, end
 
 def test_python_dash_m_provider_plan_in_a_subprocess(tmp_path, endpoint, aws_env):
     env = {**os.environ}
-    result = subprocess.run([sys.executable, "-m", "provider", "plan", stack(tmp_path, job=False), "--json"],
+    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "plan", stack(tmp_path, job=False), "--json"],
                             cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     doc = json.loads(result.stdout)
@@ -343,7 +343,7 @@ def test_python_dash_m_provider_plan_in_a_subprocess(tmp_path, endpoint, aws_env
 
 def test_the_manifest_can_come_from_standard_input(tmp_path, endpoint, aws_env):
     text = Path(stack(tmp_path, job=False)).read_text()
-    result = subprocess.run([sys.executable, "-m", "provider", "drift", "-"], input=text, cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "drift", "-"], input=text, cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "team (Workteam team-a): missing (apply would create it)" in result.stdout

@@ -22,7 +22,7 @@ from typing import Any
 import botocore.session
 from botocore.model import Shape
 
-from provider.specs.java_patterns import java_matches
+from sagemaker_reconciler.specs.java_patterns import java_matches
 
 OPERATIONS = ("CreateWorkteam", "UpdateWorkteam", "CreateCompilationJob")
 INT32 = (-(2**31), 2**31 - 1)

@@ -19,8 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from provider.endpoint.exceptions import ServiceError
-from provider.endpoint.validation import validate_input
+from sagemaker_reconciler.endpoint.exceptions import ServiceError
+from sagemaker_reconciler.endpoint.validation import validate_input
 from tests.conformance.botocore_cases import Case, cases, model_violations
 
 CASES = cases()

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from provider.errors import SpecError
-from provider.specs.compilation_job import parse_compilation_job
-from provider.specs.workteam import parse_workteam, props_shape
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.workteam import parse_workteam, props_shape
 from tests.conformance.botocore_cases import BASES, WORKTEAM_BASES, Case, cases, input_shape, model_violations
 
 Request = dict[str, Any]

@@ -3,12 +3,12 @@
 import boto3
 import pytest
 
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.errors import ConfigError, Conflict, TerminalState
-from provider.plan import Action
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
-from provider.waiters import Backoff
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import ConfigError, Conflict, TerminalState
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.waiters import Backoff
 from tests.unit.test_compilation_job_spec import job, outputs
 
 FAST = Backoff(initial=0.05, factor=1.5, maximum=0.3)
@@ -126,9 +126,9 @@ def test_waiting_costs_far_fewer_describes_than_a_fixed_poll(endpoint, model):
 
 KILLED_RUN = """
 import sys
-from provider.aws import ObjectStore, SageMakerGateway
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from tests.unit.test_compilation_job_spec import job
 CompilationJobReconciler(SageMakerGateway(), ObjectStore()).create(parse_compilation_job(job()))
 """

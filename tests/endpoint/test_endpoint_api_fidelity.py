@@ -14,7 +14,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from provider.endpoint import EmbeddedEndpoint
+from sagemaker_reconciler.endpoint import EmbeddedEndpoint
 
 from .conftest import Client, ClientFactory
 from .test_endpoint_compilation_job import (
@@ -150,10 +150,10 @@ def test_an_integer_beyond_a_java_int_is_a_serialization_error(client: ClientFac
 
 def test_what_the_api_newly_allows_round_trips_without_drift(endpoint: EmbeddedEndpoint, aws_env: str) -> None:
     """OIDC members without groups and an empty notification block: created, then a no-op plan."""
-    from provider.aws import AwsConfig, SageMakerGateway
-    from provider.plan import Action
-    from provider.reconcile.workteam import WorkteamReconciler
-    from provider.specs.workteam import parse_workteam
+    from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
+    from sagemaker_reconciler.plan import Action
+    from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+    from sagemaker_reconciler.specs.workteam import parse_workteam
 
     reconciler = WorkteamReconciler(SageMakerGateway(AwsConfig()))
     spec = parse_workteam({"workteamName": "oidc-team", "description": "no groups yet",
@@ -181,11 +181,11 @@ def test_compilation_jobs_the_api_allows_compile_and_settle(endpoint: EmbeddedEn
                                                             changes: dict[str, Any]) -> None:
     import boto3
 
-    from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-    from provider.plan import Action
-    from provider.reconcile.compilation_job import CompilationJobReconciler
-    from provider.specs.compilation_job import parse_compilation_job
-    from provider.waiters import Backoff
+    from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+    from sagemaker_reconciler.plan import Action
+    from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+    from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+    from sagemaker_reconciler.waiters import Backoff
     from tests.unit.test_compilation_job_spec import job
 
     s3_client = boto3.client("s3")

@@ -22,8 +22,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from provider.endpoint import EmbeddedEndpoint, start_endpoint
-from provider.endpoint.exceptions import ValidationException
+from sagemaker_reconciler.endpoint import EmbeddedEndpoint, start_endpoint
+from sagemaker_reconciler.endpoint.exceptions import ValidationException
 
 from .conftest import Client, ClientFactory
 

@@ -19,7 +19,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from provider.endpoint import EmbeddedEndpoint, start_endpoint
+from sagemaker_reconciler.endpoint import EmbeddedEndpoint, start_endpoint
 
 from .conftest import Client, ClientFactory
 
@@ -436,7 +436,7 @@ def free_port() -> int:
 def endpoint_process() -> Iterator[tuple[subprocess.Popen[str], int]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "provider.endpoint", "--port", str(port)],
+        [sys.executable, "-m", "sagemaker_reconciler.endpoint", "--port", str(port)],
         cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
         stdout=subprocess.PIPE,
@@ -489,7 +489,7 @@ def test_stop_joins_the_server_thread_and_frees_the_port() -> None:
 
 def test_importing_provider_does_not_import_moto() -> None:
     code = (
-        "import sys, provider, provider.errors; "
+        "import sys, provider, sagemaker_reconciler.errors; "
         "print(sorted(m for m in ('moto', 'werkzeug', 'flask') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -10,10 +10,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider.aws import AwsConfig, SageMakerGateway
-from provider.errors import ConfigError, Conflict, NotFound
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
+from sagemaker_reconciler.errors import ConfigError, Conflict, NotFound
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.workteam_samples import cognito_team
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +57,7 @@ def test_service_errors_become_project_errors(endpoint, aws_env):
 
 def test_serve_endpoint_command_serves_until_stopped(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "provider", "serve-endpoint", "--port", "0"],
+        [sys.executable, "-m", "sagemaker_reconciler", "serve-endpoint", "--port", "0"],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -76,7 +76,7 @@ def test_serve_endpoint_command_serves_until_stopped(tmp_path):
 def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(tmp_path)  # no ~/.aws either
-    result = subprocess.run([sys.executable, "-m", "provider", "demo"], cwd=REPO, env=env,
+    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "demo"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

@@ -7,11 +7,11 @@ minimal call" is asserted on the request the service received.
 import boto3
 import pytest
 
-from provider.aws import AwsConfig, SageMakerGateway
-from provider.errors import DeleteRefused, LimitExceeded, SpecError
-from provider.plan import Action
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
+from sagemaker_reconciler.errors import DeleteRefused, LimitExceeded, SpecError
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.test_workteam_spec import BAD
 from tests.unit.workteam_samples import cognito_team
 

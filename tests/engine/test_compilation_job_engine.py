@@ -6,8 +6,8 @@ import boto3
 import pytest
 from pulumi.output import Unknown
 
-from provider import CompilationJobProvider
-from provider.pulumi_resources._common import AUTONAME_KEY
+from sagemaker_reconciler import CompilationJobProvider
+from sagemaker_reconciler.pulumi_resources._common import AUTONAME_KEY
 from tests.unit.test_compilation_job_spec import job, outputs
 
 from .harness import without_provider

@@ -13,8 +13,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider import CompilationJobProvider, WorkteamProvider
-from provider.pulumi_resources._common import AUTONAME_KEY
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler.pulumi_resources._common import AUTONAME_KEY
 from tests.unit.workteam_samples import cognito_team
 
 from .harness import ProviderError

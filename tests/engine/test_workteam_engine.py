@@ -11,8 +11,8 @@ import boto3
 import pytest
 from pulumi.output import Unknown
 
-from provider import WorkteamProvider
-from provider.pulumi_resources._common import AUTONAME_KEY
+from sagemaker_reconciler import WorkteamProvider
+from sagemaker_reconciler.pulumi_resources._common import AUTONAME_KEY
 from tests.unit.workteam_samples import cognito_team, oidc_team
 
 from .harness import ProviderError, decoded_provider_bytes, serialized_provider, without_provider
@@ -163,7 +163,7 @@ def test_refresh_and_import_read_the_live_team(server):
     assert read_inputs["description"] == "edited in the console"
 
     # read with nothing stored: what an import file's inputs and outputs are built from
-    # (provider.pulumi_resources.importing). The engine's own import-by-ID Read carries no state at
+    # (sagemaker_reconciler.pulumi_resources.importing). The engine's own import-by-ID Read carries no state at
     # all, not even __provider, so the SDK's server fails before reaching the provider (tests/engine_real).
     imported_id, imported_outs, imported_inputs = server.read(WorkteamProvider(), "team-a", {})
     assert imported_id == "team-a"

@@ -21,7 +21,7 @@ from pulumi import automation as auto
 from .pulumi_env import AWS_UNSET, PulumiEnv, aws_env, cli_root, missing_cli_reason
 
 if TYPE_CHECKING:
-    from provider.endpoint import EmbeddedEndpoint
+    from sagemaker_reconciler.endpoint import EmbeddedEndpoint
 
 ACCESS_KEY = "AKIAENGINETIERKEY7Q2"
 SECRET_KEY = "engine-tier-secret/Zk4r9WqLx2"

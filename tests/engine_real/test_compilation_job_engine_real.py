@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider import CompilationJob
+from sagemaker_reconciler import CompilationJob
 
 from .programs import job_args
 from .pulumi_env import Events, changes

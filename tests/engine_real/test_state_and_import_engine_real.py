@@ -12,9 +12,9 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider import CompilationJob, Workteam
-from provider.errors import ConfigError, NotFound
-from provider.pulumi_resources.importing import import_entry
+from sagemaker_reconciler import CompilationJob, Workteam
+from sagemaker_reconciler.errors import ConfigError, NotFound
+from sagemaker_reconciler.pulumi_resources.importing import import_entry
 
 from .conftest import ACCESS_KEY, SECRET_KEY
 from .import_language_host import install
@@ -57,7 +57,7 @@ def test_state_holds_the_provider_as_a_secret_and_no_credentials(new_stack, pulu
                                    else resource["outputs"]["__provider"])
         assert ACCESS_KEY.encode() not in pickled and SECRET_KEY.encode() not in pickled
         assert b"botocore" not in pickled and b"boto3" not in pickled
-        assert b"provider.pulumi_resources" in pickled  # by reference: the provider process imports the package
+        assert b"sagemaker_reconciler.pulumi_resources" in pickled  # by reference: the provider process imports the package
 
 
 # --- import -------------------------------------------------------------------------------------------

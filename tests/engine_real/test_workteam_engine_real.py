@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider import Workteam
+from sagemaker_reconciler import Workteam
 
 from .programs import team_args
 from .pulumi_env import Events, changes

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pulumi.output import Unknown
 
-from provider.errors import TerminalState
+from sagemaker_reconciler.errors import TerminalState
 
 from .bridge import BridgedStack, BridgeError
 

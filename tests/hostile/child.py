@@ -29,10 +29,10 @@ resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
 code = 0
 try:
     if kind == "cli":
-        from provider.cli import main
+        from sagemaker_reconciler.cli import main
         code = main(args)
     else:
-        from provider.local_compile.archive import UnsafeArchive, extract_archive
+        from sagemaker_reconciler.local_compile.archive import UnsafeArchive, extract_archive
         try:
             files = extract_archive(args[0], args[1])
             print("extracted", *[str(p) for p in files])
@@ -87,7 +87,7 @@ def child_env(root: Path, **extra: str) -> dict[str, str]:
 
 def run_case(name: str, kind: str, args: list[str], root: Path, *, limit: int = MEMORY_LIMIT,
              env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 300) -> Outcome:
-    """`kind` is ``cli`` (args go to provider.cli.main) or ``extract`` (args: archive, destination)."""
+    """`kind` is ``cli`` (args go to sagemaker_reconciler.cli.main) or ``extract`` (args: archive, destination)."""
     result = root / (re.sub(r"[^A-Za-z0-9]+", "-", name) + ".result.json")
     proc = subprocess.run([sys.executable, "-c", _RUNNER, str(limit), str(result), kind, *args],
                           input=stdin, capture_output=True, env=env or child_env(root), cwd=root, timeout=timeout,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import ConfigError
-from provider.local_files import copy_model, publish_file, remove_published
+from sagemaker_reconciler.errors import ConfigError
+from sagemaker_reconciler.local_files import copy_model, publish_file, remove_published
 from tests.hostile.child import child_env, run_case, snapshot
 
 

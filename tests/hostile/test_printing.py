@@ -15,11 +15,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.errors import ManifestProblem
-from provider.plan.model import Action, ApiCall, ChangeKind, Plan, PropertyChange
-from provider.printable import escape, message_lines
-from provider.render import preview_lines, render_report
-from provider.report import Report, ResourceReport, Unmanaged
+from sagemaker_reconciler.errors import ManifestProblem
+from sagemaker_reconciler.plan.model import Action, ApiCall, ChangeKind, Plan, PropertyChange
+from sagemaker_reconciler.printable import escape, message_lines
+from sagemaker_reconciler.render import preview_lines, render_report
+from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
 from tests.hostile.child import child_env, run_case
 
 FORGED = ["\n::error::forged", "\r\n::warning file=x::forged", "\x1b[31mred", "\x9b31m", "\u202eevil",

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provider.local_compile.archive import UnsafeArchive, extract_archive
+from sagemaker_reconciler.local_compile.archive import UnsafeArchive, extract_archive
 from tests.hostile.child import snapshot
 
 components = st.sampled_from(["a", "b", "model.onnx", "..", ".", "", "escape"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider.aws import AwsConfig, SageMakerGateway
+from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
 from tests.cli.test_gitops_cli import operations, run, stack
 
 TAGGED_JOB = "      tags: {stage: prod}\n"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from provider import CompilationJobProvider
-from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import WaitTimeout
-from provider.pulumi_resources._common import AUTONAME_KEY
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler import CompilationJobProvider
+from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import WaitTimeout
+from sagemaker_reconciler.pulumi_resources._common import AUTONAME_KEY
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from tests.unit.test_compilation_job_spec import job
 
 ARTIFACT = "s3://models/compiled/resnet-ml_c5.tar.gz"

@@ -13,19 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from provider import CompilationJobProvider
-from provider.endpoint.compilation_artifacts import (
+from sagemaker_reconciler import CompilationJobProvider
+from sagemaker_reconciler.endpoint.compilation_artifacts import (
     artifact_key,
     model_stem,
     target_name,
 )
-from provider.plan import Action
-from provider.reconcile.local_compile import (
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.local_compile import (
     LocalCompiler,
     artifact_digest,
     local_artifact_uri,
 )
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from tests.engine.conftest import engine_factory  # noqa: F401
 from tests.unit.test_compilation_job_spec import job
 

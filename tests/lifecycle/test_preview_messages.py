@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import boto3
 
-from provider import CompilationJobProvider, WorkteamProvider
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.workteam_samples import cognito_team
 

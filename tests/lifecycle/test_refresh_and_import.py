@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provider import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
 from tests.engine.harness import without_provider
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.test_workteam_spec import cognito_team

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from provider.local_compile.archive import (
+from sagemaker_reconciler.local_compile.archive import (
     ArchiveLimits,
     UnsafeArchive,
     extract_archive,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provider.local_compile import CompileRequest, TuningOptions, compile_model
+from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model
 from tests.local_compile.models import small_convnet, write_model_archive
 
 SHAPES = '{"image": [1, 3, 32, 32]}'
@@ -17,16 +17,16 @@ def test_untuned_requests_share_one_key_whatever_they_say_about_the_database(tmp
 
 def _plant_conv_records(archive, database_dir):
     """Template records for every conv of the model, with tile sizes the untuned build never picks."""
-    from provider.local_compile.archive import extract_archive
-    from provider.local_compile.cpu_schedules import (
+    from sagemaker_reconciler.local_compile.archive import extract_archive
+    from sagemaker_reconciler.local_compile.cpu_schedules import (
         ConvParams,
         conv_workload,
         default_conv_params,
     )
-    from provider.local_compile.frontends import load_model
-    from provider.local_compile.targets import resolve_target
-    from provider.local_compile.tuning import TuningRecords, _key, _prim_funcs
-    from provider.local_compile.tvm_backend import (
+    from sagemaker_reconciler.local_compile.frontends import load_model
+    from sagemaker_reconciler.local_compile.targets import resolve_target
+    from sagemaker_reconciler.local_compile.tuning import TuningRecords, _key, _prim_funcs
+    from sagemaker_reconciler.local_compile.tvm_backend import (
         TuningOptions,
         _database_dir,
         _prepare,

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from provider.local_compile import CompileRequest, TuningOptions, compile_model, publish_artifact, verify_artifact
-from provider.local_compile.archive import extract_archive
-from provider.local_compile.frontends import load_model
-from provider.local_compile.targets import AARCH64, ARM, X86_64, resolve_target
-from provider.local_compile.tvm_backend import Progress, build_library
-from provider.local_compile.verify import VerificationFailed
+from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model, publish_artifact, verify_artifact
+from sagemaker_reconciler.local_compile.archive import extract_archive
+from sagemaker_reconciler.local_compile.frontends import load_model
+from sagemaker_reconciler.local_compile.targets import AARCH64, ARM, X86_64, resolve_target
+from sagemaker_reconciler.local_compile.tvm_backend import Progress, build_library
+from sagemaker_reconciler.local_compile.verify import VerificationFailed
 from tests.local_compile.models import mlp, onnxruntime_outputs, small_convnet, write_model_archive
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import MissingExtra, SpecError
-from provider.local_compile import CompileRequest, TuningOptions, check_request, check_verifiable, resolve_target
-from provider.local_compile._deps import require, require_torch_installed, torch_hidden_from_subprocesses
-from provider.local_compile.frontends import (
+from sagemaker_reconciler.errors import MissingExtra, SpecError
+from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, check_request, check_verifiable, resolve_target
+from sagemaker_reconciler.local_compile._deps import require, require_torch_installed, torch_hidden_from_subprocesses
+from sagemaker_reconciler.local_compile.frontends import (
     DATA_INPUT_CONFIG_FIELD,
     FRAMEWORK_FIELD,
     UnsupportedFramework,
@@ -23,7 +23,7 @@ from provider.local_compile.frontends import (
     parse_data_input_config,
     resolve_inputs,
 )
-from provider.local_compile.targets import UnsupportedTarget
+from sagemaker_reconciler.local_compile.targets import UnsupportedTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +118,7 @@ def test_missing_optional_dependency_is_a_missing_extra_error():
 def test_importing_the_package_and_checking_a_request_imports_no_tvm():
     code = (
         "import sys, pathlib;"
-        "from provider.local_compile import CompileRequest, check_request;"
+        "from sagemaker_reconciler.local_compile import CompileRequest, check_request;"
         "check_request(CompileRequest(pathlib.Path('m.tar.gz'), 'ONNX', '{\"x\": [1]}', target_device='rasp3b'));"
         "print(sorted(m for m in ('tvm', 'onnx', 'numpy', 'onnxruntime', 'boto3', 'pulumi') if m in sys.modules))"
     )

@@ -7,9 +7,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from provider.local_compile import CompileRequest, compile_model
-from provider.local_compile.frontends import unchecked_index_warnings
-from provider.local_compile.tvm_backend import CompileFailed
+from sagemaker_reconciler.local_compile import CompileRequest, compile_model
+from sagemaker_reconciler.local_compile.frontends import unchecked_index_warnings
+from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
 
@@ -89,7 +89,7 @@ def test_an_op_the_importer_lacks_is_named_with_its_nodes(tmp_path):
 
 
 def test_a_sequence_input_is_refused_with_its_name(tmp_path):
-    from provider.errors import SpecError
+    from sagemaker_reconciler.errors import SpecError
 
     seq = helper.make_value_info("xs", helper.make_sequence_type_proto(helper.make_tensor_type_proto(F, [2])))
     model = _model([helper.make_node("SequenceLength", ["xs"], ["n"])], [seq], [helper.make_tensor_value_info("n", I64, [])], opset=17)

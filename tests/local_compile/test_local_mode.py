@@ -10,12 +10,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from provider import CompilationJobProvider
-from provider.errors import MissingExtra
-from provider.plan import Action
-from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
-from provider.reconcile.local_compile import LocalCompiler
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler import CompilationJobProvider
+from sagemaker_reconciler.errors import MissingExtra
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
 CONVNET_INPUTS = '{"image": [1, 3, 32, 32]}'
 
@@ -172,7 +172,7 @@ def test_local_job_lifecycle_over_the_engine(offline_server, convnet_archive, tm
 
 
 def test_gitops_cli_runs_a_local_job(no_aws, cache, convnet_archive, tmp_path, capsys):
-    from provider.cli import main
+    from sagemaker_reconciler.cli import main
 
     manifest = tmp_path / "stack.yaml"
     job = local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out")

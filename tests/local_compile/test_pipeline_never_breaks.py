@@ -17,8 +17,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from provider.local_compile import CompileRequest, compile_model
-from provider.local_compile.tvm_backend import run_library
+from sagemaker_reconciler.local_compile import CompileRequest, compile_model
+from sagemaker_reconciler.local_compile.tvm_backend import run_library
 from tests.local_compile.models import onnxruntime_outputs
 
 pytestmark = pytest.mark.slow

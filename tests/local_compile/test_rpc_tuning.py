@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import SpecError
-from provider.local_compile import CompileRequest, TuningOptions, compile_model, verify_artifact
-from provider.local_compile import tuning as tuning_module
-from provider.local_compile.remote import RemoteDevices, RemoteTuningFailed
-from provider.local_compile.tuning import TuningFailed
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model, verify_artifact
+from sagemaker_reconciler.local_compile import tuning as tuning_module
+from sagemaker_reconciler.local_compile.remote import RemoteDevices, RemoteTuningFailed
+from sagemaker_reconciler.local_compile.tuning import TuningFailed
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
 SHAPES = '{"image": [1, 3, 32, 32]}'
 BUDGET = 8
@@ -310,7 +310,7 @@ def test_a_tracker_for_a_cuda_target_is_refused():
 
 
 def test_a_tracker_for_a_target_whose_cross_linker_is_missing_is_refused(monkeypatch):
-    import provider.specs.tuning as spec_tuning
+    import sagemaker_reconciler.specs.tuning as spec_tuning
 
     monkeypatch.setattr(spec_tuning.shutil, "which", lambda name: None)
     rule = _violations(_job("rasp4b", tuning={"trials": 8, "tracker": "h:9190", "deviceKey": "pi"}))["tuning.tracker"]
@@ -344,7 +344,7 @@ def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, c
     import io
     import tarfile
 
-    from provider.reconcile.local_compile import LocalCompiler
+    from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
 
     def job(key: str) -> dict:
         return {**_job(tuning={"trials": 8, "tracker": "127.0.0.1:9190", "deviceKey": key}),

@@ -16,8 +16,8 @@ import numpy as np
 import onnx
 import pytest
 
-from provider.local_compile import CompileRequest, compile_model
-from provider.local_compile.tvm_backend import run_library
+from sagemaker_reconciler.local_compile import CompileRequest, compile_model
+from sagemaker_reconciler.local_compile.tvm_backend import run_library
 from tests.local_compile.models import onnxruntime_outputs
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provider.errors import SpecError
-from provider.local_compile.targets import (
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.local_compile.targets import (
     AARCH64,
     ALL_TARGET_DEVICES,
     ARM,

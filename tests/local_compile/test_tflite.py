@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from provider.errors import SpecError
-from provider.local_compile import CompileRequest, compile_model
-from provider.local_compile.frontends import DATA_INPUT_CONFIG_FIELD
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.local_compile import CompileRequest, compile_model
+from sagemaker_reconciler.local_compile.frontends import DATA_INPUT_CONFIG_FIELD
 from tests.local_compile import tflite_models as tm
 
 pytestmark = pytest.mark.slow

@@ -7,8 +7,8 @@ import onnx
 import pytest
 from onnx import helper, numpy_helper
 
-from provider.local_compile import CompileRequest, compile_model, verify_artifact
-from provider.local_compile.verify import VerificationFailed, compare_outputs
+from sagemaker_reconciler.local_compile import CompileRequest, compile_model, verify_artifact
+from sagemaker_reconciler.local_compile.verify import VerificationFailed, compare_outputs
 from tests.local_compile.models import small_convnet, write_model_archive
 
 SHAPES = '{"image": [1, 3, 32, 32]}'

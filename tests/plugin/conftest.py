@@ -18,8 +18,8 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from provider.plugin.server import ProviderServicer
-from provider.plugin.wire import decode, encode
+from sagemaker_reconciler.plugin.server import ProviderServicer
+from sagemaker_reconciler.plugin.wire import decode, encode
 from tests.reliability.conftest import retry_delays  # noqa: F401  (fixture)
 
 WORKTEAM = "sagemaker-reconciler:index:Workteam"

@@ -1,4 +1,4 @@
-"""`python -m provider plugin-pack`: the tarball `pulumi plugin install --file` takes, and its launcher runs."""
+"""`python -m sagemaker_reconciler plugin-pack`: the tarball `pulumi plugin install --file` takes, and its launcher runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_tarball_holds_the_launcher_at_its_root_and_the_package_source(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "provider", "plugin-pack", "--out", str(tmp_path)], check=False,
+    done = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "plugin-pack", "--out", str(tmp_path)], check=False,
                           capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr
     tarball = Path(done.stdout.strip())
@@ -22,8 +22,8 @@ def test_the_tarball_holds_the_launcher_at_its_root_and_the_package_source(tmp_p
         members = {m.name: m for m in tar.getmembers()}
         tar.extractall(tmp_path / "plugin", filter="data")
     assert members["pulumi-resource-sagemaker-reconciler"].mode & 0o111
-    assert "provider/plugin/server.py" in members and "provider/specs/workteam.py" in members
-    packed = (tmp_path / "plugin" / "provider" / "plugin" / "_packed.py").read_text()
+    assert "sagemaker_reconciler/plugin/server.py" in members and "sagemaker_reconciler/specs/workteam.py" in members
+    packed = (tmp_path / "plugin" / "sagemaker_reconciler" / "plugin" / "_packed.py").read_text()
     assert packed == 'VERSION = "0.1.0"\n'  # the plugin reports the version it is installed as
     assert not [name for name in members if "__pycache__" in name or name.endswith(".pyc")]
 

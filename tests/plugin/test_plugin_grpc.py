@@ -11,8 +11,8 @@ import pytest
 from pulumi.runtime.proto import provider_pb2 as pb
 from pulumi.runtime.proto import status_pb2
 
-from provider.plan.model import UNKNOWN
-from provider.plugin.wire import UNKNOWN_STRING, decode, encode
+from sagemaker_reconciler.plan.model import UNKNOWN
+from sagemaker_reconciler.plugin.wire import UNKNOWN_STRING, decode, encode
 
 from .conftest import JOB, cognito_team, urn
 

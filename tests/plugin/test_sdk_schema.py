@@ -1,4 +1,4 @@
-"""The typed classes (provider.sdk) and schema.json describe the same resources, tokens and properties."""
+"""The typed classes (sagemaker_reconciler.sdk) and schema.json describe the same resources, tokens and properties."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from provider.pulumi_resources._common import snake
-from provider.sdk import CompilationJob, Provider, Workteam
-from provider.sdk._resource import required_inputs
+from sagemaker_reconciler.pulumi_resources._common import snake
+from sagemaker_reconciler.sdk import CompilationJob, Provider, Workteam
+from sagemaker_reconciler.sdk._resource import required_inputs
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "schema.json").read_text())
 CLASSES = {"sagemaker-reconciler:index:Workteam": Workteam, "sagemaker-reconciler:index:CompilationJob": CompilationJob}

@@ -1,7 +1,7 @@
 """The real Pulumi engine running Python programs that use the native plugin (the schema's tokens).
 
 The CLI is the one `.ci/pulumi-cli.sh` builds from the Go module proxy (cached by version).
-The plugin reaches the engine the way a user installs it: the tarball ``python -m provider
+The plugin reaches the engine the way a user installs it: the tarball ``python -m sagemaker_reconciler
 plugin-pack`` writes, installed with ``pulumi plugin install ... --file`` into a private
 PULUMI_HOME (ambient plugins on $PATH ignored). Programs are Automation API inline programs
 (no language host needed) on a file backend; the plugin talks to the embedded endpoint, with
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from pulumi import automation as auto
 
-from provider.plugin.server import plugin_version
+from sagemaker_reconciler.plugin.server import plugin_version
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_RETRIES = REPO / "tests" / "plugin" / "fast_retries"
@@ -40,7 +40,7 @@ def pulumi_bin() -> Path:
 
 @pytest.fixture(scope="session")
 def plugin_tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from provider.plugin.pack import pack
+    from sagemaker_reconciler.plugin.pack import pack
 
     return pack(tmp_path_factory.mktemp("dist"))
 

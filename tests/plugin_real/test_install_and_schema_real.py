@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from provider.plugin.pack import BINARY
-from provider.plugin.server import plugin_version
+from sagemaker_reconciler.plugin.pack import BINARY
+from sagemaker_reconciler.plugin.server import plugin_version
 
 from .conftest import PACKAGE, REPO, base_env
 

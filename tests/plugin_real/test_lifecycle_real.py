@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pulumi
 
-from provider.sdk import CompilationJob, Workteam
+from sagemaker_reconciler.sdk import CompilationJob, Workteam
 
 MEMBERS = [{"cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
                                           "client_id": "client1"}}]

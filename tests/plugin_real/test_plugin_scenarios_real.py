@@ -12,7 +12,7 @@ import pulumi
 import pytest
 from pulumi import automation as auto
 
-from provider.sdk import CompilationJob, Workteam
+from sagemaker_reconciler.sdk import CompilationJob, Workteam
 
 MEMBERS = [{"cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
                                           "client_id": "client1"}}]

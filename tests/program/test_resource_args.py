@@ -7,7 +7,7 @@ auto-naming marker) and that outputs come back as snake_case attributes.
 import pulumi
 import pytest
 
-from provider.pulumi_resources._common import AUTONAME_KEY
+from sagemaker_reconciler.pulumi_resources._common import AUTONAME_KEY
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -35,7 +35,7 @@ def mocks():
 
 @pulumi.runtime.test
 def test_snake_case_kwargs_register_camel_case_properties(mocks):
-    from provider import Workteam
+    from sagemaker_reconciler import Workteam
 
     team = Workteam(
         "labelers",
@@ -64,7 +64,7 @@ def test_snake_case_kwargs_register_camel_case_properties(mocks):
 
 @pulumi.runtime.test
 def test_a_fixed_name_is_passed_through_without_autoname_marker(mocks):
-    from provider import Workteam
+    from sagemaker_reconciler import Workteam
 
     team = Workteam("labelers", workteam_name="fixed", description="d",
                     member_definitions=[{"oidcMemberDefinition": {"groups": ["g"]}}])
@@ -78,7 +78,7 @@ def test_a_fixed_name_is_passed_through_without_autoname_marker(mocks):
 
 @pulumi.runtime.test
 def test_compilation_job_outputs_are_snake_case_attributes(mocks):
-    from provider import CompilationJob
+    from sagemaker_reconciler import CompilationJob
 
     compiled = CompilationJob(
         "resnet",
@@ -100,7 +100,7 @@ def test_compilation_job_outputs_are_snake_case_attributes(mocks):
 
 @pulumi.runtime.test
 def test_multi_word_outputs_resolve_as_snake_case_attributes(mocks):
-    from provider import Workteam
+    from sagemaker_reconciler import Workteam
 
     team = Workteam("t", workteam_name="t", description="d",
                     member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}])

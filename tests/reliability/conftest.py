@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 import pytest
 
-from provider.waiters import Backoff
+from sagemaker_reconciler.waiters import Backoff
 from tests.engine.harness import EngineClient
 
-MAX_ATTEMPTS = 9  # provider.aws: botocore standard retries, max_attempts 8 = 8 retries after the first attempt
+MAX_ATTEMPTS = 9  # sagemaker_reconciler.aws: botocore standard retries, max_attempts 8 = 8 retries after the first attempt
 FAST = Backoff(initial=0.01, factor=1.5, maximum=0.05)
 WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
                     "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",

@@ -12,13 +12,13 @@ from collections import Counter
 
 import pytest
 
-from provider import CompilationJobProvider, WorkteamProvider
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.errors import SpecError
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.compilation_job import parse_compilation_job
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.engine.harness import EngineClient
 
 from .bad_inputs import CORPUS

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from provider import gitops
-from provider.aws import AwsConfig
-from provider.manifest import parse_manifest
-from provider.report import EXIT_IN_SYNC
+from sagemaker_reconciler import gitops
+from sagemaker_reconciler.aws import AwsConfig
+from sagemaker_reconciler.manifest import parse_manifest
+from sagemaker_reconciler.report import EXIT_IN_SYNC
 
 from .test_api_calls import load_bench
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from provider.aws import ObjectStore, SageMakerGateway
-from provider.errors import AwsError, ReconcilerError, WaitTimeout
-from provider.plan import Action
-from provider.reconcile.compilation_job import CompilationJobReconciler
-from provider.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import AwsError, ReconcilerError, WaitTimeout
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from tests.unit.test_compilation_job_spec import job
 
 from .conftest import MAX_ATTEMPTS, attempts

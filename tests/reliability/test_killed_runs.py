@@ -20,7 +20,7 @@ import time
 
 import boto3
 
-from provider import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
 from tests.engine.harness import ProviderError, without_provider
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.workteam_samples import cognito_team

@@ -8,8 +8,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.errors import ManifestError
-from provider.manifest import Manifest, parse_manifest
+from sagemaker_reconciler.errors import ManifestError
+from sagemaker_reconciler.manifest import Manifest, parse_manifest
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),

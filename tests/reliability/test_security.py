@@ -32,12 +32,12 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2 as pb
 
-from provider import CompilationJobProvider, WorkteamProvider
-from provider.aws import AwsConfig, ObjectStore, SageMakerGateway
-from provider.errors import AwsError, ConfigError, ReconcilerError
-from provider.pulumi_resources._common import ConfiguredProvider
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler import CompilationJobProvider, WorkteamProvider
+from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.errors import AwsError, ConfigError, ReconcilerError
+from sagemaker_reconciler.pulumi_resources._common import ConfiguredProvider
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.engine.harness import EngineClient, ProviderError, without_provider
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.workteam_samples import cognito_team
@@ -152,7 +152,7 @@ def test_the_serialized_provider_holds_no_credentials_or_clients_after_real_call
         assert marker not in raw, marker
     restored = dill.loads(raw)
     assert type(restored) is type(provider)
-    assert vars(restored) == {"region": provider.region, "profile": provider.profile, "endpoint": provider.endpoint,
+    assert vars(restored) == {"region": provider.region, "profile": provider.profile, "endpoint": sagemaker_reconciler.endpoint,
                               "_stack_config": {}}
     assert ConfiguredProvider.serialize_as_secret_always is True  # the blob is a secret in state anyway
 

@@ -22,9 +22,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from provider.errors import SpecError
-from provider.specs.compilation_job import parse_compilation_job
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.workteam_samples import cognito_team, oidc_team
 

@@ -12,11 +12,11 @@ import time
 import boto3
 import pytest
 
-from provider.aws import SageMakerGateway
-from provider.errors import AwsError, Conflict, ReconcilerError
-from provider.plan import Action
-from provider.reconcile.workteam import WorkteamReconciler
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.aws import SageMakerGateway
+from sagemaker_reconciler.errors import AwsError, Conflict, ReconcilerError
+from sagemaker_reconciler.plan import Action
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.workteam_samples import cognito_team
 
 from .conftest import MAX_ATTEMPTS, WRITES, attempts

@@ -5,9 +5,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.plan import UNKNOWN, Action, plan_compilation_job
-from provider.specs.compilation_job import TARGET_DEVICES, parse_compilation_job
-from provider.specs.workteam import props_shape
+from sagemaker_reconciler.plan import UNKNOWN, Action, plan_compilation_job
+from sagemaker_reconciler.specs.compilation_job import TARGET_DEVICES, parse_compilation_job
+from sagemaker_reconciler.specs.workteam import props_shape
 from tests.unit.test_compilation_job_spec import job, outputs
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:compilation-job/resnet-ml-c5"

@@ -3,8 +3,8 @@
 import botocore.session
 import pytest
 
-from provider.errors import SpecError
-from provider.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES, parse_compilation_job
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES, parse_compilation_job
 
 ROLE = "arn:aws:iam::123456789012:role/neo"
 

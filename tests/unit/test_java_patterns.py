@@ -5,7 +5,7 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from provider.specs.java_patterns import UnsupportedPattern, java_matches, to_python_regex
+from sagemaker_reconciler.specs.java_patterns import UnsupportedPattern, java_matches, to_python_regex
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provider.errors import ManifestError
-from provider.manifest import load_manifest, parse_manifest, resolve_outputs
-from provider.resource_types import COMPILATION_JOB, WORKTEAM
+from sagemaker_reconciler.errors import ManifestError
+from sagemaker_reconciler.manifest import load_manifest, parse_manifest, resolve_outputs
+from sagemaker_reconciler.resource_types import COMPILATION_JOB, WORKTEAM
 
 REPO = Path(__file__).resolve().parents[2]
 

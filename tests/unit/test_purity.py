@@ -39,7 +39,7 @@ def test_importing_the_package_and_core_loads_no_heavy_dependency():
     import sys
 
     code = (
-        "import sys, provider, provider.specs, provider.plan, provider.manifest, provider.schema, provider.render;"
+        "import sys, provider, sagemaker_reconciler.specs, sagemaker_reconciler.plan, sagemaker_reconciler.manifest, sagemaker_reconciler.schema, sagemaker_reconciler.render;"
         "print(sorted(m for m in ('boto3','pulumi','tvm','moto') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT.parent)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from provider.errors import ManifestProblem
-from provider.plan.model import Action, ApiCall, ChangeKind, Plan, PropertyChange
-from provider.render import render_report, report_json, report_markdown, report_text
-from provider.report import Report, ResourceReport, Unmanaged
+from sagemaker_reconciler.errors import ManifestProblem
+from sagemaker_reconciler.plan.model import Action, ApiCall, ChangeKind, Plan, PropertyChange
+from sagemaker_reconciler.render import render_report, report_json, report_markdown, report_text
+from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
 
 WT = "sagemaker-reconciler:Workteam"
 CJ = "sagemaker-reconciler:CompilationJob"

@@ -17,12 +17,12 @@ from typing import Any, get_args
 
 import pytest
 
-from provider.errors import SpecError
-from provider.reconcile.compilation_job import JOB_OUTPUT_KEYS
-from provider.reconcile.workteam import OUTPUT_KEYS
-from provider.schema import REGENERATE_COMMAND, SCHEMA_FILE, package_schema, schema_text
-from provider.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES, TargetPlatform, parse_compilation_job
-from provider.specs.workteam import EnabledOrDisabled, parse_workteam
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
+from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
+from sagemaker_reconciler.schema import REGENERATE_COMMAND, SCHEMA_FILE, package_schema, schema_text
+from sagemaker_reconciler.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES, TargetPlatform, parse_compilation_job
+from sagemaker_reconciler.specs.workteam import EnabledOrDisabled, parse_workteam
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = package_schema()
@@ -99,7 +99,7 @@ def test_committed_schema_json_is_what_the_generator_produces():
 
 
 def test_the_schema_command_prints_and_checks_it(tmp_path, capsys):
-    from provider.cli import main
+    from sagemaker_reconciler.cli import main
 
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == SCHEMA

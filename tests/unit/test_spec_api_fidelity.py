@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from provider.errors import ManifestError, SpecError
-from provider.manifest import parse_manifest
-from provider.specs.compilation_job import parse_compilation_job
-from provider.specs.data_input import FRAMEWORK_LAYOUT
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.errors import ManifestError, SpecError
+from sagemaker_reconciler.manifest import parse_manifest
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.data_input import FRAMEWORK_LAYOUT
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.test_compilation_job_spec import inputs, job, outputs
 from tests.unit.workteam_samples import cognito_team, oidc_team
 
@@ -189,7 +189,7 @@ def test_coreml_forms_only_for_coreml_and_well_formed(config, target, rule) -> N
 
 
 def test_keras_is_nchw_in_both_tables() -> None:
-    from provider.local_compile import frontends
+    from sagemaker_reconciler.local_compile import frontends
 
     assert FRAMEWORK_LAYOUT["KERAS"] == "NCHW" and FRAMEWORK_LAYOUT["TENSORFLOW"] == "NHWC"
     assert frontends.FRAMEWORK_LAYOUT is FRAMEWORK_LAYOUT

@@ -2,8 +2,8 @@
 
 import pytest
 
-from provider.errors import AwsError, WaitTimeout
-from provider.waiters import Backoff, wait_for
+from sagemaker_reconciler.errors import AwsError, WaitTimeout
+from sagemaker_reconciler.waiters import Backoff, wait_for
 
 
 class FakeTime:

@@ -5,8 +5,8 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.plan import UNKNOWN, Action, plan_workteam
-from provider.specs.workteam import observed_props, parse_workteam
+from sagemaker_reconciler.plan import UNKNOWN, Action, plan_workteam
+from sagemaker_reconciler.specs.workteam import observed_props, parse_workteam
 from tests.unit.workteam_samples import TOPIC, cognito_team, describe_body, oidc_team
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from provider.errors import SpecError
-from provider.specs.workteam import parse_workteam
+from sagemaker_reconciler.errors import SpecError
+from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.workteam_samples import COGNITO_MEMBER, cognito_team, oidc_team
 
 

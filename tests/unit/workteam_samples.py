@@ -31,7 +31,7 @@ def oidc_team(**overrides):
 
 def describe_body(props, arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x"):
     """What DescribeWorkteam would return for `props` (PascalCase), tags excluded."""
-    from provider.specs.workteam import api_shape
+    from sagemaker_reconciler.specs.workteam import api_shape
 
     body = api_shape({k: v for k, v in props.items() if k not in ("tags", "workforceName", "forceDelete")})
     body["WorkteamArn"] = arn
