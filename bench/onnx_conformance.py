@@ -94,13 +94,13 @@ def _plain_tvm(model, shapes: dict, dtypes: dict) -> str | None:
 
     try:
         mod = from_onnx(model, shape_dict=shapes, dtype_dict=dtypes)
-    except Exception as exc:  # noqa: BLE001 - classifying whatever TVM raises
+    except Exception as exc:
         if isinstance(exc, tvm.error.OpNotImplemented):
             return "unsupported op"
         return "dtype" if _unusual_dtypes(model) else _classify_tvm_error(str(exc))
     try:
         tvm.compile(mod, tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "skylake-avx512"}))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return "dtype" if _unusual_dtypes(model) else _classify_tvm_error(str(exc))
     return None
 
@@ -157,7 +157,7 @@ def run_case(case, workdir: Path) -> dict:
         compiled = compile_model(CompileRequest(path, "ONNX", shapes or None, target_device="ml_c5"), cache_dir=workdir / "cache")
     except SpecError as exc:
         return {**result, "class": "refused: spec", "detail": str(exc)[:300]}
-    except Exception as exc:  # noqa: BLE001 - classifying
+    except Exception as exc:
         plain = _plain_tvm(model, shapes, dtypes)
         return {**result, "class": PIPELINE if plain is None else plain, "detail": f"{type(exc).__name__}: {str(exc)[:400]}"}
     lib_dir = workdir / "artifact"
@@ -167,7 +167,7 @@ def run_case(case, workdir: Path) -> dict:
         tar.extractall(lib_dir, filter="data")
     try:
         got = run_library(lib_dir / "model.so", list(inputs))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         problem, cls = str(exc)[:300], "run-time failure"
     else:
         problem = _compare(got, expected)
@@ -192,7 +192,7 @@ def _plain_tvm_matches(model, shapes: dict, dtypes: dict, inputs: list, expected
         executable = tvm.compile(mod, tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "skylake-avx512"}))
         vm = relax.VirtualMachine(executable, tvm.cpu())
         got = _to_numpy(vm["main"](*[tvm.runtime.tensor(x) for x in inputs]))
-    except Exception:  # noqa: BLE001 - plain TVM failing too means it is not ours
+    except Exception:
         return False
     return _compare(got, expected) is None
 
@@ -208,7 +208,7 @@ def _child(names: list[str], out: Path) -> None:
             with tempfile.TemporaryDirectory(prefix="onnx-conf-") as tmp:
                 try:
                     record = run_case(case, Path(tmp))
-                except Exception:  # noqa: BLE001 - a bench never stops on one case
+                except Exception:
                     record = {"name": case.name, "class": "crash", "detail": traceback.format_exc()[-300:]}
             sink.write(json.dumps(record) + "\n")
             sink.flush()

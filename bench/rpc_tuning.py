@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from local_compile import _archive, resnet_style  # noqa: E402  (bench/local_compile.py)
+from local_compile import _archive, resnet_style
 
 KEY = "bench-board"
 

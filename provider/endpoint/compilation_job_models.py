@@ -36,8 +36,8 @@ from .compilation_artifacts import (
 )
 from .exceptions import InternalFailure, ResourceInUse, ResourceNotFound, ValidationException
 from .protocol import ACCOUNT_ID
-from .tag_rules import check_tags_to_add
 from .state import Clock, EndpointState, ObjectStore, RegionalBackend
+from .tag_rules import check_tags_to_add
 
 __all__ = [
     "RUNNING",

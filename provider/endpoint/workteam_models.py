@@ -15,8 +15,8 @@ from typing import Any, Literal, Self
 
 from .exceptions import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationException
 from .protocol import ACCOUNT_ID
-from .tag_rules import check_tags_to_add
 from .state import Clock, EndpointState, RegionalBackend
+from .tag_rules import check_tags_to_add
 
 __all__ = ["WORKTEAM_LIMIT", "LabelingJob", "Workteam", "WorkteamBackend", "WorkteamSettings"]
 

@@ -29,10 +29,10 @@ import shutil
 import stat
 import tarfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Mapping
+from typing import Any, BinaryIO
 
 from sagemaker_reconciler.errors import UnsafeArchive
 from sagemaker_reconciler.local_compile.tar_stream import TarFormatError, TarMember, TarStream

@@ -347,7 +347,7 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
     for name in producers:
         try:
             sch.compute_at(sch.get_sblock(name), tiles)  # padding next to its use, while it is in cache
-        except Exception:  # noqa: BLE001 - e.g. a producer of a shape compute_at cannot cover
+        except Exception:
             pad_loops = sch.get_loops(sch.get_sblock(name))
             if len(pad_loops) >= 2:
                 sch.parallel(sch.fuse(*pad_loops[:2]))
@@ -426,7 +426,7 @@ def schedule_by_rules(func: Any, target: Any) -> Any | None:
     for rule in RULES:
         try:
             scheduled = rule(func, target)
-        except Exception:  # noqa: BLE001 - a rule that cannot handle this function
+        except Exception:
             continue
         if scheduled is not None:
             return scheduled

@@ -134,7 +134,7 @@ def request_session(devices: RemoteDevices, attempts: int = 3) -> tuple[Any, str
         try:
             base.sendjson(sock, [base.TrackerCode.REQUEST, devices.key, "", 1])
             reply = base.recvjson(sock)
-        except socket.timeout:
+        except TimeoutError:
             check_devices(devices)  # gone altogether says so; else they are all busy
             raise RemoteTuningFailed(
                 devices, f"no device under the key became free within {devices.session_timeout} s",

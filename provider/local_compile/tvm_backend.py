@@ -245,7 +245,7 @@ def _prefer_faster_rules(naive: dict[Any, Any], mod: Any, target: Any, counts: d
             for _ in range(2):
                 rule_s = min(rule_s, measure_primfunc(rule, target, 20))
                 record_s = min(record_s, measure_primfunc(chosen, target, 20))
-        except Exception:  # noqa: BLE001 - cannot measure: keep the record
+        except Exception:
             continue
         if rule_s < record_s:
             mod[gv] = rule
@@ -274,7 +274,7 @@ def _compile(mod: Any, target: Any, originals: dict[Any, Any], counts: dict[str,
             continue  # split into a repacked variant; its preproc was folded
         try:
             tvm.compile(tvm.IRModule({"main": mod[gv].with_attr("global_symbol", "main")}), target)
-        except Exception:  # noqa: BLE001 - this function's schedule is the problem
+        except Exception:
             mod[gv] = original
             counts["rules"] -= 1
             scheduled = original.attrs is not None and original.attrs.get("tirx.is_scheduled", False)

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sagemaker_reconciler.plan._compare import changed_paths, tag_calls
-from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
+from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
 __all__ = ["plan_compilation_job", "comparable_job", "program_changes", "create_call", "RESOURCE_TYPE",
            "PROVIDER_ONLY_DEFAULTS", "IN_PLACE"]

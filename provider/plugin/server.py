@@ -107,7 +107,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
     def _answer(self, context: grpc.ServicerContext, what: str, body: Callable[[], R]) -> R:
         try:
             return body()
-        except Exception as exc:  # noqa: BLE001  (every failure is answered, never raised into grpc)
+        except Exception as exc:
             failure: Failure = failure_for(exc, what)
             if _CORE is not None and isinstance(exc, _CORE.CreatedButFailed):
                 failure = PartialFailure(str(exc), exc.name, exc.outputs, exc.outputs)

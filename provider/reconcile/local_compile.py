@@ -24,7 +24,12 @@ from typing import Any
 from sagemaker_reconciler.aws import AwsConfig, ObjectStore
 from sagemaker_reconciler.errors import ConfigError
 from sagemaker_reconciler.local_files import (
-    MAX_MODEL_BYTES, copy_model, model_digest, open_model, publish_file, remove_published,
+    MAX_MODEL_BYTES,
+    copy_model,
+    model_digest,
+    open_model,
+    publish_file,
+    remove_published,
 )
 from sagemaker_reconciler.local_paths import local_path
 from sagemaker_reconciler.plan.model import Action, ChangeKind, Plan, PropertyChange

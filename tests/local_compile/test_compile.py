@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model, publish_artifact, verify_artifact
+from sagemaker_reconciler.local_compile import (
+    CompileRequest,
+    TuningOptions,
+    compile_model,
+    publish_artifact,
+    verify_artifact,
+)
 from sagemaker_reconciler.local_compile.archive import extract_archive
 from sagemaker_reconciler.local_compile.frontends import load_model
 from sagemaker_reconciler.local_compile.targets import AARCH64, ARM, X86_64, resolve_target

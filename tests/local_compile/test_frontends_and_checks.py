@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from sagemaker_reconciler.errors import MissingExtra, SpecError
-from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, check_request, check_verifiable, resolve_target
+from sagemaker_reconciler.local_compile import (
+    CompileRequest,
+    TuningOptions,
+    check_request,
+    check_verifiable,
+    resolve_target,
+)
 from sagemaker_reconciler.local_compile._deps import require, require_torch_installed, torch_hidden_from_subprocesses
 from sagemaker_reconciler.local_compile.frontends import (
     DATA_INPUT_CONFIG_FIELD,

@@ -152,7 +152,7 @@ def test_the_serialized_provider_holds_no_credentials_or_clients_after_real_call
         assert marker not in raw, marker
     restored = dill.loads(raw)
     assert type(restored) is type(provider)
-    assert vars(restored) == {"region": provider.region, "profile": provider.profile, "endpoint": sagemaker_reconciler.endpoint,
+    assert vars(restored) == {"region": provider.region, "profile": provider.profile, "endpoint": provider.endpoint,
                               "_stack_config": {}}
     assert ConfiguredProvider.serialize_as_secret_always is True  # the blob is a secret in state anyway
 
