@@ -35,9 +35,22 @@ from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
 from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 from sagemaker_reconciler.specs.workteam import WorkteamSpec, parse_workteam
 
-WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
-                    "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",
-                    "PutObject", "DeleteObject", "CopyObject", "DeleteObjects"})
+WRITES = frozenset(
+    {
+        "CreateWorkteam",
+        "UpdateWorkteam",
+        "DeleteWorkteam",
+        "AddTags",
+        "DeleteTags",
+        "CreateCompilationJob",
+        "StopCompilationJob",
+        "DeleteCompilationJob",
+        "PutObject",
+        "DeleteObject",
+        "CopyObject",
+        "DeleteObjects",
+    }
+)
 READS = ("DescribeWorkteam", "DescribeCompilationJob", "ListTags", "HeadObject")
 
 
@@ -45,8 +58,15 @@ def team_spec(index: int) -> WorkteamSpec:
     props: dict[str, Any] = {
         "workteamName": f"team-{index:04d}",
         "description": f"Labelers {index}",
-        "memberDefinitions": [{"cognitoMemberDefinition": {
-            "userPool": "us-east-1_AbCdEf123", "userGroup": f"group-{index}", "clientId": "client1"}}],
+        "memberDefinitions": [
+            {
+                "cognitoMemberDefinition": {
+                    "userPool": "us-east-1_AbCdEf123",
+                    "userGroup": f"group-{index}",
+                    "clientId": "client1",
+                }
+            }
+        ],
     }
     if index % 2 == 0:
         props["tags"] = {"team": "vision", "index": str(index)}
@@ -57,8 +77,11 @@ def job_spec(index: int) -> CompilationJobSpec:
     props: dict[str, Any] = {
         "compilationJobName": f"job-{index:04d}",
         "roleArn": "arn:aws:iam::123456789012:role/neo",
-        "inputConfig": {"s3Uri": "s3://bench-models/m.tar.gz", "framework": "ONNX",
-                        "dataInputConfig": '{"data": [1, 3, 224, 224]}'},
+        "inputConfig": {
+            "s3Uri": "s3://bench-models/m.tar.gz",
+            "framework": "ONNX",
+            "dataInputConfig": '{"data": [1, 3, 224, 224]}',
+        },
         "outputConfig": {"s3OutputLocation": f"s3://bench-models/out/{index}", "targetDevice": "ml_c5"},
         "stoppingCondition": {"maxRuntimeInSeconds": 900},
     }
@@ -93,8 +116,9 @@ def build_stack(endpoint: Any, n: int) -> tuple[list[WorkteamSpec], list[Compila
     teams = [team_spec(i) for i in range(n)]
     jobs = [job_spec(i) for i in range(n)]
     team_reconciler = WorkteamReconciler(SageMakerGateway(AwsConfig()))
-    job_reconciler = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()),
-                                              sleep=endpoint.advance_clock, clock=endpoint.now)
+    job_reconciler = CompilationJobReconciler(
+        SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()), sleep=endpoint.advance_clock, clock=endpoint.now
+    )
     for spec in teams:
         team_reconciler.create(spec)
     for job in jobs:
@@ -109,11 +133,16 @@ def measure_noop_plan(endpoint: Any, teams: list[WorkteamSpec], jobs: list[Compi
     job_reconciler = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()))
     work: list[tuple[str, Any]] = []
     for spec in teams:
-        work.append((f"Workteam, tags {'declared' if spec.tags else 'not declared'}",
-                     lambda s=spec: team_reconciler.plan(s)))
+        work.append(
+            (f"Workteam, tags {'declared' if spec.tags else 'not declared'}", lambda s=spec: team_reconciler.plan(s))
+        )
     for spec in jobs:
-        work.append((f"CompilationJob, tags {'declared' if spec.tags else 'not declared'}",
-                     lambda s=spec: job_reconciler.plan(s)))
+        work.append(
+            (
+                f"CompilationJob, tags {'declared' if spec.tags else 'not declared'}",
+                lambda s=spec: job_reconciler.plan(s),
+            )
+        )
     for group, plan in work:
         endpoint.clear_requests()
         started = time.perf_counter()
@@ -146,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     from sagemaker_reconciler.endpoint import start_endpoint
 
     with start_endpoint() as endpoint:
-        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                          AWS_ENDPOINT_URL=endpoint.url)
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT_URL=endpoint.url,
+        )
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_ENDPOINT_URL_S3"):
             os.environ.pop(name, None)
         teams, jobs = build_stack(endpoint, args.n)

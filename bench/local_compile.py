@@ -46,7 +46,9 @@ def resnet_style(seed: int = 0) -> onnx.ModelProto:
         scale = np.sqrt(2.0 / (cin * k * k))
         inits.append(numpy_helper.from_array((rng.standard_normal((cout, cin, k, k)) * scale).astype(np.float32), w))
         inits.append(numpy_helper.from_array((rng.standard_normal(cout) * 0.01).astype(np.float32), b))
-        nodes.append(helper.make_node("Conv", [x, w, b], [y], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4))
+        nodes.append(
+            helper.make_node("Conv", [x, w, b], [y], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4)
+        )
         if not relu:
             return y
         r = fresh("relu")
@@ -76,7 +78,8 @@ def resnet_style(seed: int = 0) -> onnx.ModelProto:
     inits.append(numpy_helper.from_array(np.zeros(10, np.float32), "fc_b"))
     nodes.append(helper.make_node("Gemm", [flat, "fc_w", "fc_b"], ["logits"], transB=1))
     graph = helper.make_graph(
-        nodes, "resnet_style",
+        nodes,
+        "resnet_style",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 224, 224])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
         inits,
@@ -110,7 +113,9 @@ class _Builder:
         self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, **attrs))
         return out
 
-    def conv(self, x: str, cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: str | None = "relu6") -> str:
+    def conv(
+        self, x: str, cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, act: str | None = "relu6"
+    ) -> str:
         scale = np.sqrt(2.0 / (cin // groups * k * k))
         w = self.const((self.rng.standard_normal((cout, cin // groups, k, k)) * scale).astype(np.float32), "w")
         b = self.const((self.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")
@@ -120,15 +125,25 @@ class _Builder:
         return self.op("Relu", [y]) if act == "relu" else y
 
     def model(self, name: str, inputs: list, outputs: list) -> onnx.ModelProto:
-        model = helper.make_model(helper.make_graph(self.nodes, name, inputs, outputs, self.inits),
-                                  opset_imports=[helper.make_opsetid("", 17)])
+        model = helper.make_model(
+            helper.make_graph(self.nodes, name, inputs, outputs, self.inits),
+            opset_imports=[helper.make_opsetid("", 17)],
+        )
         model.ir_version = 8
         onnx.checker.check_model(model)
         return model
 
 
-MOBILENET_BLOCKS = [(1, 16, 1, False), (6, 24, 2, False), (6, 24, 1, False), (6, 32, 2, True),
-                    (6, 32, 1, True), (6, 64, 2, True), (6, 64, 1, True), (6, 96, 1, True)]
+MOBILENET_BLOCKS = [
+    (1, 16, 1, False),
+    (6, 24, 2, False),
+    (6, 24, 1, False),
+    (6, 32, 2, True),
+    (6, 32, 1, True),
+    (6, 64, 2, True),
+    (6, 64, 1, True),
+    (6, 96, 1, True),
+]
 
 
 def mobilenet_v2_style(seed: int = 0, size: int = 224, blocks: list | None = None) -> onnx.ModelProto:
@@ -151,12 +166,19 @@ def mobilenet_v2_style(seed: int = 0, size: int = 224, blocks: list | None = Non
     x = m.conv(x, cin, 320, 1)
     flat = m.op("Flatten", [m.op("ReduceMean", [x], axes=[2, 3], keepdims=1)])
     w = m.const((m.rng.standard_normal((10, 320)) * 0.05).astype(np.float32))
-    m.nodes.append(helper.make_node("Gemm", [flat, w, m.const(np.zeros(10, np.float32))], ["logits"], transB=1, name="head"))
-    return m.model("mobilenet_v2_style", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])],
-                   [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])])
+    m.nodes.append(
+        helper.make_node("Gemm", [flat, w, m.const(np.zeros(10, np.float32))], ["logits"], transB=1, name="head")
+    )
+    return m.model(
+        "mobilenet_v2_style",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
+    )
 
 
-def bert_style(seed: int = 0, layers: int = 4, hidden: int = 256, heads: int = 4, seq: int = 128, vocab: int = 1000) -> onnx.ModelProto:
+def bert_style(
+    seed: int = 0, layers: int = 4, hidden: int = 256, heads: int = 4, seq: int = 128, vocab: int = 1000
+) -> onnx.ModelProto:
     """BERT-style encoder: token embedding Gather + position embedding, LayerNorm, ``layers`` x
     (self-attention with ``heads`` heads, erf-GELU feed-forward of 4x hidden); ids 1x128 -> 1x128x256."""
     m = _Builder(seed)
@@ -166,30 +188,64 @@ def bert_style(seed: int = 0, layers: int = 4, hidden: int = 256, heads: int = 4
         return m.const((m.rng.standard_normal((rows, cols)) * np.sqrt(1.0 / rows)).astype(np.float32), "w")
 
     def dense(x: str, cin: int, cout: int) -> str:
-        return m.op("Add", [m.op("MatMul", [x, weight(cin, cout)]), m.const((m.rng.standard_normal(cout) * 0.01).astype(np.float32), "b")])
+        return m.op(
+            "Add",
+            [
+                m.op("MatMul", [x, weight(cin, cout)]),
+                m.const((m.rng.standard_normal(cout) * 0.01).astype(np.float32), "b"),
+            ],
+        )
 
     def layer_norm(x: str) -> str:
-        return m.op("LayerNormalization", [x, m.const(np.ones(hidden, np.float32)), m.const(np.zeros(hidden, np.float32))], axis=-1, epsilon=1e-12)
+        return m.op(
+            "LayerNormalization",
+            [x, m.const(np.ones(hidden, np.float32)), m.const(np.zeros(hidden, np.float32))],
+            axis=-1,
+            epsilon=1e-12,
+        )
 
     def heads_first(x: str) -> str:  # [1, seq, hidden] -> [1, heads, seq, head_dim]
-        return m.op("Transpose", [m.op("Reshape", [x, m.const(np.array([1, seq, heads, head_dim], np.int64))])], perm=[0, 2, 1, 3])
+        return m.op(
+            "Transpose",
+            [m.op("Reshape", [x, m.const(np.array([1, seq, heads, head_dim], np.int64))])],
+            perm=[0, 2, 1, 3],
+        )
 
     table = m.const((m.rng.standard_normal((vocab, hidden)) * 0.02).astype(np.float32), "embedding")
     x = m.op("Gather", [table, "input_ids"], axis=0)
-    x = layer_norm(m.op("Add", [x, m.const((m.rng.standard_normal((1, seq, hidden)) * 0.02).astype(np.float32), "position")]))
+    x = layer_norm(
+        m.op("Add", [x, m.const((m.rng.standard_normal((1, seq, hidden)) * 0.02).astype(np.float32), "position")])
+    )
     for _ in range(layers):
         q, k, v = (heads_first(dense(x, hidden, hidden)) for _ in range(3))
-        scores = m.op("Div", [m.op("MatMul", [q, m.op("Transpose", [k], perm=[0, 1, 3, 2])]), m.const(np.array(np.sqrt(head_dim), np.float32))])
+        scores = m.op(
+            "Div",
+            [
+                m.op("MatMul", [q, m.op("Transpose", [k], perm=[0, 1, 3, 2])]),
+                m.const(np.array(np.sqrt(head_dim), np.float32)),
+            ],
+        )
         context = m.op("MatMul", [m.op("Softmax", [scores], axis=-1), v])
-        context = m.op("Reshape", [m.op("Transpose", [context], perm=[0, 2, 1, 3]), m.const(np.array([1, seq, hidden], np.int64))])
+        context = m.op(
+            "Reshape", [m.op("Transpose", [context], perm=[0, 2, 1, 3]), m.const(np.array([1, seq, hidden], np.int64))]
+        )
         x = layer_norm(m.op("Add", [dense(context, hidden, hidden), x]))
         up = dense(x, hidden, 4 * hidden)
         erf = m.op("Erf", [m.op("Div", [up, m.const(np.array(np.sqrt(2.0), np.float32))])])
-        gelu = m.op("Mul", [m.op("Mul", [up, m.op("Add", [erf, m.const(np.array(1.0, np.float32))])]), m.const(np.array(0.5, np.float32))])
+        gelu = m.op(
+            "Mul",
+            [
+                m.op("Mul", [up, m.op("Add", [erf, m.const(np.array(1.0, np.float32))])]),
+                m.const(np.array(0.5, np.float32)),
+            ],
+        )
         x = layer_norm(m.op("Add", [dense(gelu, 4 * hidden, hidden), x]))
     m.nodes.append(helper.make_node("Identity", [x], ["hidden_states"], name="output"))
-    return m.model("bert_style", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq])],
-                   [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, [1, seq, hidden])])
+    return m.model(
+        "bert_style",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, seq])],
+        [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, [1, seq, hidden])],
+    )
 
 
 def _archive(model: onnx.ModelProto, path: Path) -> Path:
@@ -213,7 +269,9 @@ def _timed(fn, repeat: int) -> tuple[float, float]:
     return float(np.median(samples)), float(np.min(samples))
 
 
-def _paired(runners: dict, repeat: int, rounds: int = 7, gap_s: float = 0.25) -> dict[str, tuple[float, float, float, float]]:
+def _paired(
+    runners: dict, repeat: int, rounds: int = 7, gap_s: float = 0.25
+) -> dict[str, tuple[float, float, float, float]]:
     """Interleave the runners in rotating order so a noisy neighbour hits all alike; a gap after each
     batch lets TVM's spinning pool workers (~90 ms) settle.  Returns name -> (median s, median of the
     per-round ratios to "onnxruntime", best s, best / onnxruntime's best).  On a loaded machine the
@@ -223,7 +281,7 @@ def _paired(runners: dict, repeat: int, rounds: int = 7, gap_s: float = 0.25) ->
     bests: dict[str, list[float]] = {n: [] for n in names}
     ratios: dict[str, list[float]] = {n: [] for n in names}
     for round_index in range(rounds):
-        order = names[round_index % len(names):] + names[: round_index % len(names)]
+        order = names[round_index % len(names) :] + names[: round_index % len(names)]
         this_round = {}
         for name in order:
             this_round[name] = _timed(runners[name], repeat)
@@ -296,14 +354,22 @@ def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> 
     print(f"== {key}: {title}; target {args.target}; {args.threads} threads", flush=True)
     untuned = compile_model(request(0), cache_dir=workdir / "cache", progress=progress)
     schedules = untuned.manifest["tuning"].get("schedules", {})
-    print(f"untuned: compile {untuned.seconds:.1f} s; schedules {schedules} (unscheduled {schedules.get('unscheduled')})", flush=True)
-    runners = {"onnxruntime": _onnxruntime_runner(model, feeds, args.threads),
-               "untuned": _artifact_runner(untuned.artifact, list(feeds.values()), workdir)}
+    print(
+        f"untuned: compile {untuned.seconds:.1f} s; schedules {schedules} (unscheduled {schedules.get('unscheduled')})",
+        flush=True,
+    )
+    runners = {
+        "onnxruntime": _onnxruntime_runner(model, feeds, args.threads),
+        "untuned": _artifact_runner(untuned.artifact, list(feeds.values()), workdir),
+    }
     tuned = None
     if args.trials > 0:
         tuned = compile_model(request(args.trials), cache_dir=workdir / "cache", progress=progress)
-        print(f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, compile {tuned.compile_seconds:.1f} s, "
-              f"total {tuned.seconds:.1f} s; schedules {tuned.manifest['tuning'].get('schedules')}", flush=True)
+        print(
+            f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, compile {tuned.compile_seconds:.1f} s, "
+            f"total {tuned.seconds:.1f} s; schedules {tuned.manifest['tuning'].get('schedules')}",
+            flush=True,
+        )
         runners["tuned"] = _artifact_runner(tuned.artifact, list(feeds.values()), workdir)
     timings = _paired(runners, args.repeat, args.rounds)
     line = f"latency (median): onnxruntime {timings['onnxruntime'][0] * 1e3:.2f} ms"
@@ -322,13 +388,17 @@ def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="resnet,mobilenet,bert", help=f"comma-separated, of {', '.join(MODELS)}")
-    parser.add_argument("--trials", type=int, default=0, help="tuning budget for a tuned build as well (0: untuned only)")
+    parser.add_argument(
+        "--trials", type=int, default=0, help="tuning budget for a tuned build as well (0: untuned only)"
+    )
     parser.add_argument("--trials-per-iteration", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2, help="inference threads for both runtimes")
     parser.add_argument("--target", default="ml_c5")
     parser.add_argument("--repeat", type=int, default=20, help="timed inferences per measurement")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds; medians are reported")
-    parser.add_argument("--tuning-db", type=Path, default=None, help="persistent tuning database (default: fresh temp dir)")
+    parser.add_argument(
+        "--tuning-db", type=Path, default=None, help="persistent tuning database (default: fresh temp dir)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
 

@@ -45,8 +45,17 @@ sys.path.insert(0, str(ROOT))
 
 PIPELINE = "project pipeline"
 CLASSES = (
-    "match", "wrong result", "run-time failure", PIPELINE, "unsupported op", "dynamic shape", "dtype",
-    "tvm other", "refused: zero-size dim", "refused: spec", "crash",
+    "match",
+    "wrong result",
+    "run-time failure",
+    PIPELINE,
+    "unsupported op",
+    "dynamic shape",
+    "dtype",
+    "tvm other",
+    "refused: zero-size dim",
+    "refused: spec",
+    "crash",
 )
 _RTOL, _ATOL = 1e-3, 1e-4
 
@@ -65,16 +74,47 @@ def _cases(pattern: str | None) -> list:
 
 def _classify_tvm_error(message: str) -> str:
     text = message.lower()
-    if "not implemented" in text or "opnotimplemented" in text or "is not supported" in text or "unsupported op" in text:
+    if (
+        "not implemented" in text
+        or "opnotimplemented" in text
+        or "is not supported" in text
+        or "unsupported op" in text
+    ):
         return "unsupported op"
     if any(w in text for w in ("dtype", "float16", "bfloat16", "float8", "int4", "string", "datatype", "data type")):
         return "dtype"
-    if any(w in text for w in ("dynamic", "symbolic", "shape_expr", "shapeexpr", "unknown shape", "prim_value", "primvalue", "match_cast")):
+    if any(
+        w in text
+        for w in (
+            "dynamic",
+            "symbolic",
+            "shape_expr",
+            "shapeexpr",
+            "unknown shape",
+            "prim_value",
+            "primvalue",
+            "match_cast",
+        )
+    ):
         return "dynamic shape"
     return "tvm other"
 
 
-_COMMON_DTYPES = {"float", "double", "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32", "uint64", "bool"}
+_COMMON_DTYPES = {
+    "float",
+    "double",
+    "float32",
+    "float64",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "bool",
+}
 
 
 def _unusual_dtypes(model) -> set[str]:
@@ -82,7 +122,11 @@ def _unusual_dtypes(model) -> set[str]:
     from onnx import TensorProto
 
     values = list(model.graph.input) + list(model.graph.output)
-    names = {TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower() for v in values if v.type.HasField("tensor_type")}
+    names = {
+        TensorProto.DataType.Name(v.type.tensor_type.elem_type).lower()
+        for v in values
+        if v.type.HasField("tensor_type")
+    }
     names |= {TensorProto.DataType.Name(i.data_type).lower() for i in model.graph.initializer}
     return {n for n in names if n not in _COMMON_DTYPES and n != "undefined"}
 
@@ -154,12 +198,18 @@ def run_case(case, workdir: Path) -> dict:
     path = workdir / f"{case.name}.onnx"
     onnx.save(model, str(path))
     try:
-        compiled = compile_model(CompileRequest(path, "ONNX", shapes or None, target_device="ml_c5"), cache_dir=workdir / "cache")
+        compiled = compile_model(
+            CompileRequest(path, "ONNX", shapes or None, target_device="ml_c5"), cache_dir=workdir / "cache"
+        )
     except SpecError as exc:
         return {**result, "class": "refused: spec", "detail": str(exc)[:300]}
     except Exception as exc:
         plain = _plain_tvm(model, shapes, dtypes)
-        return {**result, "class": PIPELINE if plain is None else plain, "detail": f"{type(exc).__name__}: {str(exc)[:400]}"}
+        return {
+            **result,
+            "class": PIPELINE if plain is None else plain,
+            "detail": f"{type(exc).__name__}: {str(exc)[:400]}",
+        }
     lib_dir = workdir / "artifact"
     import tarfile
 
@@ -189,7 +239,9 @@ def _plain_tvm_matches(model, shapes: dict, dtypes: dict, inputs: list, expected
 
     try:
         mod = from_onnx(model, shape_dict=shapes, dtype_dict=dtypes)
-        executable = tvm.compile(mod, tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "skylake-avx512"}))
+        executable = tvm.compile(
+            mod, tvm.target.Target({"kind": "llvm", "mtriple": "x86_64-linux-gnu", "mcpu": "skylake-avx512"})
+        )
         vm = relax.VirtualMachine(executable, tvm.cpu())
         got = _to_numpy(vm["main"](*[tvm.runtime.tensor(x) for x in inputs]))
     except Exception:
@@ -220,7 +272,9 @@ def run_all(names: list[str], chunk: int, log: Path) -> list[dict]:
     while pending:
         batch, pending = pending[:chunk], pending[chunk:]
         log.write_text("")
-        proc = subprocess.run([sys.executable, __file__, "--child", str(log), *batch], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", str(log), *batch], cwd=ROOT, capture_output=True, text=True
+        )
         started = None
         for line in log.read_text().splitlines():
             entry = json.loads(line)
@@ -230,7 +284,11 @@ def run_all(names: list[str], chunk: int, log: Path) -> list[dict]:
                 done[entry["name"]] = entry
                 started = None
         if started is not None:  # the child died inside this case
-            done[started] = {"name": started, "class": "crash", "detail": f"exit {proc.returncode}: {proc.stderr[-200:]}"}
+            done[started] = {
+                "name": started,
+                "class": "crash",
+                "detail": f"exit {proc.returncode}: {proc.stderr[-200:]}",
+            }
         pending = [n for n in batch if n not in done] + pending
         for entry in (done[n] for n in batch if n in done):
             print(f"{entry['class']:>24}  {entry['name']}", flush=True)

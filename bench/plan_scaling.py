@@ -35,10 +35,15 @@ def _api_calls_bench():
 
 
 def _manifest(teams, jobs):
-    resources = {f"team{i}": {"type": "sagemaker-reconciler:Workteam", "properties": s.to_props()}
-                 for i, s in enumerate(teams)}
-    resources.update({f"job{i}": {"type": "sagemaker-reconciler:CompilationJob", "properties": s.to_props()}
-                      for i, s in enumerate(jobs)})
+    resources = {
+        f"team{i}": {"type": "sagemaker-reconciler:Workteam", "properties": s.to_props()} for i, s in enumerate(teams)
+    }
+    resources.update(
+        {
+            f"job{i}": {"type": "sagemaker-reconciler:CompilationJob", "properties": s.to_props()}
+            for i, s in enumerate(jobs)
+        }
+    )
     return parse_manifest(json.dumps({"resources": resources}), "bench.yaml")
 
 
@@ -59,12 +64,18 @@ def main() -> None:
     args = parser.parse_args()
     bench = _api_calls_bench()
     with start_endpoint() as endpoint:
-        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-                          AWS_ENDPOINT_URL=endpoint.url)
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_ENDPOINT_URL=endpoint.url,
+        )
         teams, jobs = bench.build_stack(endpoint, args.n)
         big, one = _manifest(teams, jobs), _manifest(teams[:1], [])
-        print(f"{'latency':>8} {'parallelism':>11} {'1 resource':>10} {f'{2 * args.n} resources':>14} "
-              f"{'ratio':>7} {'per resource vs lone':>21}")
+        print(
+            f"{'latency':>8} {'parallelism':>11} {'1 resource':>10} {f'{2 * args.n} resources':>14} "
+            f"{'ratio':>7} {'per resource vs lone':>21}"
+        )
         for latency in (0.0, args.latency):
             endpoint.clear_faults()
             if latency:
@@ -73,8 +84,10 @@ def main() -> None:
                 lone = _seconds(one, endpoint.url, parallelism)
                 total = _seconds(big, endpoint.url, parallelism, repeat=1)
                 ratio = total / lone
-                print(f"{latency:>7.2f}s {parallelism:>11} {lone:>9.3f}s {total:>13.2f}s {ratio:>6.0f}x "
-                      f"{ratio / (2 * args.n):>20.2f}x")
+                print(
+                    f"{latency:>7.2f}s {parallelism:>11} {lone:>9.3f}s {total:>13.2f}s {ratio:>6.0f}x "
+                    f"{ratio / (2 * args.n):>20.2f}x"
+                )
 
 
 if __name__ == "__main__":

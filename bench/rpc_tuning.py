@@ -47,14 +47,31 @@ class Pool:
         self.processes: list[subprocess.Popen] = []
         self.port = _free_port()
         env = {**os.environ, "TVM_NUM_THREADS": str(threads)}
-        self._start(["tvm.exec.rpc_tracker", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--port-end", str(self.port + 1)], env, logs / f"tracker-{self.port}.log")
+        self._start(
+            ["tvm.exec.rpc_tracker", "--host", "127.0.0.1", "--port", str(self.port), "--port-end", str(self.port + 1)],
+            env,
+            logs / f"tracker-{self.port}.log",
+        )
         time.sleep(3)
         for _ in range(servers):
             port = _free_port()
-            self._start(["tvm.exec.rpc_server", "--tracker", f"127.0.0.1:{self.port}", "--key", KEY,
-                         "--host", "127.0.0.1", "--port", str(port), "--port-end", str(port + 1)],
-                        env, logs / f"server-{port}.log")
+            self._start(
+                [
+                    "tvm.exec.rpc_server",
+                    "--tracker",
+                    f"127.0.0.1:{self.port}",
+                    "--key",
+                    KEY,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--port-end",
+                    str(port + 1),
+                ],
+                env,
+                logs / f"server-{port}.log",
+            )
         self.devices = RemoteDevices("127.0.0.1", self.port, KEY, 120)
         deadline = time.monotonic() + 180
         while True:
@@ -68,8 +85,15 @@ class Pool:
             time.sleep(1)
 
     def _start(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.processes.append(subprocess.Popen([sys.executable, "-m", *args], env=env, start_new_session=True,
-                                               stdout=log.open("w"), stderr=subprocess.STDOUT))
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", *args],
+                env=env,
+                start_new_session=True,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
 
     def close(self) -> None:
         for process in self.processes:
@@ -111,12 +135,16 @@ def main(argv: list[str] | None = None) -> int:
         archive = _archive(model, workdir / "model.tar.gz")
 
         def request(trials: int, devices, db: Path) -> CompileRequest:
-            tuning = TuningOptions(trials=trials, database_dir=db, remote=devices if trials else None,
-                                   apply_database=trials > 0)
-            return CompileRequest(archive, "ONNX", {"input": [1, 3, 224, 224]}, target_device=args.target,
-                                  tuning=tuning)
+            tuning = TuningOptions(
+                trials=trials, database_dir=db, remote=devices if trials else None, apply_database=trials > 0
+            )
+            return CompileRequest(
+                archive, "ONNX", {"input": [1, 3, 224, 224]}, target_device=args.target, tuning=tuning
+            )
 
-        print(f"ResNet-style model, target {args.target}, {args.trials} trials, {args.threads} TVM thread(s) per server")
+        print(
+            f"ResNet-style model, target {args.target}, {args.trials} trials, {args.threads} TVM thread(s) per server"
+        )
         tuned = None
         pool = None
         counts = [int(n) for n in args.servers.split(",")]
@@ -124,15 +152,19 @@ def main(argv: list[str] | None = None) -> int:
         for index, count in enumerate(counts):  # interleaved, each run with a fresh database
             pool = Pool(count, args.threads, workdir)
             try:
-                result = compile_model(request(args.trials, pool.devices, workdir / f"db-{index}"),
-                                       cache_dir=workdir / f"cache-{index}")
+                result = compile_model(
+                    request(args.trials, pool.devices, workdir / f"db-{index}"), cache_dir=workdir / f"cache-{index}"
+                )
             finally:
                 if index != len(counts) - 1:
                     pool.close()
             per_minute = 60 * result.trials_done / max(result.tuning_seconds, 1e-9)
             rates.setdefault(count, []).append(per_minute)
-            print(f"run {index + 1}, {count} device(s): {result.trials_done} trials in {result.tuning_seconds:.1f} s "
-                  f"= {per_minute:.1f} trials/min; schedules {result.manifest['tuning'].get('schedules')}", flush=True)
+            print(
+                f"run {index + 1}, {count} device(s): {result.trials_done} trials in {result.tuning_seconds:.1f} s "
+                f"= {per_minute:.1f} trials/min; schedules {result.manifest['tuning'].get('schedules')}",
+                flush=True,
+            )
             tuned = result
         for count, values in sorted(rates.items()):
             print(f"{count} device(s): median {float(np.median(values)):.1f} trials/min over {len(values)} run(s)")
@@ -150,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             u = float(np.median([p[0] for p in pairs]))
             t = float(np.median([p[1] for p in pairs]))
             ratio = float(np.median([p[1] / p[0] for p in pairs]))
-            print(f"latency on {where} through the tracker: untuned {u * 1e3:.2f} ms, tuned {t * 1e3:.2f} ms, "
-                  f"tuned/untuned {ratio:.2f}x ({args.rounds} interleaved rounds, medians)")
+            print(
+                f"latency on {where} through the tracker: untuned {u * 1e3:.2f} ms, tuned {t * 1e3:.2f} ms, "
+                f"tuned/untuned {ratio:.2f}x ({args.rounds} interleaved rounds, medians)"
+            )
         finally:
             pool.close()
     return 0

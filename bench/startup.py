@@ -86,12 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         cost_ratio = (median[name] - bare) / (base - bare) if base > bare else float("nan")
         print(f"{name:<36}{median[name]:>9.3f}{median[name] / base:>18.2f}{cost_ratio:>23.2f}")
 
-    probe = json.loads(subprocess.run([sys.executable, "-c", PROBE], cwd=REPO, env=_env(), check=True,
-                                      capture_output=True, text=True).stdout)
+    probe = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", PROBE], cwd=REPO, env=_env(), check=True, capture_output=True, text=True
+        ).stdout
+    )
     print(f"\n`import provider` alone loads: {', '.join(probe['lazy']) or 'none of pulumi/boto3/tvm'}")
     print(f"heavy modules after importing the Pulumi resources: {', '.join(probe['heavy']) or 'none'}")
-    print(f"gateway (boto3 session + SageMaker client): first {1000 * probe['first_gateway']:.0f} ms, "
-          f"next {1000 * probe['next_gateway']:.0f} ms (ratio {probe['first_gateway'] / probe['next_gateway']:.1f})")
+    print(
+        f"gateway (boto3 session + SageMaker client): first {1000 * probe['first_gateway']:.0f} ms, "
+        f"next {1000 * probe['next_gateway']:.0f} ms (ratio {probe['first_gateway'] / probe['next_gateway']:.1f})"
+    )
     tvm_free = not any(m.split(".")[0] in ("tvm", "tvm_ffi") for m in probe["heavy"])
     print(f"\nimporting the provider imports tvm: {'no' if tvm_free else 'YES'}")
     return 0 if tvm_free else 1

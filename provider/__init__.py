@@ -19,7 +19,9 @@ if __name__ != "sagemaker_reconciler":
     # A checkout on sys.path found this folder under its old name: load the package once, under its own
     # name, from this same folder, and make `provider` that very module (the import returns sys.modules').
     if "sagemaker_reconciler" not in sys.modules:
-        _spec = importlib.util.spec_from_file_location("sagemaker_reconciler", __file__, submodule_search_locations=__path__)
+        _spec = importlib.util.spec_from_file_location(
+            "sagemaker_reconciler", __file__, submodule_search_locations=__path__
+        )
         assert _spec is not None and _spec.loader is not None
         sys.modules["sagemaker_reconciler"] = importlib.util.module_from_spec(_spec)
         try:

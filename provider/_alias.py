@@ -80,7 +80,10 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         if real is None:
             return None
         spec = importlib.machinery.ModuleSpec(
-            fullname, _AliasLoader(canonical), origin=real.origin, is_package=real.submodule_search_locations is not None
+            fullname,
+            _AliasLoader(canonical),
+            origin=real.origin,
+            is_package=real.submodule_search_locations is not None,
         )
         # runpy (``python -m provider.x``) gives __main__ the spec's origin as __file__; torch reads it.
         spec.has_location = real.has_location

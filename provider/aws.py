@@ -124,8 +124,10 @@ def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: s
     return AwsError(operation, code, message, resource)
 
 
-_NO_REGION = ("no AWS region: none of the provider's `region`, the stack config `sagemaker-reconciler:region`, "
-              "--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's `region` is set; set one of them")
+_NO_REGION = (
+    "no AWS region: none of the provider's `region`, the stack config `sagemaker-reconciler:region`, "
+    "--region, AWS_REGION, AWS_DEFAULT_REGION or the profile's `region` is set; set one of them"
+)
 _NO_CREDENTIALS = "no AWS credentials found: configure a profile, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
 
 
@@ -136,8 +138,10 @@ def _credentials_summary(exc: botocore.exceptions.BotoCoreError) -> str:
     if isinstance(exc, botocore.exceptions.PartialCredentialsError):
         missing = str(exc.kwargs.get("cred_var") or "a value")
         return f"AWS credentials from {source} are incomplete: {missing} is missing"
-    return (f"AWS credentials could not be loaded from {source} (its error output is not shown: "
-            "it may contain secrets); run the credential source by hand to see why")
+    return (
+        f"AWS credentials could not be loaded from {source} (its error output is not shown: "
+        "it may contain secrets); run the credential source by hand to see why"
+    )
 
 
 def _failure(
@@ -279,4 +283,3 @@ class ObjectStore:
 
 def _snake(operation: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in operation).lstrip("_")
-

@@ -98,8 +98,11 @@ def _say(line: str) -> None:
 
 def _error(message: object) -> None:
     """``error: ...``; a message's further lines are marked (``| ``) so none starts with text from input."""
-    print("\n".join(["error: " + line if i == 0 else line for i, line in enumerate(message_lines(message, "  "))]),
-          file=sys.stderr, flush=True)
+    print(
+        "\n".join(["error: " + line if i == 0 else line for i, line in enumerate(message_lines(message, "  "))]),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -160,14 +163,17 @@ def cmd_plugin_pack(args: argparse.Namespace) -> int:
 
     path = pack(Path(args.out), python=args.python)
     print(path)
-    print(f"install it with: pulumi plugin install resource sagemaker-reconciler {plugin_version()} --file {path}",
-          file=sys.stderr)
+    print(
+        f"install it with: pulumi plugin install resource sagemaker-reconciler {plugin_version()} --file {path}",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sagemaker-reconcile", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="sagemaker-reconcile", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     for name, run, summary in (
@@ -176,39 +182,63 @@ def _parser() -> argparse.ArgumentParser:
         ("drift", cmd_drift, "read-only: resources that differ from the manifest, or that it does not declare"),
     ):
         sub = commands.add_parser(name, help=summary, description=run.__doc__)
-        sub.add_argument("manifest", metavar="MANIFEST",
-                         help="a Pulumi YAML program whose resources: to reconcile (- reads standard input)")
-        sub.add_argument("--format", dest="output_format", choices=("text", "markdown", "json"), default="text",
-                         help="text (default), markdown (a pull-request comment) or json")
-        sub.add_argument("--json", dest="output_format", action="store_const", const="json",
-                         help="the same as --format json")
-        sub.add_argument("--parallelism", type=_positive_int, default=8, metavar="N",
-                         help="resources handled at once (default 8)")
+        sub.add_argument(
+            "manifest",
+            metavar="MANIFEST",
+            help="a Pulumi YAML program whose resources: to reconcile (- reads standard input)",
+        )
+        sub.add_argument(
+            "--format",
+            dest="output_format",
+            choices=("text", "markdown", "json"),
+            default="text",
+            help="text (default), markdown (a pull-request comment) or json",
+        )
+        sub.add_argument(
+            "--json", dest="output_format", action="store_const", const="json", help="the same as --format json"
+        )
+        sub.add_argument(
+            "--parallelism", type=_positive_int, default=8, metavar="N", help="resources handled at once (default 8)"
+        )
         sub.add_argument("--region", help="AWS region (default: the AWS environment)")
         sub.add_argument("--profile", help="AWS profile (default: the AWS environment)")
         sub.add_argument("--endpoint", metavar="URL", help="endpoint URL, e.g. the embedded endpoint's")
         if name == "drift":
-            sub.add_argument("--name-contains", metavar="TEXT",
-                             help="only list unmanaged workteams and compilation jobs whose name contains TEXT")
+            sub.add_argument(
+                "--name-contains",
+                metavar="TEXT",
+                help="only list unmanaged workteams and compilation jobs whose name contains TEXT",
+            )
         sub.set_defaults(run=run)
 
     schema = commands.add_parser("schema", help="print the Pulumi package schema (schema.json)")
     target = schema.add_mutually_exclusive_group()
-    target.add_argument("--write", nargs="?", const="schema.json", metavar="PATH",
-                        help="write it to PATH (default schema.json)")
-    target.add_argument("--check", nargs="?", const="schema.json", metavar="PATH",
-                        help="exit 1 if PATH (default schema.json) is not what the generator produces")
+    target.add_argument(
+        "--write", nargs="?", const="schema.json", metavar="PATH", help="write it to PATH (default schema.json)"
+    )
+    target.add_argument(
+        "--check",
+        nargs="?",
+        const="schema.json",
+        metavar="PATH",
+        help="exit 1 if PATH (default schema.json) is not what the generator produces",
+    )
     schema.set_defaults(run=cmd_schema)
 
     demo = commands.add_parser("demo", help="run the main job against the embedded endpoint (no AWS account)")
-    demo.add_argument("--manifest", default=None, metavar="PATH",
-                      help="the stack to apply (default examples/stack.yaml)")
+    demo.add_argument(
+        "--manifest", default=None, metavar="PATH", help="the stack to apply (default examples/stack.yaml)"
+    )
     demo.set_defaults(run=cmd_demo)
 
     plugin = commands.add_parser("plugin-pack", help="pack the provider plugin as a `pulumi plugin install` tarball")
     plugin.add_argument("--out", default="dist", metavar="DIR", help="where to write it (default dist/)")
-    plugin.add_argument("--python", default=None, metavar="PATH",
-                        help="the Python the plugin runs with (default: this one; $SAGEMAKER_RECONCILER_PYTHON wins)")
+    plugin.add_argument(
+        "--python",
+        default=None,
+        metavar="PATH",
+        help="the Python the plugin runs with (default: this one; $SAGEMAKER_RECONCILER_PYTHON wins)",
+    )
     plugin.set_defaults(run=cmd_plugin_pack)
 
     serve = commands.add_parser("serve-endpoint", help="serve the embedded AWS-compatible endpoint on 127.0.0.1")

@@ -63,7 +63,9 @@ def _embedded_environment(url: str) -> Iterator[None]:
 
 def model_archive() -> bytes:
     """A small .tar.gz standing in for a trained model (the embedded endpoint does not run a compiler)."""
-    return single_file_archive("model.onnx", b"demo model: the embedded endpoint's Neo writes an artifact from any archive\n")
+    return single_file_archive(
+        "model.onnx", b"demo model: the embedded endpoint's Neo writes an artifact from any archive\n"
+    )
 
 
 def _upload_models(manifest: Manifest, config: AwsConfig, say: Callable[[str], None]) -> None:
@@ -96,8 +98,8 @@ def _prepare_local_jobs(manifest: Manifest, say: Callable[[str], None]) -> None:
         for location in (spec.input_config.s3_uri, spec.output_config.s3_output_location):
             if not location.startswith("file://"):
                 raise ReconcilerError(f"the demo keeps local jobs offline: {location} should be a file:// path")
-        Path(local_artifact_uri(spec)[len("file://"):]).unlink(missing_ok=True)
-        model = Path(spec.input_config.s3_uri[len("file://"):])
+        Path(local_artifact_uri(spec)[len("file://") :]).unlink(missing_ok=True)
+        model = Path(spec.input_config.s3_uri[len("file://") :])
         model.parent.mkdir(parents=True, exist_ok=True)
         model.write_bytes(tiny_cnn_archive())
         say(f"wrote a small ONNX model for local compile to {model}")
@@ -146,20 +148,43 @@ def run_demo(say: Callable[[str], None] = print, manifest: str | Path | None = N
         edited_text, old, new = _edited(text, stack)
         edited = parse_manifest(edited_text, f"{shown} (edited)")
         say("\n# 4. a pull request edits the work team's description")
-        say("".join(difflib.unified_diff(text.splitlines(keepends=True), edited_text.splitlines(keepends=True),
-                                         fromfile=f"a/{shown}", tofile=f"b/{shown}", n=1)).rstrip())
+        say(
+            "".join(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    edited_text.splitlines(keepends=True),
+                    fromfile=f"a/{shown}",
+                    tofile=f"b/{shown}",
+                    n=1,
+                )
+            ).rstrip()
+        )
         step("4. plan the edit: an in-place update, one UpdateWorkteam", "plan", edited, EXIT_CHANGES)
         step("5. apply the edit", "apply", edited, EXIT_IN_SYNC)
         step("5. plan again: in sync", "plan", edited, EXIT_IN_SYNC)
 
         SageMakerGateway(config).call(
-            "CreateWorkteam", "console-made", WorkteamName="console-made", Description="Made in the console",
-            MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": "us-east-1_Demo1234",
-                                                            "UserGroup": "console", "ClientId": "demo-client"}}],
+            "CreateWorkteam",
+            "console-made",
+            WorkteamName="console-made",
+            Description="Made in the console",
+            MemberDefinitions=[
+                {
+                    "CognitoMemberDefinition": {
+                        "UserPool": "us-east-1_Demo1234",
+                        "UserGroup": "console",
+                        "ClientId": "demo-client",
+                    }
+                }
+            ],
         )
         say("\n(someone creates the work team 'console-made' in the console)")
-        step("6. drift: the stack is in sync, but the account has a team the manifest does not declare",
-             "drift", edited, EXIT_CHANGES)
+        step(
+            "6. drift: the stack is in sync, but the account has a team the manifest does not declare",
+            "drift",
+            edited,
+            EXIT_CHANGES,
+        )
 
     failed = [(title, got, want) for title, got, want in steps if got != want]
     for title, got, want in failed:

@@ -41,11 +41,14 @@ def tiny_cnn_archive(seed: int = 0) -> bytes:
         helper.make_node("Gemm", ["f", "fw", "fb"], ["logits"], transB=1),
     ]
     graph = helper.make_graph(
-        nodes, "tiny_cnn",
+        nodes,
+        "tiny_cnn",
         [helper.make_tensor_value_info("data", TensorProto.FLOAT, [1, 3, 32, 32])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
         [numpy_helper.from_array(v, k) for k, v in weights.items()],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)  # onnxruntime reads <= 13
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9
+    )  # onnxruntime reads <= 13
     onnx.checker.check_model(model)
     return single_file_archive("model.onnx", model.SerializeToString())

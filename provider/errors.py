@@ -224,8 +224,18 @@ class CompileFailed(ReconcilerError):
 class VerificationFailed(ReconcilerError):
     """Local mode: the artifact's outputs differ from onnxruntime's beyond the tolerance."""
 
-    def __init__(self, max_abs_error: float, output_index: int, atol: float, rtol: float, *,
-                 max_rel_error: float = float("inf"), scale: float = 0.0, seed: int | None = None, why: str = ""):
+    def __init__(
+        self,
+        max_abs_error: float,
+        output_index: int,
+        atol: float,
+        rtol: float,
+        *,
+        max_rel_error: float = float("inf"),
+        scale: float = 0.0,
+        seed: int | None = None,
+        why: str = "",
+    ):
         self.max_abs_error = max_abs_error
         self.max_rel_error = max_rel_error
         self.output_index = output_index

@@ -106,8 +106,9 @@ class _WorkteamHandler:
 
 class _CompilationJobHandler:
     def __init__(self, clients: _Clients, options: RunOptions):
-        self._reconciler = CompilationJobReconciler(clients.sagemaker, clients.objects, backoff=options.backoff,
-                                                    log=options.progress)
+        self._reconciler = CompilationJobReconciler(
+            clients.sagemaker, clients.objects, backoff=options.backoff, log=options.progress
+        )
 
     def plan(self, resource: ManifestResource) -> tuple[Plan, ObservedJob | None]:
         return self._reconciler.plan(resource.spec)
@@ -175,7 +176,9 @@ def _needs_aws(manifest: Manifest) -> bool:
         spec = resource.spec
         if resource.kind is not COMPILATION_JOB or spec.mode != "local" or spec.input_config is None:
             return True
-        if not all(uri.startswith("file://") for uri in (spec.input_config.s3_uri, spec.output_config.s3_output_location)):
+        if not all(
+            uri.startswith("file://") for uri in (spec.input_config.s3_uri, spec.output_config.s3_output_location)
+        ):
             return True
     return False
 
@@ -192,18 +195,30 @@ def _plan_one(resource: ManifestResource, clients: _Clients, options: RunOptions
     try:
         planned, _ = _handler(resource, clients, options).plan(resource)
     except Exception as exc:  # one resource's failure is reported with it; the others still plan
-        return ResourceReport(resource.logical_name, resource.type_token, resource.name, error=_error_text(exc),
-                              seconds=time.monotonic() - start)
-    return ResourceReport(resource.logical_name, resource.type_token, resource.name, _with_protect_warning(resource, planned),
-                          seconds=time.monotonic() - start)
+        return ResourceReport(
+            resource.logical_name,
+            resource.type_token,
+            resource.name,
+            error=_error_text(exc),
+            seconds=time.monotonic() - start,
+        )
+    return ResourceReport(
+        resource.logical_name,
+        resource.type_token,
+        resource.name,
+        _with_protect_warning(resource, planned),
+        seconds=time.monotonic() - start,
+    )
 
 
 def _with_protect_warning(resource: ManifestResource, planned: Plan) -> Plan:
     """A plan that replaces a protected resource says that apply will refuse it."""
     if not (resource.protect and planned.action is Action.REPLACE):
         return planned
-    warning = (f"warning: {resource.logical_name} is protected (options.protect): apply will refuse to replace it; "
-               "unprotect it to let apply replace it")
+    warning = (
+        f"warning: {resource.logical_name} is protected (options.protect): apply will refuse to replace it; "
+        "unprotect it to let apply replace it"
+    )
     return dataclasses.replace(planned, notes=(*planned.notes, warning))
 
 
@@ -214,22 +229,37 @@ def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOption
         handler = _handler(resource, clients, options)
         planned, observed = handler.plan(resource)
         if resource.protect and planned.action is Action.REPLACE:
-            raise ConfigError(f"{resource.logical_name} is protected (options.protect) and would be replaced "
-                              f"({', '.join(planned.replaces)} changed); unprotect it to let apply replace it")
+            raise ConfigError(
+                f"{resource.logical_name} is protected (options.protect) and would be replaced "
+                f"({', '.join(planned.replaces)} changed); unprotect it to let apply replace it"
+            )
         outputs = handler.apply(resource, planned, observed)
-        report = ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
-                                _only_outputs(outputs, resource), seconds=time.monotonic() - start)
+        report = ResourceReport(
+            resource.logical_name,
+            resource.type_token,
+            resource.name,
+            planned,
+            _only_outputs(outputs, resource),
+            seconds=time.monotonic() - start,
+        )
     except Exception as exc:
-        report = ResourceReport(resource.logical_name, resource.type_token, resource.name, planned,
-                                error=_error_text(exc), seconds=time.monotonic() - start)
+        report = ResourceReport(
+            resource.logical_name,
+            resource.type_token,
+            resource.name,
+            planned,
+            error=_error_text(exc),
+            seconds=time.monotonic() - start,
+        )
     if options.progress is not None:
         state = f"failed: {report.error}" if report.error else f"{report.action} done"
         options.progress(f"{resource.logical_name}: {state} ({report.seconds:.1f} s)")
     return report
 
 
-def _each(manifest: Manifest, options: RunOptions,
-          work: Callable[[ManifestResource, _Clients, RunOptions], ResourceReport]) -> list[Callable[[], Any]]:
+def _each(
+    manifest: Manifest, options: RunOptions, work: Callable[[ManifestResource, _Clients, RunOptions], ResourceReport]
+) -> list[Callable[[], Any]]:
     clients = _Clients(options.config)
     return [functools.partial(work, resource, clients, options) for resource in manifest.resources]
 
@@ -261,8 +291,11 @@ def apply(manifest: Manifest, options: RunOptions | None = None) -> Report:
     if (error := _configuration_error(manifest, options)) is not None:
         return Report("apply", manifest.source, errors=(error,))
     reports = _run(_each(manifest, options, _apply_one), options.parallelism)
-    values = {r.logical_name: {**_spec_props(manifest, r.logical_name), **(r.outputs or {})}
-              for r in reports if r.outputs is not None}
+    values = {
+        r.logical_name: {**_spec_props(manifest, r.logical_name), **(r.outputs or {})}
+        for r in reports
+        if r.outputs is not None
+    }
     outputs = resolve_outputs(manifest.outputs, values) if manifest.outputs else {}
     failed = {r.logical_name for r in reports if r.outputs is None}
     outputs = {key: None if _refers_to(manifest.outputs[key], failed) else value for key, value in outputs.items()}
@@ -289,7 +322,6 @@ def _spec_props(manifest: Manifest, logical_name: str) -> dict[str, Any]:
     return resource.spec.to_props()
 
 
-
 _NAME_TEXT = re.compile(r"[a-zA-Z0-9-]{1,63}")
 
 
@@ -297,8 +329,10 @@ def _name_contains_error(name_contains: str | None) -> str | None:
     """--name-contains is checked before any call: names hold only letters, digits and hyphens."""
     if name_contains is None or (_NAME_TEXT.fullmatch(name_contains) and name_contains.strip("-")):
         return None
-    return (f"--name-contains {name_contains!r}: must be 1-63 letters, digits and hyphens with at least one "
-            "letter or digit (work team and compilation job names contain nothing else)")
+    return (
+        f"--name-contains {name_contains!r}: must be 1-63 letters, digits and hyphens with at least one "
+        "letter or digit (work team and compilation job names contain nothing else)"
+    )
 
 
 def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
@@ -308,8 +342,12 @@ def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: s
     declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
     core = name_contains.strip("-") if name_contains else None
     return [
-        Unmanaged(WORKTEAM.short_token, team["WorkteamName"], team.get("WorkteamArn", ""),
-                  created=iso_time(team.get("CreateDate")))
+        Unmanaged(
+            WORKTEAM.short_token,
+            team["WorkteamName"],
+            team.get("WorkteamArn", ""),
+            created=iso_time(team.get("CreateDate")),
+        )
         for team in clients.sagemaker.list_workteams(core)
         if team["WorkteamName"] not in declared
         and (not name_contains or name_contains.lower() in team["WorkteamName"].lower())
@@ -322,8 +360,13 @@ def _unmanaged_jobs(clients: _Clients, manifest: Manifest, name_contains: str | 
     when --name-contains scopes the listing to a naming prefix the user owns."""
     declared = {r.name for r in manifest.resources if r.kind is COMPILATION_JOB}
     return [
-        Unmanaged(COMPILATION_JOB.short_token, job["CompilationJobName"], job.get("CompilationJobArn", ""),
-                  job.get("CompilationJobStatus", ""), iso_time(job.get("CreationTime")))
+        Unmanaged(
+            COMPILATION_JOB.short_token,
+            job["CompilationJobName"],
+            job.get("CompilationJobArn", ""),
+            job.get("CompilationJobStatus", ""),
+            iso_time(job.get("CreationTime")),
+        )
         for job in clients.sagemaker.list_compilation_jobs(name_contains)
         if job["CompilationJobName"] not in declared
         and (name_contains or job.get("CompilationJobStatus") in (*RUNNING, "STOPPING"))
@@ -348,6 +391,7 @@ def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
                 return find(clients, manifest, options.name_contains)
             except Exception as exc:
                 return f"listing unmanaged resources failed: {_error_text(exc)}"
+
         return task
 
     tasks = [*_each(manifest, options, _plan_one), listing(_unmanaged_workteams), listing(_unmanaged_jobs)]
@@ -355,5 +399,6 @@ def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
     errors = tuple(found for found in (teams, jobs) if isinstance(found, str))
     unmanaged = [u for found in (teams, jobs) if isinstance(found, list) for u in found]
     unmanaged.sort(key=lambda u: (u.type, u.name))
-    return Report("drift", manifest.source, tuple(reports), tuple(unmanaged), errors=errors,
-                  seconds=time.monotonic() - start)
+    return Report(
+        "drift", manifest.source, tuple(reports), tuple(unmanaged), errors=errors, seconds=time.monotonic() - start
+    )

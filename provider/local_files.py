@@ -48,9 +48,13 @@ def open_model(uri: str, *, output: bool = False, limit: int = MAX_MODEL_BYTES) 
     except OSError as exc:
         raise ConfigError(f"{uri}: cannot be read ({exc.strerror})") from None
     info = os.fstat(fd)
-    problem = ("not a regular file (a model is a file, not a device, FIFO or directory)"
-               if not stat.S_ISREG(info.st_mode) else
-               f"{info.st_size} bytes is over the limit of {limit} bytes" if info.st_size > limit else None)
+    problem = (
+        "not a regular file (a model is a file, not a device, FIFO or directory)"
+        if not stat.S_ISREG(info.st_mode)
+        else f"{info.st_size} bytes is over the limit of {limit} bytes"
+        if info.st_size > limit
+        else None
+    )
     if problem:
         os.close(fd)
         raise ConfigError(f"{uri}: {problem}")
@@ -95,8 +99,10 @@ def _parent(output_dir: Path, parts: list[str], create: bool) -> int | None:
             os.close(fd)
             if not create or isinstance(exc, FileNotFoundError):
                 return None  # nothing of ours there (a link in our place is not followed, not removed)
-            raise ConfigError(f"{output_dir / part}: is a symlink or not a directory ({exc.strerror}); "
-                              "the artifact is only written inside the output directory") from None
+            raise ConfigError(
+                f"{output_dir / part}: is a symlink or not a directory ({exc.strerror}); "
+                "the artifact is only written inside the output directory"
+            ) from None
         os.close(fd)
         fd = child
     return fd

@@ -22,12 +22,33 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
-__all__ = ["FILE_SCHEME", "is_file_uri", "file_uri_path", "check_file_uri", "local_path",
-           "SYSTEM_DIRECTORIES", "PSEUDO_FILE_SYSTEMS"]
+__all__ = [
+    "FILE_SCHEME",
+    "is_file_uri",
+    "file_uri_path",
+    "check_file_uri",
+    "local_path",
+    "SYSTEM_DIRECTORIES",
+    "PSEUDO_FILE_SYSTEMS",
+]
 
 FILE_SCHEME = "file://"
-SYSTEM_DIRECTORIES = ("/etc", "/proc", "/sys", "/dev", "/usr", "/boot", "/run", "/bin", "/sbin",
-                      "/lib", "/lib32", "/lib64", "/libx32", "/var/run")
+SYSTEM_DIRECTORIES = (
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/usr",
+    "/boot",
+    "/run",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/var/run",
+)
 PSEUDO_FILE_SYSTEMS = ("/proc", "/sys", "/dev")
 
 
@@ -37,7 +58,7 @@ def is_file_uri(uri: str) -> bool:
 
 def file_uri_path(uri: str) -> str:
     """The path a ``file://`` URI names, as written (``~`` and relative paths not resolved); ValueError if none."""
-    rest = uri[len(FILE_SCHEME):]
+    rest = uri[len(FILE_SCHEME) :]
     authority, slash, _ = rest.partition("/")
     if "\0" in rest:
         raise ValueError("a file:// location cannot contain a NUL byte")
@@ -47,8 +68,10 @@ def file_uri_path(uri: str) -> str:
         return rest
     if authority.startswith(".") or authority == "~":
         return rest
-    raise ValueError(f"file:// locations take no host part (found {authority!r}): write file:///absolute/path, "
-                     f"or file://./{rest} for a path relative to the working directory")
+    raise ValueError(
+        f"file:// locations take no host part (found {authority!r}): write file:///absolute/path, "
+        f"or file://./{rest} for a path relative to the working directory"
+    )
 
 
 def _under(path: str, roots: tuple[str, ...]) -> str | None:

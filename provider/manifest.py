@@ -43,8 +43,16 @@ __all__ = [
 _RESOURCE_KEYS = ("type", "properties", "options")
 SUPPORTED_OPTIONS = ("protect",)
 """Resource options the CLI acts on: `protect: true` refuses a replacement."""
-_INERT_OPTIONS = ("dependsOn", "deleteBeforeReplace", "retainOnDelete", "version", "pluginDownloadURL",
-                  "additionalSecretOutputs", "aliases", "parent")
+_INERT_OPTIONS = (
+    "dependsOn",
+    "deleteBeforeReplace",
+    "retainOnDelete",
+    "version",
+    "pluginDownloadURL",
+    "additionalSecretOutputs",
+    "aliases",
+    "parent",
+)
 """Options that change nothing for a stateless run (no URNs, no deletes, resources do not refer to each other)."""
 _INTERPOLATION = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 _OUTPUT_REFERENCE = re.compile(r"([A-Za-z0-9_.\-]+?)\.([A-Za-z][A-Za-z0-9]*)")
@@ -197,10 +205,13 @@ def _read_yaml(text: str, source: str, limits: ManifestLimits = DEFAULT_MANIFEST
                 loader.flatten_mapping(node)  # `<<: *anchor` merges, as PyYAML's own constructor does
                 out: dict[Any, Any] = {}
                 for key_node, value_node in node.value:
-                    key = loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+                    key = (
+                        loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) else None
+                    )
                     if not isinstance(key, (str, int, float, bool)):
-                        problems.append(ManifestProblem(path, "mapping keys must be plain scalars",
-                                                        key_node.start_mark.line + 1))
+                        problems.append(
+                            ManifestProblem(path, "mapping keys must be plain scalars", key_node.start_mark.line + 1)
+                        )
                         continue
                     child = _join(path, key)
                     if key in out:
@@ -268,7 +279,8 @@ def _resource(logical: str, body: Any, doc: _Document) -> tuple[ManifestResource
         return None, [problem(base, "must be a mapping with `type:` and `properties:`")]
     problems = [
         problem(_join(base, key), f"is not supported here (a resource takes {', '.join(_RESOURCE_KEYS)})")
-        for key in body if key not in _RESOURCE_KEYS
+        for key in body
+        if key not in _RESOURCE_KEYS
     ]
     token = body.get("type")
     kind = resource_type_for(token) if isinstance(token, str) else None
@@ -289,9 +301,15 @@ def _resource(logical: str, body: Any, doc: _Document) -> tuple[ManifestResource
                     problems.append(problem(path, "must be true or false"))
                 protect = value is True
             elif key not in _INERT_OPTIONS:
-                problems.append(problem(path, (
-                    f"is not supported by sagemaker-reconcile (supported: {', '.join(SUPPORTED_OPTIONS)}; "
-                    f"no effect: {', '.join(_INERT_OPTIONS)})")))
+                problems.append(
+                    problem(
+                        path,
+                        (
+                            f"is not supported by sagemaker-reconcile (supported: {', '.join(SUPPORTED_OPTIONS)}; "
+                            f"no effect: {', '.join(_INERT_OPTIONS)})"
+                        ),
+                    )
+                )
 
     props = body.get("properties", {})
     props_path = f"{base}.properties"
@@ -309,10 +327,12 @@ def _resource(logical: str, body: Any, doc: _Document) -> tuple[ManifestResource
         return None, problems
     unnamed = kind.name_property not in props
     if unnamed:
-        problems.append(problem(
-            _join(props_path, kind.name_property),
-            "is required: sagemaker-reconcile finds each resource by its name in the account and region",
-        ))
+        problems.append(
+            problem(
+                _join(props_path, kind.name_property),
+                "is required: sagemaker-reconcile finds each resource by its name in the account and region",
+            )
+        )
     try:
         spec = kind.parse(props)
     except SpecError as exc:
@@ -338,14 +358,20 @@ def _output_problems(outputs: Any, resources: Mapping[str, ManifestResource], do
         match = _OUTPUT_REFERENCE.fullmatch(reference)
         resource = resources.get(match.group(1)) if match else None
         if match is None or resource is None:
-            message = (f"{what}: only ${{<resource>.<property>}} of a resource in this manifest can be resolved"
-                       if not what.startswith("fn::") else f"{what} needs the Pulumi engine")
+            message = (
+                f"{what}: only ${{<resource>.<property>}} of a resource in this manifest can be resolved"
+                if not what.startswith("fn::")
+                else f"{what} needs the Pulumi engine"
+            )
             problems.append(ManifestProblem(path, message, doc.line(path)))
             continue
         known = (*resource.kind.input_names(), *resource.kind.output_names())
         if match.group(2) not in known:
-            problems.append(ManifestProblem(
-                path, f"{what}: a {resource.kind.name} has no property {match.group(2)!r}", doc.line(path)))
+            problems.append(
+                ManifestProblem(
+                    path, f"{what}: a {resource.kind.name} has no property {match.group(2)!r}", doc.line(path)
+                )
+            )
     return problems
 
 
@@ -361,8 +387,10 @@ def parse_manifest(text: str, source: str = "<manifest>", limits: ManifestLimits
         raise ManifestError(source, [ManifestProblem("resources", "is required: the resources to reconcile")])
     declared = root["resources"] or {}
     if not isinstance(declared, Mapping):
-        raise ManifestError(source, [ManifestProblem("resources", "must be a mapping of logical names to resources",
-                                                     doc.line("resources"))])
+        raise ManifestError(
+            source,
+            [ManifestProblem("resources", "must be a mapping of logical names to resources", doc.line("resources"))],
+        )
     problems: list[ManifestProblem] = []
     resources: dict[str, ManifestResource] = {}
     owners: dict[tuple[str, str], str] = {}
@@ -374,9 +402,13 @@ def parse_manifest(text: str, source: str = "<manifest>", limits: ManifestLimits
         key = (resource.kind.name, resource.name)
         if key in owners:
             path = f"resources.{logical}.properties.{resource.kind.name_property}"
-            problems.append(ManifestProblem(
-                path, f"{resource.name!r} is also the name of resource {owners[key]!r}: one name, one resource",
-                doc.line(path)))
+            problems.append(
+                ManifestProblem(
+                    path,
+                    f"{resource.name!r} is also the name of resource {owners[key]!r}: one name, one resource",
+                    doc.line(path),
+                )
+            )
             continue
         owners[key] = str(logical)
         resources[str(logical)] = resource
@@ -430,7 +462,9 @@ def load_manifest(path: str | Path, limits: ManifestLimits = DEFAULT_MANIFEST_LI
         try:
             data = _read_bounded(handle, source, limits)
         except OSError as exc:
-            raise ManifestError(source, [ManifestProblem("", f"cannot read the manifest: {exc.strerror or exc}")]) from None
+            raise ManifestError(
+                source, [ManifestProblem("", f"cannot read the manifest: {exc.strerror or exc}")]
+            ) from None
     return parse_manifest(_decode(data, source), source, limits)
 
 
@@ -453,7 +487,8 @@ def resolve_outputs(outputs: Mapping[str, Any], values: Mapping[str, Mapping[str
             if whole and lookup(whole.group(1)) is not None:
                 return lookup(whole.group(1))
             return _INTERPOLATION.sub(
-                lambda m: str(lookup(m.group(1))) if lookup(m.group(1)) is not None else m.group(0), value)
+                lambda m: str(lookup(m.group(1))) if lookup(m.group(1)) is not None else m.group(0), value
+            )
         if isinstance(value, Mapping):
             return {k: resolve(v) for k, v in value.items()}
         if isinstance(value, list):

@@ -69,13 +69,27 @@ def preview_lines(plan: Plan, stored_inputs: Mapping[str, Any]) -> list[str]:
 
 # --- reports of a whole manifest (the sagemaker-reconcile CLI): text, Markdown, JSON -----------------------
 
-_PLAN_LABEL = {Action.NOOP: "in sync", Action.CREATE: "create", Action.UPDATE: "update in place",
-               Action.REPLACE: "replace", Action.DELETE: "delete"}
-_DRIFT_LABEL = {Action.NOOP: "in sync", Action.CREATE: "missing (apply would create it)",
-                Action.UPDATE: "drifted (apply would update it in place)",
-                Action.REPLACE: "drifted (apply would replace it)", Action.DELETE: "delete"}
-_APPLY_LABEL = {Action.NOOP: "in sync, unchanged", Action.CREATE: "created", Action.UPDATE: "updated in place",
-                Action.REPLACE: "replaced", Action.DELETE: "deleted"}
+_PLAN_LABEL = {
+    Action.NOOP: "in sync",
+    Action.CREATE: "create",
+    Action.UPDATE: "update in place",
+    Action.REPLACE: "replace",
+    Action.DELETE: "delete",
+}
+_DRIFT_LABEL = {
+    Action.NOOP: "in sync",
+    Action.CREATE: "missing (apply would create it)",
+    Action.UPDATE: "drifted (apply would update it in place)",
+    Action.REPLACE: "drifted (apply would replace it)",
+    Action.DELETE: "delete",
+}
+_APPLY_LABEL = {
+    Action.NOOP: "in sync, unchanged",
+    Action.CREATE: "created",
+    Action.UPDATE: "updated in place",
+    Action.REPLACE: "replaced",
+    Action.DELETE: "deleted",
+}
 _LABELS = {"plan": _PLAN_LABEL, "drift": _DRIFT_LABEL, "apply": _APPLY_LABEL}
 
 
@@ -97,14 +111,19 @@ def summary_line(report: Report) -> str:
     tail = f", {errors} error(s)" if errors else ""
     if report.command == "apply":
         head = "Apply failed" if report.failed else "Apply complete"
-        return (f"{head}: {c['create']} created, {c['update']} updated, {c['replace']} replaced, "
-                f"{c['noop']} unchanged{tail}.")
+        return (
+            f"{head}: {c['create']} created, {c['update']} updated, {c['replace']} replaced, "
+            f"{c['noop']} unchanged{tail}."
+        )
     if report.command == "drift":
         drifted = c["update"] + c["replace"]
-        return (f"Drift: {drifted} drifted, {c['create']} missing, {len(report.unmanaged)} unmanaged, "
-                f"{c['noop']} in sync{tail}.")
-    return (f"Plan: {c['create']} to create, {c['update']} to update, {c['replace']} to replace, "
-            f"{c['noop']} in sync{tail}.")
+        return (
+            f"Drift: {drifted} drifted, {c['create']} missing, {len(report.unmanaged)} unmanaged, "
+            f"{c['noop']} in sync{tail}."
+        )
+    return (
+        f"Plan: {c['create']} to create, {c['update']} to update, {c['replace']} to replace, {c['noop']} in sync{tail}."
+    )
 
 
 def _plan_body(plan: Plan, indent: str = "    ") -> list[str]:
@@ -114,8 +133,9 @@ def _plan_body(plan: Plan, indent: str = "    ") -> list[str]:
             lines.append(f"{indent}{_key(change.property)} = {value_text(change.new)}")
         else:
             how = "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place"
-            lines.append(f"{indent}{_key(change.property)}: {value_text(change.old)} -> {value_text(change.new)}"
-                         f"  [{how}]")
+            lines.append(
+                f"{indent}{_key(change.property)}: {value_text(change.old)} -> {value_text(change.new)}  [{how}]"
+            )
     lines += [f"{indent}note: {line}" for note in plan.notes for line in message_lines(note, indent)]
     for call in plan.calls:
         params = json.dumps(call.params, sort_keys=True, ensure_ascii=False, default=repr)
@@ -129,12 +149,17 @@ def report_text(report: Report) -> str:
     if report.problems:
         lines.append("error: invalid manifest:")
         lines += [f"  - {escape(problem)}" for problem in report.problems]
-    lines += [f"error: {line}" if i == 0 else line
-              for error in report.errors for i, line in enumerate(message_lines(error, "    "))]
+    lines += [
+        f"error: {line}" if i == 0 else line
+        for error in report.errors
+        for i, line in enumerate(message_lines(error, "    "))
+    ]
     for resource in report.resources:
         symbol = "!" if resource.error else _SYMBOL[resource.plan.action] if resource.plan else "!"
-        head = (f"{escape(resource.logical_name)} ({escape(resource.kind)} {escape(resource.name)}): "
-                f"{_label(report, resource)}")
+        head = (
+            f"{escape(resource.logical_name)} ({escape(resource.kind)} {escape(resource.name)}): "
+            f"{_label(report, resource)}"
+        )
         lines.append(f"{symbol:<2} {head}")
         if resource.plan is not None and resource.plan.has_changes:
             lines += _plan_body(resource.plan)
@@ -146,8 +171,10 @@ def report_text(report: Report) -> str:
     if report.command == "drift" and not report.problems:
         if report.unmanaged:
             lines.append("Unmanaged (in the account and region, not in the manifest):")
-            lines += [f"?  {escape(u.kind)} {escape(u.name)}  {escape(u.status) + '  ' if u.status else ''}"
-                      f"{escape(u.arn)}" for u in report.unmanaged]
+            lines += [
+                f"?  {escape(u.kind)} {escape(u.name)}  {escape(u.status) + '  ' if u.status else ''}{escape(u.arn)}"
+                for u in report.unmanaged
+            ]
         else:
             lines.append("No unmanaged resources.")
     if report.outputs:
@@ -176,16 +203,23 @@ def _prose(text: str) -> str:
 
 def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
     plan = resource.plan
-    summary = f"<code>{_html(resource.logical_name)}</code> ({_html(resource.kind)} {_html(resource.name)}): " \
-              f"{_label(report, resource)}"
+    summary = (
+        f"<code>{_html(resource.logical_name)}</code> ({_html(resource.kind)} {_html(resource.name)}): "
+        f"{_label(report, resource)}"
+    )
     lines = ["<details><summary>" + summary + "</summary>", ""]
     if resource.error:
         lines += [f"**Error:** {_prose(resource.error)}", ""]
     if plan is not None and plan.changes:
         lines += ["| Property | Change | Old | New |", "|---|---|---|---|"]
         for change in plan.changes:
-            how = ("set" if plan.action is Action.CREATE else
-                   "forces replacement" if change.kind is ChangeKind.REPLACE else "update in place")
+            how = (
+                "set"
+                if plan.action is Action.CREATE
+                else "forces replacement"
+                if change.kind is ChangeKind.REPLACE
+                else "update in place"
+            )
             old = "" if plan.action is Action.CREATE else _code(value_text(change.old))
             lines.append(f"| <code>{_html(change.property)}</code> | {how} | {old} | {_code(value_text(change.new))} |")
         lines.append("")
@@ -193,12 +227,16 @@ def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
         lines += [f"- {_prose(note)}" for note in plan.notes] + [""]
     if plan is not None and plan.calls:
         lines += ["API calls:", "", "```json"]
-        lines += [escape(json.dumps({call.operation: call.params}, sort_keys=True, ensure_ascii=False, default=repr))
-                  for call in plan.calls]
+        lines += [
+            escape(json.dumps({call.operation: call.params}, sort_keys=True, ensure_ascii=False, default=repr))
+            for call in plan.calls
+        ]
         lines += ["```", ""]
     if resource.outputs:
         lines += ["| Output | Value |", "|---|---|"]
-        lines += [f"| <code>{_html(key)}</code> | {_code(value_text(value))} |" for key, value in resource.outputs.items()]
+        lines += [
+            f"| <code>{_html(key)}</code> | {_code(value_text(value))} |" for key, value in resource.outputs.items()
+        ]
         lines.append("")
     lines += ["</details>", ""]
     return lines
@@ -206,12 +244,17 @@ def _markdown_details(report: Report, resource: ResourceReport) -> list[str]:
 
 def report_markdown(report: Report) -> str:
     """For a pull-request comment: a summary, one table row per resource, details for each that moves."""
-    lines = [f"### sagemaker-reconcile {report.command}: <code>{_html(report.source)}</code>", "",
-             f"**{summary_line(report)}**", ""]
+    lines = [
+        f"### sagemaker-reconcile {report.command}: <code>{_html(report.source)}</code>",
+        "",
+        f"**{summary_line(report)}**",
+        "",
+    ]
     if report.problems:
         lines += ["| Line | Path | Problem |", "|---|---|---|"]
-        lines += [f"| {p.line or ''} | {_code(p.path) if p.path else ''} | {_prose(p.message)} |"
-                  for p in report.problems]
+        lines += [
+            f"| {p.line or ''} | {_code(p.path) if p.path else ''} | {_prose(p.message)} |" for p in report.problems
+        ]
         lines.append("")
     lines += [f"> **Error:** {_prose(error)}" for error in report.errors]
     if report.errors:
@@ -234,9 +277,17 @@ def report_markdown(report: Report) -> str:
             if r.error or (r.plan is not None and r.plan.has_changes) or r.outputs:
                 lines += _markdown_details(report, r)
     if report.command == "drift" and report.unmanaged:
-        lines += ["#### Unmanaged", "", "In the account and region, not in the manifest:", "",
-                  "| Type | Name | Status | ARN |", "|---|---|---|---|"]
-        lines += [f"| {_html(u.kind)} | {_code(u.name)} | {_html(u.status)} | {_code(u.arn)} |" for u in report.unmanaged]
+        lines += [
+            "#### Unmanaged",
+            "",
+            "In the account and region, not in the manifest:",
+            "",
+            "| Type | Name | Status | ARN |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_html(u.kind)} | {_code(u.name)} | {_html(u.status)} | {_code(u.arn)} |" for u in report.unmanaged
+        ]
         lines.append("")
     if report.outputs:
         lines += ["#### Outputs", "", "| Output | Value |", "|---|---|"]

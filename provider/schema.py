@@ -35,12 +35,14 @@ REGENERATE_COMMAND = "python -m sagemaker_reconciler schema --write"
 # Enums keep one name wherever their values appear; others are named <Model><Field>.
 _ENUM_NAMES: dict[tuple[Any, ...], tuple[str, str]] = {
     tuple(TARGET_DEVICES): (
-        "TargetDevice", "A device SageMaker Neo compiles for (CreateCompilationJob's TargetDevice)."
+        "TargetDevice",
+        "A device SageMaker Neo compiles for (CreateCompilationJob's TargetDevice).",
     ),
     tuple(FRAMEWORKS): ("Framework", "The framework a model was trained with."),
     ("Enabled", "Disabled"): ("EnabledOrDisabled", "`Enabled` or `Disabled`."),
     ("cloud", "local"): (
-        "CompilationMode", "Where a job compiles: SageMaker Neo (`cloud`) or this machine with TVM (`local`)."
+        "CompilationMode",
+        "Where a job compiles: SageMaker Neo (`cloud`) or this machine with TVM (`local`).",
     ),
 }
 
@@ -132,7 +134,8 @@ class _Generator:
     def _enum(self, values: tuple[Any, ...], owner: type[BaseModel], field: str) -> dict[str, Any]:
         owner_name = owner.__name__.removesuffix("Spec")
         name, description = _ENUM_NAMES.get(values) or (
-            owner_name + _pascal(field), f"The values of {owner_name}'s `{to_camel(field)}`."
+            owner_name + _pascal(field),
+            f"The values of {owner_name}'s `{to_camel(field)}`.",
         )
         token = self._claim(name, ("enum", values))
         if token not in self.types:
@@ -235,7 +238,8 @@ class _Generator:
             raise ValueError(f"{kind.name}: {clash} are both inputs and outputs")
         # In state every input with a value or a default is present, and every output.
         always = [
-            key for key, field in ((f.alias or n, f) for n, f in kind.spec_model.model_fields.items())
+            key
+            for key, field in ((f.alias or n, f) for n, f in kind.spec_model.model_fields.items())
             if field.is_required() or field.get_default(call_default_factory=True) is not None
         ]
         return {
@@ -251,9 +255,7 @@ def package_schema() -> dict[str, Any]:
     """The whole package schema as a JSON-ready dict (deterministic: same models, same output)."""
     generator = _Generator()
     resources = {kind.token: generator.resource(kind) for kind in RESOURCE_TYPES}
-    config = {
-        key: {"type": "string", "description": text} for key, text in _PROVIDER_CONFIG.items()
-    }
+    config = {key: {"type": "string", "description": text} for key, text in _PROVIDER_CONFIG.items()}
     return {
         "name": PACKAGE,
         "displayName": "SageMaker Reconciler",
@@ -277,4 +279,3 @@ def package_schema() -> dict[str, Any]:
 def schema_text() -> str:
     """schema.json's exact contents."""
     return json.dumps(package_schema(), indent=2, ensure_ascii=False) + "\n"
-

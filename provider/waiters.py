@@ -18,8 +18,16 @@ __all__ = ["Backoff", "wait_for", "THROTTLING_CODES", "NETWORK_ERROR_CODES", "RE
 
 T = TypeVar("T")
 THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException",
-     "ServiceUnavailable", "InternalFailure", "InternalServerError"}
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+    }
 )
 NETWORK_ERROR_CODES = frozenset(
     {"ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError"}

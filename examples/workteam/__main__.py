@@ -23,8 +23,9 @@ class TopicProvider(pulumi.dynamic.ResourceProvider):
 
     def diff(self, id_, olds, news):
         renamed = olds["topicName"] != news["topicName"]
-        return pulumi.dynamic.DiffResult(changes=renamed, replaces=["topicName"] if renamed else [],
-                                         delete_before_replace=True)
+        return pulumi.dynamic.DiffResult(
+            changes=renamed, replaces=["topicName"] if renamed else [], delete_before_replace=True
+        )
 
     def delete(self, id_, props):
         boto3.client("sns").delete_topic(TopicArn=id_)
@@ -43,13 +44,15 @@ topic = Topic("labeling-events", config.get("topicName") or "labeling-events")
 team = Workteam(
     "labelers",  # no workteam_name: the team is named "labelers-<random>"
     description=config.get("description") or "Labels street scenes for the perception model",
-    member_definitions=[{
-        "cognito_member_definition": {
-            "user_pool": config.get("userPool") or "us-east-1_Example1",
-            "user_group": config.get("userGroup") or "labelers",
-            "client_id": config.get("clientId") or "example-client",
-        },
-    }],
+    member_definitions=[
+        {
+            "cognito_member_definition": {
+                "user_pool": config.get("userPool") or "us-east-1_Example1",
+                "user_group": config.get("userGroup") or "labelers",
+                "client_id": config.get("clientId") or "example-client",
+            },
+        }
+    ],
     notification_configuration={"notification_topic_arn": topic.arn},
     tags={"team": "perception"},
 )

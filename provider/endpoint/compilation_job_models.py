@@ -372,9 +372,7 @@ class CompilationJobBackend(RegionalBackend):
         output = parse_s3_uri(output_location)
         if output is None or not store.bucket_exists(output.bucket):
             why = "the S3 bucket does not exist" if output else _ONLY_S3_URIS
-            return (
-                f"ClientError: OutputConfiguration: Unable to upload the compiled model to {output_location}: {why}."
-            )
+            return f"ClientError: OutputConfiguration: Unable to upload the compiled model to {output_location}: {why}."
         key = artifact_key(output.key, model_stem(job.input_uri), job.target)
         body = build_artifact(self._manifest(job, model, at), mtime=at)
         store.put(output.bucket, key, body)
@@ -434,15 +432,19 @@ def _unusable_input(input_config: Json) -> str | None:
     DataInputConfig is not JSON. The FailureReason follows Neo's ``ClientError: InputConfiguration:`` form."""
     uri = input_config.get("S3Uri", "")
     if not uri.endswith(".tar.gz"):
-        return (f"ClientError: InputConfiguration: Unable to untar input model {uri}. "
-                f"Please confirm the model is a single gzip-compressed tar archive (.tar.gz).")
+        return (
+            f"ClientError: InputConfiguration: Unable to untar input model {uri}. "
+            f"Please confirm the model is a single gzip-compressed tar archive (.tar.gz)."
+        )
     config = input_config.get("DataInputConfig")
     if config is not None:
         try:
             json.loads(config)
         except ValueError as exc:
-            return (f"ClientError: InputConfiguration: DataInputConfig is not valid JSON ({exc}). "
-                    f"Please give the name and shape of each input as a JSON dictionary.")
+            return (
+                f"ClientError: InputConfiguration: DataInputConfig is not valid JSON ({exc}). "
+                f"Please give the name and shape of each input as a JSON dictionary."
+            )
     return None
 
 

@@ -103,8 +103,18 @@ class EndpointControls:
         drawn from an RNG seeded with ``seed``. ``phase="after"`` lets the request take effect first
         and fails only its response."""
         fault = self._state.faults.add(
-            kind, operation, service=service, count=count, probability=probability, seed=seed,
-            delay_seconds=delay_seconds, phase=phase, match=match, region=region, code=code, status=status,
+            kind,
+            operation,
+            service=service,
+            count=count,
+            probability=probability,
+            seed=seed,
+            delay_seconds=delay_seconds,
+            phase=phase,
+            match=match,
+            region=region,
+            code=code,
+            status=status,
             message=message,
         )
         return fault.to_json()
@@ -218,9 +228,11 @@ def control_response(controls: EndpointControls, request: Request) -> Response:
     try:
         if route == ("GET", "requests"):
             service = request.args.get("service", "sagemaker")
-            entries = controls.all_requests if service == "all" else [
-                entry for entry in controls.all_requests if entry.service == service
-            ]
+            entries = (
+                controls.all_requests
+                if service == "all"
+                else [entry for entry in controls.all_requests if entry.service == service]
+            )
             return json_response({"requests": [entry.to_json() for entry in entries]})
         if route == ("DELETE", "requests"):
             controls.clear_requests()

@@ -130,8 +130,9 @@ class Fault:
     def response(self) -> FaultResponse:
         """The error answer of an error kind (not ``slow`` or ``drop``)."""
         if self.kind == "error":
-            return FaultResponse(self.status or 400, self.code or "ValidationException",
-                                 self.message or "Injected fault")
+            return FaultResponse(
+                self.status or 400, self.code or "ValidationException", self.message or "Injected fault"
+            )
         status, code, message = _ERRORS[self.service][self.kind]
         return FaultResponse(self.status or status, self.code or code, self.message or message)
 
@@ -183,14 +184,37 @@ class FaultInjector:
         status: int | None = None,
         message: str | None = None,
     ) -> Fault:
-        _check(kind, operation, service, count, probability, seed, delay_seconds, phase, match, region, code, status,
-               message)
+        _check(
+            kind,
+            operation,
+            service,
+            count,
+            probability,
+            seed,
+            delay_seconds,
+            phase,
+            match,
+            region,
+            code,
+            status,
+            message,
+        )
         with self._lock:
             fault = Fault(
-                id=self._next_id, kind=kind, operation=operation, service=service, count=count,
-                probability=float(probability), seed=seed, delay_seconds=float(delay_seconds),
+                id=self._next_id,
+                kind=kind,
+                operation=operation,
+                service=service,
+                count=count,
+                probability=float(probability),
+                seed=seed,
+                delay_seconds=float(delay_seconds),
                 phase=phase,  # type: ignore[arg-type]
-                match=dict(match) if match else None, region=region, code=code, status=status, message=message,
+                match=dict(match) if match else None,
+                region=region,
+                code=code,
+                status=status,
+                message=message,
             )
             self._next_id += 1
             self._faults.append(fault)
@@ -230,8 +254,19 @@ class FaultInjector:
 
 
 def _check(
-    kind: Any, operation: Any, service: Any, count: Any, probability: Any, seed: Any, delay_seconds: Any, phase: Any,
-    match: Any, region: Any, code: Any, status: Any, message: Any,
+    kind: Any,
+    operation: Any,
+    service: Any,
+    count: Any,
+    probability: Any,
+    seed: Any,
+    delay_seconds: Any,
+    phase: Any,
+    match: Any,
+    region: Any,
+    code: Any,
+    status: Any,
+    message: Any,
 ) -> None:
     def number(value: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
@@ -240,7 +275,8 @@ def _check(
         raise ValidationException(f"kind must be one of {', '.join(FAULT_KINDS)}; got {kind!r}")
     if not isinstance(operation, str) or not operation:
         raise ValidationException(
-            f"operation must be an operation name such as CreateWorkteam, or '*'; got {operation!r}")
+            f"operation must be an operation name such as CreateWorkteam, or '*'; got {operation!r}"
+        )
     if service not in SERVICES:
         raise ValidationException(f"service must be one of {', '.join(SERVICES)}; got {service!r}")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):

@@ -96,13 +96,18 @@ def s3_operation(environ: dict[str, Any]) -> tuple[str, dict[str, str]]:
         return "ListBuckets", params
     if key:
         if "uploads" in query or "uploadId" in query:
-            operation = {"POST": "CreateMultipartUpload" if "uploads" in query else "CompleteMultipartUpload",
-                         "PUT": "UploadPart", "DELETE": "AbortMultipartUpload", "GET": "ListParts"}.get(method)
+            operation = {
+                "POST": "CreateMultipartUpload" if "uploads" in query else "CompleteMultipartUpload",
+                "PUT": "UploadPart",
+                "DELETE": "AbortMultipartUpload",
+                "GET": "ListParts",
+            }.get(method)
         elif method == "PUT" and environ.get("HTTP_X_AMZ_COPY_SOURCE"):
             operation = "CopyObject"
         else:
-            operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject",
-                         "DELETE": "DeleteObject"}.get(method)
+            operation = {"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject", "DELETE": "DeleteObject"}.get(
+                method
+            )
     elif "delete" in query and method == "POST":
         operation = "DeleteObjects"
     else:

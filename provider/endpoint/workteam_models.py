@@ -30,6 +30,7 @@ class WorkteamSettings:
     def __init__(self) -> None:
         self.limit = WORKTEAM_LIMIT
 
+
 _DEFAULT_WORKFORCE = "default"
 
 Json = dict[str, Any]

@@ -124,8 +124,10 @@ class _Meter:
         if self._stream is not self._raw and self.expanded > limits.ratio_allowance:
             compressed = max(self._raw.tell(), 1)
             if self.expanded > limits.max_ratio * compressed + limits.ratio_allowance:
-                raise _refuse(self.member, f"the archive expands more than {limits.max_ratio}x its compressed "
-                                           "size (a decompression bomb?)")
+                raise _refuse(
+                    self.member,
+                    f"the archive expands more than {limits.max_ratio}x its compressed size (a decompression bomb?)",
+                )
         return data
 
 
@@ -164,7 +166,7 @@ class _Writer:
                 try:
                     child = os.open(part, _NOFOLLOW_DIR, dir_fd=fd)
                 except OSError:
-                    raise _refuse(member, f"its parent {'/'.join(parts[:depth + 1])!r} is not a directory") from None
+                    raise _refuse(member, f"its parent {'/'.join(parts[: depth + 1])!r} is not a directory") from None
                 os.close(fd)
                 fd = child
             return fd
@@ -254,8 +256,13 @@ def extract_archive(
             raw.seek(0)
             stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
             meter = _Meter(stream, raw, limits)
-            _extract(TarStream(meter, max_header_bytes=limits.max_header_bytes, max_headers=limits.max_members),
-                     writer, meter, files, limits)
+            _extract(
+                TarStream(meter, max_header_bytes=limits.max_header_bytes, max_headers=limits.max_members),
+                writer,
+                meter,
+                files,
+                limits,
+            )
     except TarFormatError as exc:
         writer.discard()
         where = f"model archive {exc.member}" if exc.member else "cannot read the model archive"
@@ -271,8 +278,9 @@ def extract_archive(
     return sorted(dest / name for name in files)
 
 
-def read_member(archive: BinaryIO, name: str, max_bytes: int = 1 << 20,
-                limits: ArchiveLimits = DEFAULT_LIMITS) -> bytes | None:
+def read_member(
+    archive: BinaryIO, name: str, max_bytes: int = 1 << 20, limits: ArchiveLimits = DEFAULT_LIMITS
+) -> bytes | None:
     """One small regular member (an artifact's manifest.json) through the same bounded reader; None if absent."""
     try:
         compressed = archive.read(2) == b"\x1f\x8b"
@@ -314,8 +322,11 @@ def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], l
             if target is None:
                 raise _refuse(member.name, f"{member.kind} to {_shown(member.linkname)} points outside the archive")
             if target not in regular:
-                raise _refuse(member.name, f"{member.kind} to {_shown(member.linkname)} does not name a regular file "
-                                           "earlier in the archive (links are only copied, never created)")
+                raise _refuse(
+                    member.name,
+                    f"{member.kind} to {_shown(member.linkname)} does not name a regular file "
+                    "earlier in the archive (links are only copied, never created)",
+                )
             size, chunks = regular[target], writer.read(target)
         elif member.kind == "file":
             size, chunks = member.size, tar.chunks(member)
@@ -323,8 +334,9 @@ def _extract(tar: TarStream, writer: _Writer, meter: _Meter, files: list[str], l
             raise _refuse(member.name, f"a {member.kind}: a model archive holds regular files and directories only")
         total += size
         if total > limits.max_total_bytes:
-            raise _refuse(member.name, f"the archive expands to more than {limits.max_total_bytes} bytes "
-                                       "(a decompression bomb?)")
+            raise _refuse(
+                member.name, f"the archive expands to more than {limits.max_total_bytes} bytes (a decompression bomb?)"
+            )
         _written(member, writer.write, name, member.name, chunks)
         regular[name] = size
         if member.kind != "symlink":  # a symlink's copy is another name for a model file, not another model file

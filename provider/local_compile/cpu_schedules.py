@@ -264,7 +264,9 @@ def schedule_injective(func: Any, target: Any) -> Any | None:
     return sch.mod["main"].with_attr("tirx.is_scheduled", True)
 
 
-def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None, row_tile: int | None = None) -> Any | None:
+def schedule_reduction_tile(
+    func: Any, target: Any, col_tile: int | None = None, row_tile: int | None = None
+) -> Any | None:
     """Register-tiled schedule for one reduction block with a spatial output of rank >= 2.
 
     Covers matmul, dense, batch_matmul, depthwise and grouped conv2d (any
@@ -281,7 +283,9 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
 
     sch = Schedule(IRModule({"main": func}))
     root = sch.get_sblock("root")
-    reductions = [b for b in sch.get_child_blocks(root) if any(int(iv.iter_type) == _REDUCE for iv in sch.get(b).iter_vars)]
+    reductions = [
+        b for b in sch.get_child_blocks(root) if any(int(iv.iter_type) == _REDUCE for iv in sch.get(b).iter_vars)
+    ]
     if len(reductions) != 1:
         return None
     main = reductions[0]
@@ -320,7 +324,7 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
         sch.compute_inline(writeback)
         epilogue = sch.get_consumers(main)
     loops = sch.get_loops(main)
-    outer, (row, col), reduce = loops[: spatial - 2], loops[spatial - 2: spatial], loops[spatial:]
+    outer, (row, col), reduce = loops[: spatial - 2], loops[spatial - 2 : spatial], loops[spatial:]
     row_o, row_i = sch.split(row, [None, row_tile])
     col_o, col_i = sch.split(col, [None, col_tile])
     sch.reorder(*outer, row_o, col_o, *reduce, row_i, col_i)
@@ -331,7 +335,7 @@ def schedule_reduction_tile(func: Any, target: Any, col_tile: int | None = None,
     sch.vectorize(col_i)
     if row_tile > 1:
         sch.unroll(row_i)
-    for loop, extent in zip(reduce[1:], extents[spatial + 1:]):
+    for loop, extent in zip(reduce[1:], extents[spatial + 1 :]):
         if extent <= 7:
             sch.unroll(loop)  # small kernel windows (3x3, 5x5, 7x7)
     outer_extent = 1
@@ -363,7 +367,11 @@ def _pack_constant_weights(sch: Any, block: Any, func: Any, col_tile: int) -> No
     preproc, so the build splits it out and folds it into the constant.
     """
     attrs = func.attrs
-    free = {int(i) for i in attrs["layout_free_buffers"]} if attrs is not None and "layout_free_buffers" in attrs else set()
+    free = (
+        {int(i) for i in attrs["layout_free_buffers"]}
+        if attrs is not None and "layout_free_buffers" in attrs
+        else set()
+    )
     constants = [func.params[i] for i in free if i < len(func.params)]
     for index, region in enumerate(sch.get(block).reads):
         buffer = region.source
@@ -409,7 +417,11 @@ def _dlight(func: Any, target: Any) -> Any | None:
     for rule in (dl.cpu.GEMV(), dl.cpu.Reduction()):
         with target:
             scheduled = dl.ApplyDefaultSchedule(rule)(IRModule({"main": func}))["main"]
-        if not scheduled.same_as(func) and scheduled.attrs is not None and scheduled.attrs.get("tirx.is_scheduled", False):
+        if (
+            not scheduled.same_as(func)
+            and scheduled.attrs is not None
+            and scheduled.attrs.get("tirx.is_scheduled", False)
+        ):
             return scheduled
     return None
 

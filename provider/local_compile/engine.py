@@ -114,7 +114,9 @@ def artifact_file_name(target: ResolvedTarget) -> str:
     return f"model-{target.label}.tar.gz"
 
 
-def _manifest(request: CompileRequest, target: ResolvedTarget, model_digest: str, build: BuildResult, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+def _manifest(
+    request: CompileRequest, target: ResolvedTarget, model_digest: str, build: BuildResult, inputs: list[dict[str, Any]]
+) -> dict[str, Any]:
     tuning = {k: v for k, v in build.tuning.items() if k not in ("tuning_seconds", "trials_done")}
     return {
         "format": MANIFEST_FORMAT,

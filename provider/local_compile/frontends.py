@@ -109,7 +109,9 @@ def check_framework(framework: str) -> str:
     return name
 
 
-def parse_data_input_config(config: str | Mapping[str, Any] | Sequence[Any] | None) -> dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None:
+def parse_data_input_config(
+    config: str | Mapping[str, Any] | Sequence[Any] | None,
+) -> dict[str, tuple[int, ...]] | list[tuple[int, ...]] | None:
     """DataInputConfig: ``{"name": [1,3,224,224], ...}`` by name, or ``[[...], ...]`` by position (the specs' reading)."""
     if config is None or config == "":
         return None
@@ -127,7 +129,12 @@ def find_model_file(files: Sequence[Path], framework: str) -> Path:
         what = "no" if not found else f"{len(found)}"
         raise SpecError(
             _RESOURCE,
-            [Violation("inputConfig.s3Uri", f"the model archive has {what} {'/'.join(suffixes)} files; local mode needs exactly one")],
+            [
+                Violation(
+                    "inputConfig.s3Uri",
+                    f"the model archive has {what} {'/'.join(suffixes)} files; local mode needs exactly one",
+                )
+            ],
         )
     return found[0]
 
@@ -154,26 +161,64 @@ def resolve_inputs(
         shapes = list(shapes.values())
     if isinstance(shapes, list):
         if len(shapes) != len(graph_inputs):
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives {len(shapes)} shapes; the model has {len(graph_inputs)} inputs {names}")])
+            raise SpecError(
+                _RESOURCE,
+                [
+                    Violation(
+                        DATA_INPUT_CONFIG_FIELD,
+                        f"gives {len(shapes)} shapes; the model has {len(graph_inputs)} inputs {names}",
+                    )
+                ],
+            )
         by_name = {name: shape for name, shape in zip(names, shapes)}
     else:
         by_name = dict(shapes or {})
         unknown = sorted(set(by_name) - set(names))
         if unknown:
-            raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"names {unknown}, which the model does not have; its inputs are {names}")])
+            raise SpecError(
+                _RESOURCE,
+                [
+                    Violation(
+                        DATA_INPUT_CONFIG_FIELD,
+                        f"names {unknown}, which the model does not have; its inputs are {names}",
+                    )
+                ],
+            )
     specs = []
     for name, declared, dtype in graph_inputs:
         shape = by_name.get(name)
         if shape is None:
             if declared is None:
-                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"gives no shape for input {name!r}; a {framework} model of this kind records none")])
+                raise SpecError(
+                    _RESOURCE,
+                    [
+                        Violation(
+                            DATA_INPUT_CONFIG_FIELD,
+                            f"gives no shape for input {name!r}; a {framework} model of this kind records none",
+                        )
+                    ],
+                )
             if any(d is None for d in declared):
-                raise SpecError(_RESOURCE, [Violation(DATA_INPUT_CONFIG_FIELD, f"input {name!r} has dynamic dims {list(declared)}; give its shape")])
+                raise SpecError(
+                    _RESOURCE,
+                    [
+                        Violation(
+                            DATA_INPUT_CONFIG_FIELD, f"input {name!r} has dynamic dims {list(declared)}; give its shape"
+                        )
+                    ],
+                )
             shape = tuple(int(d) for d in declared)  # type: ignore[arg-type]
-        if declared is not None and (len(shape) != len(declared) or any(d is not None and d != s for d, s in zip(declared, shape))):
+        if declared is not None and (
+            len(shape) != len(declared) or any(d is not None and d != s for d, s in zip(declared, shape))
+        ):
             raise SpecError(
                 _RESOURCE,
-                [Violation(DATA_INPUT_CONFIG_FIELD, f"shape {list(shape)} of {name!r} contradicts the model's {list(declared)} ({layout} for {framework})")],
+                [
+                    Violation(
+                        DATA_INPUT_CONFIG_FIELD,
+                        f"shape {list(shape)} of {name!r} contradicts the model's {list(declared)} ({layout} for {framework})",
+                    )
+                ],
             )
         specs.append(InputSpec(name, tuple(shape), dtype_override or dtype))
     return tuple(specs)
@@ -196,7 +241,9 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
         model = onnx.load(str(path))  # external data resolves next to the model, inside the temp dir
         onnx.checker.check_model(model)
     except Exception as exc:  # onnx raises many unrelated types for a bad file
-        raise SpecError(_RESOURCE, [Violation("inputConfig.s3Uri", f"{path.name} is not a valid ONNX model: {exc}")]) from exc
+        raise SpecError(
+            _RESOURCE, [Violation("inputConfig.s3Uri", f"{path.name} is not a valid ONNX model: {exc}")]
+        ) from exc
     initializers = {init.name for init in model.graph.initializer}
     graph_inputs = []
     for value in model.graph.input:
@@ -205,10 +252,15 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
         kind = value.type.WhichOneof("value")
         if kind != "tensor_type":
             what = (kind or "untyped").replace("_type", "")
-            raise SpecError(_RESOURCE, [Violation(
-                "inputConfig.s3Uri",
-                f"{path.name}: input {value.name!r} is {'an' if what[0] in 'aeiou' else 'a'} {what}, not a tensor; local mode compiles models whose inputs are tensors",
-            )])
+            raise SpecError(
+                _RESOURCE,
+                [
+                    Violation(
+                        "inputConfig.s3Uri",
+                        f"{path.name}: input {value.name!r} is {'an' if what[0] in 'aeiou' else 'a'} {what}, not a tensor; local mode compiles models whose inputs are tensors",
+                    )
+                ],
+            )
         tensor = value.type.tensor_type
         dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor.shape.dim]
         graph_inputs.append((value.name, dims, _onnx_dtype(tensor.elem_type, onnx)))
@@ -221,7 +273,15 @@ def _load_onnx(path: Path, shapes: Any, dtype_override: str | None) -> LoadedMod
 # and the others index directly): an out-of-range index reads or writes outside the tensor.
 UNCHECKED_INDEX_OPS = {"Gather": 1, "GatherElements": 1, "GatherND": 1, "ScatterElements": 1, "ScatterND": 1}
 # Substrings of TVM frontend errors that mark a documented limit rather than a converter bug.
-_KNOWN_LIMIT_MARKS = ("not supported", "not implemented", "only support", "unsupported", "must be constant", "should be constant", "dynamic")
+_KNOWN_LIMIT_MARKS = (
+    "not supported",
+    "not implemented",
+    "only support",
+    "unsupported",
+    "must be constant",
+    "should be constant",
+    "dynamic",
+)
 
 
 def unchecked_index_warnings(model: Any) -> list[str]:
@@ -278,15 +338,22 @@ def _convert_onnx(from_onnx: Any, model: Any, inputs: Sequence[InputSpec], file_
             ) from exc
         node = _failing_node(exc)
         needs_constant = "'Var' object" in message or "'DataflowVar' object" in message
-        known = needs_constant or isinstance(exc, NotImplementedError) or any(m in message.lower() for m in _KNOWN_LIMIT_MARKS)
+        known = (
+            needs_constant
+            or isinstance(exc, NotImplementedError)
+            or any(m in message.lower() for m in _KNOWN_LIMIT_MARKS)
+        )
         verdict = (
             "a known frontend limit: this converter needs those inputs to be constants (initializers), not run-time values"
-            if needs_constant else "a known frontend limit" if known
+            if needs_constant
+            else "a known frontend limit"
+            if known
             else "not a documented frontend limit: the model passed onnx.checker"
         )
         where = (
             f"node {node.name or '(unnamed)'!r} (op {node.op_type}, inputs {list(node.input)})"
-            if node is not None else "the graph"
+            if node is not None
+            else "the graph"
         )
         raise CompileFailed(
             f"TVM's ONNX frontend failed on {where} of {file_name}: {type(exc).__name__}: {message} ({verdict})"
@@ -295,8 +362,18 @@ def _convert_onnx(from_onnx: Any, model: Any, inputs: Sequence[InputSpec], file_
 
 # tflite.TensorType -> dtype, as TVM's TFLite frontend decodes it.
 _TFLITE_DTYPES = {
-    0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
-    7: "int16", 8: "complex64", 9: "int8", 12: "uint64", 15: "uint32",
+    0: "float32",
+    1: "float16",
+    2: "int32",
+    3: "uint8",
+    4: "int64",
+    5: "string",
+    6: "bool",
+    7: "int16",
+    8: "complex64",
+    9: "int8",
+    12: "uint64",
+    15: "uint32",
 }
 
 
@@ -310,13 +387,17 @@ def _tflite_graph_inputs(model: Any) -> list[tuple[str, list[int | None] | None,
         index = int(subgraph.Inputs(i))
         tensor = subgraph.Tensors(index)
         raw_name = tensor.Name()
-        name = raw_name.decode("utf-8") if raw_name is not None else f"tvmgen_tensor_{index}"  # TVM's name for an unnamed one
+        name = (
+            raw_name.decode("utf-8") if raw_name is not None else f"tvmgen_tensor_{index}"
+        )  # TVM's name for an unnamed one
         dims: list[int | None] = [int(d) for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else []
         if tensor.ShapeSignatureLength() == len(dims):
             dims = [None if int(sig) < 0 else d for d, sig in zip(dims, tensor.ShapeSignatureAsNumpy())]
         dtype = _TFLITE_DTYPES.get(tensor.Type())
         if dtype is None or dtype == "string":
-            raise ValueError(f"input {name!r} has tensor type {tensor.Type()}, which TVM's TFLite frontend cannot take as an input")
+            raise ValueError(
+                f"input {name!r} has tensor type {tensor.Type()}, which TVM's TFLite frontend cannot take as an input"
+            )
         graph_inputs.append((name, dims, dtype))
     return graph_inputs
 
@@ -363,7 +444,9 @@ def _package_root() -> str:
 def _child_env() -> dict[str, str]:
     """This environment, with the project importable and any torch-hiding stub dropped."""
     env = dict(os.environ)
-    entries = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and not Path(p).name.startswith(HIDDEN_TORCH_PREFIX)]
+    entries = [
+        p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and not Path(p).name.startswith(HIDDEN_TORCH_PREFIX)
+    ]
     env["PYTHONPATH"] = os.pathsep.join([_package_root(), *entries])
     return env
 
@@ -378,20 +461,34 @@ def _load_pytorch(path: Path, shapes: Any, dtype_override: str | None) -> Loaded
     with tempfile.TemporaryDirectory(prefix="torch-convert-") as tmp:
         work = Path(tmp)
         request = work / "request.json"
-        request.write_text(json.dumps({
-            "model": str(path),
-            "shapes": [list(s) for s in shapes] if isinstance(shapes, list) else {k: list(v) for k, v in shapes.items()} if shapes else None,
-            "dtype": dtype_override,
-            "output": str(work),
-        }))
+        request.write_text(
+            json.dumps(
+                {
+                    "model": str(path),
+                    "shapes": [list(s) for s in shapes]
+                    if isinstance(shapes, list)
+                    else {k: list(v) for k, v in shapes.items()}
+                    if shapes
+                    else None,
+                    "dtype": dtype_override,
+                    "output": str(work),
+                }
+            )
+        )
         started = time.perf_counter()
         try:
             proc = subprocess.run(
                 [sys.executable, "-m", "sagemaker_reconciler.local_compile.torch_convert", str(request)],
-                capture_output=True, text=True, env=_child_env(), cwd=str(work), timeout=TORCH_CONVERT_TIMEOUT_S,
+                capture_output=True,
+                text=True,
+                env=_child_env(),
+                cwd=str(work),
+                timeout=TORCH_CONVERT_TIMEOUT_S,
             )
         except subprocess.TimeoutExpired as exc:
-            raise CompileFailed(f"converting {path.name} with TVM's PyTorch frontend took over {TORCH_CONVERT_TIMEOUT_S} s") from exc
+            raise CompileFailed(
+                f"converting {path.name} with TVM's PyTorch frontend took over {TORCH_CONVERT_TIMEOUT_S} s"
+            ) from exc
         try:
             result = json.loads((work / RESULT).read_text())
         except (OSError, ValueError):

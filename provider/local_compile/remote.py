@@ -68,8 +68,10 @@ class RemoteTuningFailed(ReconcilerError):
         self.devices = devices
         query = f"python -m tvm.exec.query_rpc_tracker --host {devices.host} --port {devices.port}"
         remedy = remedy or f"check the tracker and its devices with `{query}`"
-        super().__init__(f"tuning through {devices.describe()}: {problem}; {remedy}. "
-                         "Trials already measured are kept: the next run continues from them")
+        super().__init__(
+            f"tuning through {devices.describe()}: {problem}; {remedy}. "
+            "Trials already measured are kept: the next run continues from them"
+        )
 
 
 def _tracker_socket(devices: RemoteDevices, timeout: float) -> socket.socket:
@@ -79,7 +81,8 @@ def _tracker_socket(devices: RemoteDevices, timeout: float) -> socket.socket:
         sock = socket.create_connection((devices.host, devices.port), timeout=_CONNECT_TIMEOUT)
     except OSError as exc:
         raise RemoteTuningFailed(
-            devices, f"the tracker cannot be reached ({exc.strerror or exc})",
+            devices,
+            f"the tracker cannot be reached ({exc.strerror or exc})",
             f"start it with `python -m tvm.exec.rpc_tracker --host 0.0.0.0 --port {devices.port}` "
             "(pip install 'apache-tvm[rpc]'), or remove tuning.tracker to measure on this host",
         ) from None
@@ -111,7 +114,8 @@ def check_devices(devices: RemoteDevices) -> int:
     servers = [s for s in reply[1].get("server_info", []) if s.get("key") == f"server:{devices.key}"]
     if not servers:
         raise RemoteTuningFailed(
-            devices, "no device is registered under that key",
+            devices,
+            "no device is registered under that key",
             f"start one on each board with `python -m tvm.exec.rpc_server --tracker {devices.tracker} "
             f"--key {devices.key}`",
         )
@@ -137,7 +141,8 @@ def request_session(devices: RemoteDevices, attempts: int = 3) -> tuple[Any, str
         except TimeoutError:
             check_devices(devices)  # gone altogether says so; else they are all busy
             raise RemoteTuningFailed(
-                devices, f"no device under the key became free within {devices.session_timeout} s",
+                devices,
+                f"no device under the key became free within {devices.session_timeout} s",
                 "free a device, start another, or raise tuning.sessionTimeout",
             ) from None
         except OSError as exc:
@@ -215,7 +220,9 @@ def make_rpc_runner(devices: RemoteDevices, evaluator_config: Any, log: DeviceLo
 
     runner = ms.runner.RPCRunner(
         rpc_config=ms.runner.RPCConfig(
-            tracker_host=devices.host, tracker_port=devices.port, tracker_key=devices.key,
+            tracker_host=devices.host,
+            tracker_port=devices.port,
+            tracker_key=devices.key,
             session_timeout_sec=devices.session_timeout,
         ),
         evaluator_config=evaluator_config,
@@ -228,8 +235,14 @@ def make_rpc_runner(devices: RemoteDevices, evaluator_config: Any, log: DeviceLo
     return runner
 
 
-def measure_remote(library: Any, params: list[Any], devices: RemoteDevices, log: DeviceLog,
-                   cross_compiler: str | None, min_repeat_ms: int) -> float:
+def measure_remote(
+    library: Any,
+    params: list[Any],
+    devices: RemoteDevices,
+    log: DeviceLog,
+    cross_compiler: str | None,
+    min_repeat_ms: int,
+) -> float:
     """Median seconds of a compiled single-function library on one device (random inputs filled there)."""
     import numpy as np
     import tvm
@@ -241,8 +254,9 @@ def measure_remote(library: Any, params: list[Any], devices: RemoteDevices, log:
     remote_lib = session.load_module(remote_name)
     device = session.cpu()
     rng = np.random.default_rng(0)
-    args = [tvm.runtime.tensor(rng.standard_normal([int(d) for d in p.shape]).astype(str(p.dtype)), device)
-            for p in params]
+    args = [
+        tvm.runtime.tensor(rng.standard_normal([int(d) for d in p.shape]).astype(str(p.dtype)), device) for p in params
+    ]
     timer = remote_lib.time_evaluator("main", device, number=3, repeat=3, min_repeat_ms=min_repeat_ms)
     seconds = float(timer(*args).median)
     log.record(address)

@@ -19,8 +19,17 @@ __all__ = ["BLOCK", "TarMember", "TarFormatError", "TarStream"]
 BLOCK = 512
 _CHUNK = 1 << 20
 _ZERO_BLOCK = bytes(BLOCK)
-_KINDS = {b"0": "file", b"\0": "file", b"7": "file", b"1": "hardlink", b"2": "symlink", b"5": "dir",
-          b"3": "character device", b"4": "block device", b"6": "FIFO"}
+_KINDS = {
+    b"0": "file",
+    b"\0": "file",
+    b"7": "file",
+    b"1": "hardlink",
+    b"2": "symlink",
+    b"5": "dir",
+    b"3": "character device",
+    b"4": "block device",
+    b"6": "FIFO",
+}
 _LONG_NAME, _LONG_LINK, _PAX, _PAX_GLOBAL = b"L", b"K", b"x", b"g"
 _EXTENDED = {_LONG_NAME: "GNU long-name", _LONG_LINK: "GNU long-link", _PAX: "PAX", _PAX_GLOBAL: "PAX global"}
 
@@ -91,10 +100,10 @@ def _pax_records(payload: bytes, where: str) -> dict[str, str]:
             length = int(payload[pos:space]) if space > pos else 0
         except ValueError:
             length = 0
-        record = payload[pos:pos + length]
+        record = payload[pos : pos + length]
         if length <= 0 or len(record) != length or not record.endswith(b"\n") or b"=" not in record:
             raise TarFormatError(where, "malformed PAX header")
-        key, _, value = record[space - pos + 1:-1].partition(b"=")
+        key, _, value = record[space - pos + 1 : -1].partition(b"=")
         records[_text(key, where)] = _text(value, where)
         pos += length
     return records
@@ -148,8 +157,9 @@ class TarStream:
         where = f"member {self._headers}"
         size = _number(block[124:136], "size", where)
         if size > self._max_header_bytes:
-            raise TarFormatError(where, f"a {_EXTENDED[flag]} header of {size} bytes is over the limit of "
-                                        f"{self._max_header_bytes} bytes")
+            raise TarFormatError(
+                where, f"a {_EXTENDED[flag]} header of {size} bytes is over the limit of {self._max_header_bytes} bytes"
+            )
         payload = self._read(size, where)
         self._read(-size % BLOCK, where)
         return payload
@@ -192,7 +202,9 @@ class TarStream:
         kind = _KINDS.get(flag, f"type {flag!r}")
         if flag == b"S" or any(key.startswith("GNU.sparse.") for key in pax):
             kind = "sparse file"
-        linkname = pax.get("linkpath", long_link if long_link is not None else _text(block[157:257].split(b"\0", 1)[0], where))
+        linkname = pax.get(
+            "linkpath", long_link if long_link is not None else _text(block[157:257].split(b"\0", 1)[0], where)
+        )
         size = _number(block[124:136], "size", where)
         if "size" in pax:
             if not pax["size"].isdigit():

@@ -47,11 +47,42 @@ _RESOURCE = "CompilationJob"
 # The TargetDevice enum of the SageMaker API (botocore's model, 2025); a test
 # keeps this tuple equal to botocore's so a new device is noticed.
 ALL_TARGET_DEVICES: tuple[str, ...] = (
-    "lambda", "ml_m4", "ml_m5", "ml_m6g", "ml_c4", "ml_c5", "ml_c6g", "ml_p2", "ml_p3",
-    "ml_g4dn", "ml_inf1", "ml_inf2", "ml_trn1", "ml_eia2", "jetson_tx1", "jetson_tx2",
-    "jetson_nano", "jetson_xavier", "rasp3b", "rasp4b", "imx8qm", "deeplens", "rk3399",
-    "rk3288", "aisage", "sbe_c", "qcs605", "qcs603", "sitara_am57x", "amba_cv2",
-    "amba_cv22", "amba_cv25", "x86_win32", "x86_win64", "coreml", "jacinto_tda4vm",
+    "lambda",
+    "ml_m4",
+    "ml_m5",
+    "ml_m6g",
+    "ml_c4",
+    "ml_c5",
+    "ml_c6g",
+    "ml_p2",
+    "ml_p3",
+    "ml_g4dn",
+    "ml_inf1",
+    "ml_inf2",
+    "ml_trn1",
+    "ml_eia2",
+    "jetson_tx1",
+    "jetson_tx2",
+    "jetson_nano",
+    "jetson_xavier",
+    "rasp3b",
+    "rasp4b",
+    "imx8qm",
+    "deeplens",
+    "rk3399",
+    "rk3288",
+    "aisage",
+    "sbe_c",
+    "qcs605",
+    "qcs603",
+    "sitara_am57x",
+    "amba_cv2",
+    "amba_cv22",
+    "amba_cv25",
+    "x86_win32",
+    "x86_win64",
+    "coreml",
+    "jacinto_tda4vm",
     "imx8mplus",
 )
 
@@ -191,13 +222,17 @@ PLATFORM_ARCHES: Mapping[str, TargetSpec] = {
     "X86_64": _x86("x86-64-v2"),
     "X86": TargetSpec(
         {"kind": "llvm", "mtriple": "i686-linux-gnu", "mcpu": "pentium4"},
-        "i686-linux-gnu-g++", "g++-i686-linux-gnu", I386,
+        "i686-linux-gnu-g++",
+        "g++-i686-linux-gnu",
+        I386,
     ),
     "ARM64": _aarch64("generic"),
     "ARM_EABIHF": _armv7_hf("armv7a-linux-gnueabihf", "generic", ["+neon"]),
     "ARM_EABI": TargetSpec(
         {"kind": "llvm", "mtriple": "armv7a-linux-gnueabi", "mcpu": "generic", "mfloat-abi": "soft"},
-        "arm-linux-gnueabi-g++", "g++-arm-linux-gnueabi", ARM,
+        "arm-linux-gnueabi-g++",
+        "g++-arm-linux-gnueabi",
+        ARM,
     ),
 }
 _UNSUPPORTED_ACCELERATORS = {
@@ -219,7 +254,9 @@ def parse_compiler_options(compiler_options: str | Mapping[str, Any] | None) -> 
         try:
             parsed = json.loads(compiler_options)
         except json.JSONDecodeError as exc:
-            raise SpecError(_RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")]) from None
+            raise SpecError(
+                _RESOURCE, [Violation(COMPILER_OPTIONS_FIELD, f"must be a JSON object ({exc.msg})")]
+            ) from None
     else:
         parsed = dict(compiler_options)
     if not isinstance(parsed, dict):
@@ -263,7 +300,9 @@ def _resolve_device(device: str, options: Mapping[str, Any]) -> ResolvedTarget:
     if target["kind"] == "cuda" and "gpu-code" in options:
         target["arch"] = str(options["gpu-code"])
     _apply_cpu_options(target, options)
-    return ResolvedTarget(device, target, spec.cross_compiler, spec.debian_package, spec.elf_machine, _input_dtype(options))
+    return ResolvedTarget(
+        device, target, spec.cross_compiler, spec.debian_package, spec.elf_machine, _input_dtype(options)
+    )
 
 
 def _resolve_platform(platform: Mapping[str, Any], options: Mapping[str, Any]) -> ResolvedTarget:
@@ -283,19 +322,28 @@ def _resolve_platform(platform: Mapping[str, Any], options: Mapping[str, Any]) -
     if accelerator in _UNSUPPORTED_ACCELERATORS:
         raise UnsupportedTarget(TARGET_PLATFORM_FIELD, label, _UNSUPPORTED_ACCELERATORS[accelerator])
     if accelerator not in (None, "NVIDIA"):
-        raise SpecError(_RESOURCE, [Violation(f"{TARGET_PLATFORM_FIELD}.accelerator", "must be NVIDIA, MALI, INTEL_GRAPHICS or NNA")])
+        raise SpecError(
+            _RESOURCE,
+            [Violation(f"{TARGET_PLATFORM_FIELD}.accelerator", "must be NVIDIA, MALI, INTEL_GRAPHICS or NNA")],
+        )
     if accelerator == "NVIDIA":
         if "gpu-code" not in options:
             raise SpecError(
                 _RESOURCE,
-                [Violation(COMPILER_OPTIONS_FIELD, "gpu-code (e.g. \"sm_72\") is required for an NVIDIA target platform")],
+                [
+                    Violation(
+                        COMPILER_OPTIONS_FIELD, 'gpu-code (e.g. "sm_72") is required for an NVIDIA target platform'
+                    )
+                ],
             )
         if arch not in ("X86_64", "ARM64"):
             raise UnsupportedTarget(TARGET_PLATFORM_FIELD, label, "CUDA hosts must be X86_64 or ARM64")
         spec = _cuda(str(options["gpu-code"]), spec)
     target = copy.deepcopy(dict(spec.tvm_target))
     _apply_cpu_options(target, options)
-    return ResolvedTarget(label, target, spec.cross_compiler, spec.debian_package, spec.elf_machine, _input_dtype(options))
+    return ResolvedTarget(
+        label, target, spec.cross_compiler, spec.debian_package, spec.elf_machine, _input_dtype(options)
+    )
 
 
 def resolve_target(

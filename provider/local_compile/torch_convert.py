@@ -138,7 +138,9 @@ def main(argv: list[str]) -> int:
         result = convert(request)
         code = 0
     except SpecError as exc:
-        result = {"error": {"kind": "spec", "violations": [[v.field, v.rule] for v in exc.violations], "message": str(exc)}}
+        result = {
+            "error": {"kind": "spec", "violations": [[v.field, v.rule] for v in exc.violations], "message": str(exc)}
+        }
         code = 3
     except _ConvertError as exc:
         result = {"error": {"kind": "model", "message": str(exc)}}

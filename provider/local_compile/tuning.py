@@ -67,8 +67,15 @@ from sagemaker_reconciler.local_compile.remote import (
     request_session,
 )
 
-__all__ = ["TuningRecords", "TuningFailed", "Measurer", "tune_module", "select_schedules", "measure_primfunc",
-           "build_candidate"]
+__all__ = [
+    "TuningRecords",
+    "TuningFailed",
+    "Measurer",
+    "tune_module",
+    "select_schedules",
+    "measure_primfunc",
+    "build_candidate",
+]
 
 Report = Callable[[str, int, int, str], None]
 
@@ -129,8 +136,9 @@ class TuningFailed(ReconcilerError):
     def __init__(self, failed: int, first_error: str):
         self.failed = failed
         self.first_error = first_error
-        super().__init__(f"tuning failed: all {failed} candidates failed to build or measure; the first error: "
-                         f"{first_error}")
+        super().__init__(
+            f"tuning failed: all {failed} candidates failed to build or measure; the first error: {first_error}"
+        )
 
 
 def _first_line(text: Any) -> str:
@@ -196,8 +204,9 @@ class Measurer:
         mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
         mod = RemoveWeightLayoutRewriteBlock(skip_tensor_rewrite=True)(mod)
         library = tvm.compile(mod, self.target)
-        return measure_remote(library, list(mod["main"].params), self.devices, self.log, self.cross_compiler,
-                              min_repeat_ms)
+        return measure_remote(
+            library, list(mod["main"].params), self.devices, self.log, self.cross_compiler, min_repeat_ms
+        )
 
     def where(self) -> str:
         if self.devices is None or self.log is None:
@@ -230,8 +239,9 @@ def _prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
     return [(gv, f) for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)]
 
 
-def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, store: TuningRecords,
-                      ledger: _Ledger, report: Report) -> int:
+def _search_templates(
+    mod: Any, measurer: Measurer, trials: int, budget: int, store: TuningRecords, ledger: _Ledger, report: Report
+) -> int:
     """Time template candidates for every conv task not yet searched with this budget; at most ``budget`` timings."""
     target = measurer.target
     records = store.templates()
@@ -274,8 +284,12 @@ def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, st
             seconds = timed(func, params)
             if seconds is not None:
                 results.append((seconds, params))
-            report("tune", ledger.spent_before + ledger.spent, trials, f"template conv {workload.out_channels}x{workload.in_channels} "
-                   f"w{workload.out_width}{measurer.where()}")
+            report(
+                "tune",
+                ledger.spent_before + ledger.spent,
+                trials,
+                f"template conv {workload.out_channels}x{workload.in_channels} w{workload.out_width}{measurer.where()}",
+            )
         if not results:
             records[key] = {"params": candidates[0].to_json(), "seconds": float("inf"), "budget": trials}
             continue
@@ -287,7 +301,11 @@ def _search_templates(mod: Any, measurer: Measurer, trials: int, budget: int, st
             if budget - done >= 2:
                 default_again = timed(func, candidates[0])
                 challenger_again = timed(func, params)
-                if default_again is not None and challenger_again is not None and challenger_again >= 0.9 * default_again:
+                if (
+                    default_again is not None
+                    and challenger_again is not None
+                    and challenger_again >= 0.9 * default_again
+                ):
                     seconds, params = default_again, candidates[0]
         elif params != candidates[0]:
             seconds, params = default_seconds, candidates[0]
@@ -318,10 +336,16 @@ def _builder_and_runner(measurer: Measurer, workers: int) -> tuple[Any, Any]:
     cores = os.cpu_count() or 1
     evaluator = ms.runner.EvaluatorConfig(number=3, repeat=1, min_repeat_ms=20, enable_cpu_cache_flush=False)
     if measurer.devices is None or measurer.log is None:
-        return (ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
-                ms.runner.LocalRunner(evaluator_config=evaluator))
-    builder = ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate,
-                                      f_export=functools.partial(export_candidate, cross_compiler=measurer.cross_compiler))
+        return (
+            ms.builder.LocalBuilder(max_workers=cores, timeout_sec=120, f_build=build_candidate),
+            ms.runner.LocalRunner(evaluator_config=evaluator),
+        )
+    builder = ms.builder.LocalBuilder(
+        max_workers=cores,
+        timeout_sec=120,
+        f_build=build_candidate,
+        f_export=functools.partial(export_candidate, cross_compiler=measurer.cross_compiler),
+    )
     return builder, make_rpc_runner(measurer.devices, evaluator, measurer.log, workers)
 
 
@@ -334,8 +358,18 @@ def _drop_unnamed_handlers(logger: logging.Logger) -> None:
         logger.removeHandler(handler)
 
 
-def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iteration: int | None, db_dir: Path,
-                  seed: int, report: Report, ledger: _Ledger, total: int, workers: int) -> int:
+def _metaschedule(
+    tasks: list[Any],
+    measurer: Measurer,
+    budget: int,
+    per_iteration: int | None,
+    db_dir: Path,
+    seed: int,
+    report: Report,
+    ledger: _Ledger,
+    total: int,
+    workers: int,
+) -> int:
     """Spend at most ``budget`` measured trials on ``tasks``; returns the trials measured."""
     from tvm.ir.utils import derived_object
     from tvm.s_tir import meta_schedule as ms
@@ -355,11 +389,19 @@ def _metaschedule(tasks: list[Any], measurer: Measurer, budget: int, per_iterati
     class _CountTrials(ms.measure_callback.PyMeasureCallback):
         def apply(self, task_scheduler, task_id, measure_candidates, builder_results, runner_results):
             failures = [f"build: {_first_line(b.error_msg)}" for b in builder_results if b.error_msg]
-            failures += [f"measure: {_first_line(r.error_msg)}" for b, r in zip(builder_results, runner_results)
-                         if r.error_msg and not b.error_msg]
+            failures += [
+                f"measure: {_first_line(r.error_msg)}"
+                for b, r in zip(builder_results, runner_results)
+                if r.error_msg and not b.error_msg
+            ]
             state["done"] += len(runner_results)
             ledger.count(len(runner_results), failures)
-            report("tune", ledger.spent_before + ledger.spent, total, f"metaschedule {tasks[task_id].task_name}{measurer.where()}")
+            report(
+                "tune",
+                ledger.spent_before + ledger.spent,
+                total,
+                f"metaschedule {tasks[task_id].task_name}{measurer.where()}",
+            )
             if measurer.devices is not None and runner_results and all(r.error_msg for r in runner_results):
                 try:  # a whole batch lost: are there devices left at all?
                     check_devices(measurer.devices)
@@ -439,7 +481,9 @@ def tune_module(
     tasks = ms.relax_integration.extract_tasks(mod, target)
     keyed = [(str(structural_hash(t.dispatched[0])), t) for t in tasks]
     pending = [(k, t) for k, t in keyed if tuned.get(k, 0) < trials]
-    ledger = _Ledger(store, hashlib.sha256(json.dumps([sorted(k for k, _ in pending), trials]).encode()).hexdigest()[:16])
+    ledger = _Ledger(
+        store, hashlib.sha256(json.dumps([sorted(k for k, _ in pending), trials]).encode()).hexdigest()[:16]
+    )
     ledger.load()
     budget = max(0, trials - ledger.spent_before)
     template_trials = _search_templates(mod, measurer, trials, budget // 2, store, ledger, report)
@@ -447,16 +491,31 @@ def tune_module(
     templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
     plain = [t for _, t in pending if t not in templated]
     plain_budget = min(remaining, 64 * len(plain))
-    ms_trials = _metaschedule(plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger,
-                              trials, workers)
+    ms_trials = _metaschedule(
+        plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger, trials, workers
+    )
     if remaining - ms_trials >= 4 * max(1, len(templated)):
-        ms_trials += _metaschedule(templated, measurer, remaining - ms_trials, trials_per_iteration, db_dir, seed,
-                                   report, ledger, trials, workers)
+        ms_trials += _metaschedule(
+            templated,
+            measurer,
+            remaining - ms_trials,
+            trials_per_iteration,
+            db_dir,
+            seed,
+            report,
+            ledger,
+            trials,
+            workers,
+        )
     if ledger.spent and ledger.failed == ledger.spent:
         raise TuningFailed(ledger.failed, ledger.first_error)
     if ledger.failed:
-        report("tune", ledger.spent_before + ledger.spent, trials,
-               f"{ledger.failed} of {ledger.spent} candidates failed to build or measure; the first: {ledger.first_error}")
+        report(
+            "tune",
+            ledger.spent_before + ledger.spent,
+            trials,
+            f"{ledger.failed} of {ledger.spent} candidates failed to build or measure; the first: {ledger.first_error}",
+        )
     tuned = store.ledger()
     for key, _ in pending:
         tuned[key] = max(tuned.get(key, 0), trials)
@@ -501,7 +560,9 @@ def select_schedules(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, d
 
     store = TuningRecords(db_dir) if db_dir is not None else None
     templates = store.templates() if store is not None else {}
-    database = ms.database.JSONDatabase(work_dir=str(db_dir)) if store is not None and store.has_metaschedule() else None
+    database = (
+        ms.database.JSONDatabase(work_dir=str(db_dir)) if store is not None and store.has_metaschedule() else None
+    )
     counts = {"template": 0, "metaschedule": 0, "pooling": 0, "unscheduled": 0}
     updates = {}
     with target:
@@ -519,9 +580,15 @@ def select_schedules(mod: Any, target: Any, db_dir: Path | None) -> tuple[Any, d
                 scheduled = schedule_conv2d_nchw(func, params) if params is not None else None
                 if scheduled is not None:
                     # An unmeasured template still beats an unscheduled loop nest; measured ones compete.
-                    options.append((record["seconds"] if record else float("inf") if ms_choice else 0.0, "template", scheduled))
+                    options.append(
+                        (record["seconds"] if record else float("inf") if ms_choice else 0.0, "template", scheduled)
+                    )
             elif ms_choice is None:
-                pooled = schedule_pooling(func) if any(b in func.script() for b in ("pool_max", "pool_sum", "pool_avg")) else None
+                pooled = (
+                    schedule_pooling(func)
+                    if any(b in func.script() for b in ("pool_max", "pool_sum", "pool_avg"))
+                    else None
+                )
                 if pooled is not None:
                     options.append((0.0, "pooling", pooled))
             if not options:

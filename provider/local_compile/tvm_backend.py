@@ -60,7 +60,9 @@ __all__ = [
 ]
 
 
-_ISA_FEATURE = re.compile(r"^(sse|ssse|avx|fma|f16c|bmi|popcnt|aes|pclmul|movbe|adx|sha|vaes|vpclmul|gfni|amx|cx16|lzcnt|rdrnd|rdseed|crc32|evex512|xsave)")
+_ISA_FEATURE = re.compile(
+    r"^(sse|ssse|avx|fma|f16c|bmi|popcnt|aes|pclmul|movbe|adx|sha|vaes|vpclmul|gfni|amx|cx16|lzcnt|rdrnd|rdseed|crc32|evex512|xsave)"
+)
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,8 @@ def _unscheduled_prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
     from tvm import tirx
 
     return [
-        (gv, f) for gv, f in mod.functions.items()
+        (gv, f)
+        for gv, f in mod.functions.items()
         if isinstance(f, tirx.PrimFunc) and not (f.attrs is not None and f.attrs.get("tirx.is_scheduled", False))
     ]
 
@@ -379,7 +382,9 @@ def build_library(
     can_tune = tuning.remote is not None or host_can_run(target)
     # Only tuning on this host sizes parallel loops from this machine's cores; an untuned build (and one
     # measured on remote devices) must not depend on it.
-    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.trials > 0 and tuning.remote is None else None)
+    tvm_target = _tvm_target(
+        target, os.cpu_count() if can_tune and tuning.trials > 0 and tuning.remote is None else None
+    )
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
     tuning_seconds = 0.0
     originals: dict[Any, Any] = {}
@@ -400,12 +405,26 @@ def build_library(
                 from sagemaker_reconciler.local_compile.tuning import tune_module
 
                 started = time.perf_counter()
-                summary.update(tune_module(mod_to_build, tvm_target, tuning.trials, db_dir, clock.report,
-                                           tuning.trials_per_iteration, tuning.seed, tuning.remote, cross_compiler))
+                summary.update(
+                    tune_module(
+                        mod_to_build,
+                        tvm_target,
+                        tuning.trials,
+                        db_dir,
+                        clock.report,
+                        tuning.trials_per_iteration,
+                        tuning.seed,
+                        tuning.remote,
+                        cross_compiler,
+                    )
+                )
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
             mod_to_build, counts, originals = _finish_cpu(
-                mod_to_build, tvm_target, db_dir if tuning.uses_records else None, measure=can_tune and tuning.uses_records
+                mod_to_build,
+                tvm_target,
+                db_dir if tuning.uses_records else None,
+                measure=can_tune and tuning.uses_records,
             )
             summary["schedules"] = counts
         summary["tuning_seconds"] = round(tuning_seconds, 3)

@@ -80,22 +80,38 @@ def _magnitude(reference: Any) -> float:
     return float(finite.max(initial=0.0))
 
 
-def compare_outputs(actual: list[Any], expected: list[Any], atol: float, rtol: float, seed: int | None = None) -> tuple[float, float]:
+def compare_outputs(
+    actual: list[Any], expected: list[Any], atol: float, rtol: float, seed: int | None = None
+) -> tuple[float, float]:
     """(max abs error, max error / magnitude) over the outputs; raises ``VerificationFailed`` past
     ``atol + rtol * magnitude`` (magnitude per output, so a model whose outputs are all tiny is
     judged at its own scale, not passed by a fixed absolute tolerance)."""
     np = require("numpy", "numpy")
     if len(actual) != len(expected):
-        raise VerificationFailed(float("inf"), min(len(actual), len(expected)), atol, rtol, seed=seed,
-                                 why=f"is missing: the artifact returns {len(actual)} outputs, onnxruntime {len(expected)}")
+        raise VerificationFailed(
+            float("inf"),
+            min(len(actual), len(expected)),
+            atol,
+            rtol,
+            seed=seed,
+            why=f"is missing: the artifact returns {len(actual)} outputs, onnxruntime {len(expected)}",
+        )
     worst_abs = worst_rel = 0.0
     for index, (got, want) in enumerate(zip(actual, expected)):
         got, want = np.asarray(got), np.asarray(want)
         if got.shape != want.shape:
-            raise VerificationFailed(float("inf"), index, atol, rtol, seed=seed,
-                                     why=f"has shape {list(got.shape)}, onnxruntime's has {list(want.shape)}")
+            raise VerificationFailed(
+                float("inf"),
+                index,
+                atol,
+                rtol,
+                seed=seed,
+                why=f"has shape {list(got.shape)}, onnxruntime's has {list(want.shape)}",
+            )
         if not np.array_equal(np.isnan(got.astype(np.float64)), np.isnan(want.astype(np.float64))):
-            raise VerificationFailed(float("inf"), index, atol, rtol, seed=seed, why="has NaN where onnxruntime has none, or the reverse")
+            raise VerificationFailed(
+                float("inf"), index, atol, rtol, seed=seed, why="has NaN where onnxruntime has none, or the reverse"
+            )
         scale = _magnitude(want)
         error = np.abs(np.nan_to_num(got.astype(np.float64) - want.astype(np.float64), nan=0.0))
         max_abs = float(error.max(initial=0.0))

@@ -17,12 +17,26 @@ from sagemaker_reconciler.plan._compare import changed_paths, tag_calls
 from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
 from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
-__all__ = ["plan_compilation_job", "comparable_job", "program_changes", "create_call", "RESOURCE_TYPE",
-           "PROVIDER_ONLY_DEFAULTS", "IN_PLACE"]
+__all__ = [
+    "plan_compilation_job",
+    "comparable_job",
+    "program_changes",
+    "create_call",
+    "RESOURCE_TYPE",
+    "PROVIDER_ONLY_DEFAULTS",
+    "IN_PLACE",
+]
 
 RESOURCE_TYPE = "CompilationJob"
-_API_MEMBERS = ("compilationJobName", "roleArn", "modelPackageVersionArn", "inputConfig", "outputConfig",
-                "vpcConfig", "stoppingCondition")
+_API_MEMBERS = (
+    "compilationJobName",
+    "roleArn",
+    "modelPackageVersionArn",
+    "inputConfig",
+    "outputConfig",
+    "vpcConfig",
+    "stoppingCondition",
+)
 _SET_LIKE = ("securityGroupIds", "subnets")
 _JSON_VALUED = ("dataInputConfig", "compilerOptions")
 PROVIDER_ONLY_DEFAULTS = {"mode": "cloud", "deleteArtifacts": False, "verify": False, "tuningTrials": 0}
@@ -74,8 +88,13 @@ def program_changes(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> li
     if "tags" not in want:
         have.pop("tags", None)  # tags the program does not declare are not managed
     return [
-        PropertyChange(prop, ChangeKind.UPDATE if prop in IN_PLACE else ChangeKind.REPLACE,
-                       have.get(prop), want.get(prop), tuple(paths))
+        PropertyChange(
+            prop,
+            ChangeKind.UPDATE if prop in IN_PLACE else ChangeKind.REPLACE,
+            have.get(prop),
+            want.get(prop),
+            tuple(paths),
+        )
         for prop, paths in changed_paths(have, want).items()
     ]
 
@@ -91,7 +110,9 @@ def _replace_calls(name: str, status: str | None, create: ApiCall | None) -> tup
     """A fixed name: stop a running job, delete it, create the new one."""
     if create is None:
         return ()
-    calls = [ApiCall("StopCompilationJob", {"CompilationJobName": name})] if status in ("STARTING", "INPROGRESS") else []
+    calls = (
+        [ApiCall("StopCompilationJob", {"CompilationJobName": name})] if status in ("STARTING", "INPROGRESS") else []
+    )
     return (*calls, ApiCall("DeleteCompilationJob", {"CompilationJobName": name}), create)
 
 
@@ -132,10 +153,12 @@ def plan_compilation_job(
         changes.append(PropertyChange("status", ChangeKind.REPLACE, status, "COMPLETED", ("status",)))
     elif status == "COMPLETED" and artifact_exists is False:
         artifact = observed.get("compiledArtifactUri")
-        notes.append(f"the compiled artifact {artifact or ''} no longer exists in S3: the job is recreated"
-                     .replace("  ", " "))
-        changes.append(PropertyChange("compiledArtifactUri", ChangeKind.REPLACE, None, artifact,
-                                      ("compiledArtifactUri",)))
+        notes.append(
+            f"the compiled artifact {artifact or ''} no longer exists in S3: the job is recreated".replace("  ", " ")
+        )
+        changes.append(
+            PropertyChange("compiledArtifactUri", ChangeKind.REPLACE, None, artifact, ("compiledArtifactUri",))
+        )
     want_tags = desired.get("tags")  # None: tags are not managed
     have_tags = dict(observed.get("tags") or {})
     if want_tags is not None and want_tags != have_tags:

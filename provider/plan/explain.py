@@ -30,8 +30,10 @@ def _how(change: PropertyChange) -> str:
 
 
 def _line(resource_type: str, name: str, change: PropertyChange, why: str) -> str:
-    return (f"{resource_type} {name}: {change.property}: {value_text(change.old)} -> {value_text(change.new)} "
-            f"[{_how(change)}; {why}]")
+    return (
+        f"{resource_type} {name}: {change.property}: {value_text(change.old)} -> {value_text(change.new)} "
+        f"[{_how(change)}; {why}]"
+    )
 
 
 def explain_lines(resource_type: str, name: str, live: Plan | None, edits: Sequence[PropertyChange]) -> list[str]:

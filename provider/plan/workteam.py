@@ -17,8 +17,15 @@ from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE, api_shape, pa
 __all__ = ["plan_workteam", "comparable_workteam", "program_changes", "RESOURCE_TYPE"]
 
 RESOURCE_TYPE = "Workteam"
-_COMPARED = ("workteamName", "workforceName", "description", "memberDefinitions",
-             "notificationConfiguration", "workerAccessConfiguration", "tags")
+_COMPARED = (
+    "workteamName",
+    "workforceName",
+    "description",
+    "memberDefinitions",
+    "notificationConfiguration",
+    "workerAccessConfiguration",
+    "tags",
+)
 _CONSTRAINTS = ("sourceIp", "vpcSourceIp")
 
 
@@ -96,8 +103,13 @@ def program_changes(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> li
     have["forceDelete"] = bool(stored.get("forceDelete", False))
     want["forceDelete"] = bool(desired.get("forceDelete", False))
     return [
-        PropertyChange(prop, ChangeKind.REPLACE if prop in REPLACE_ON_CHANGE else ChangeKind.UPDATE,
-                       have.get(prop), want.get(prop), tuple(paths))
+        PropertyChange(
+            prop,
+            ChangeKind.REPLACE if prop in REPLACE_ON_CHANGE else ChangeKind.UPDATE,
+            have.get(prop),
+            want.get(prop),
+            tuple(paths),
+        )
         for prop, paths in changed_paths(have, want).items()
     ]
 
@@ -110,9 +122,7 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
     known = not contains_unknown(want)
 
     if observed is None:
-        changes = tuple(
-            PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items() if k != "tags" or v
-        )
+        changes = tuple(PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items() if k != "tags" or v)
         calls: tuple[ApiCall, ...] = (ApiCall("CreateWorkteam", _create_request(desired)),) if known else ()
         return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes, calls)
 

@@ -82,6 +82,7 @@ def check(
             inputs[key] = chosen
             inputs[DEFAULTS_KEY] = [key]
     named = {v.field for v in failures}
-    failures += [Violation(f.property, f.reason) for f in failures_for(dict(inputs), kind.parse)
-                 if f.property not in named]
+    failures += [
+        Violation(f.property, f.reason) for f in failures_for(dict(inputs), kind.parse) if f.property not in named
+    ]
     return Checked(inputs, failures)

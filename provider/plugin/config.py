@@ -30,8 +30,13 @@ def check_config(news: Mapping[str, Any]) -> list[Violation]:
         if key in _ENGINE_KEYS or key.startswith("__") or value is UNKNOWN:
             continue
         if key in _CREDENTIALS:
-            problems.append(Violation(key, "credentials are never configured here: they come from the standard "
-                                           "AWS chain (environment, profile, instance role)"))
+            problems.append(
+                Violation(
+                    key,
+                    "credentials are never configured here: they come from the standard "
+                    "AWS chain (environment, profile, instance role)",
+                )
+            )
         elif key not in KEYS:
             problems.append(Violation(key, f"unknown configuration key; valid keys: {', '.join(KEYS)}"))
         elif not isinstance(value, str):

@@ -62,32 +62,51 @@ def _stored(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != DEFAULTS_KEY}
 
 
-def create(kind: ResourceType, settings: Mapping[str, Any], props: Mapping[str, Any], *,
-           timeout: float = 0, preview: bool = False) -> Outcome:
+def create(
+    kind: ResourceType,
+    settings: Mapping[str, Any],
+    props: Mapping[str, Any],
+    *,
+    timeout: float = 0,
+    preview: bool = False,
+) -> Outcome:
     if preview:
         return Outcome("", {**_stored(props), **{k: UNKNOWN for k in output_keys(kind)}})
     result = provider_for(kind, settings, timeout).create(dict(props))
     return Outcome(result.id, _stored(result.outs))
 
 
-def update(kind: ResourceType, settings: Mapping[str, Any], id_: str, olds: Mapping[str, Any],
-           news: Mapping[str, Any], *, ignore: list[str], timeout: float = 0, preview: bool = False) -> Outcome:
+def update(
+    kind: ResourceType,
+    settings: Mapping[str, Any],
+    id_: str,
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    *,
+    ignore: list[str],
+    timeout: float = 0,
+    preview: bool = False,
+) -> Outcome:
     if preview:
         moving = {"lastUpdatedDate": UNKNOWN} if kind is WORKTEAM else {}
         return Outcome(id_, {**dict(olds), **_stored(news), **moving})
     provider = provider_for(kind, settings, timeout)
     if ignore:  # the live value stays wherever the program ignores changes
         reconciler = provider._reconciler()
-        live = (reconciler.observe(id_, tags="tags" in news) if kind is WORKTEAM
-                else reconciler.observe(id_, check_artifact=False, tags="tags" in news))
+        live = (
+            reconciler.observe(id_, tags="tags" in news)
+            if kind is WORKTEAM
+            else reconciler.observe(id_, check_artifact=False, tags="tags" in news)
+        )
         if live is not None:
             news = overlay(news, live.props, ignore)
     result = provider.update(id_, dict(olds), dict(news))
     return Outcome(id_, _stored(result.outs))
 
 
-def read(kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any],
-         old_inputs: Mapping[str, Any]) -> Outcome:
+def read(
+    kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any], old_inputs: Mapping[str, Any]
+) -> Outcome:
     """Refresh (stored outputs and inputs given) or import (only the id): the live resource, or id "" if gone."""
     result = provider_for(kind, settings).read(id_, dict(props))
     if not result.id:
@@ -98,7 +117,7 @@ def read(kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mappi
     return Outcome(result.id, _stored(result.outs), inputs)
 
 
-def delete(kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any], *,
-           timeout: float = 0) -> None:
+def delete(
+    kind: ResourceType, settings: Mapping[str, Any], id_: str, props: Mapping[str, Any], *, timeout: float = 0
+) -> None:
     provider_for(kind, settings, timeout).delete(id_, dict(props))
-

@@ -76,8 +76,14 @@ def _gone(name_key: str, what: str, id_: str) -> DiffOutcome:
 
 def _from_plan(outcome: DiffOutcome, plan: Plan, program_changed: Callable[[str], bool]) -> None:
     for change in plan.changes:
-        _add(outcome, change.old, change.new, change.property,
-             replace=change.kind is ChangeKind.REPLACE, input_diff=program_changed(change.property))
+        _add(
+            outcome,
+            change.old,
+            change.new,
+            change.property,
+            replace=change.kind is ChangeKind.REPLACE,
+            input_diff=program_changed(change.property),
+        )
         if change.kind is ChangeKind.REPLACE and change.property not in outcome.replaces:
             outcome.replaces.append(change.property)
 
@@ -137,8 +143,9 @@ def diff_compilation_job(
         if observed is None:
             return _gone(name_key, "compilation job", id_)
         live_desired = overlay(desired, observed.props, ignore)
-        plan = plan_compilation_job(live_desired, observed.props, status=observed.status,
-                                    artifact_exists=observed.artifact_exists)
+        plan = plan_compilation_job(
+            live_desired, observed.props, status=observed.status, artifact_exists=observed.artifact_exists
+        )
         outcome.explanations = preview_lines(plan, stored)
         _from_plan(outcome, plan, lambda prop: prop in edited)
     outcome.replaces = sorted(set(outcome.replaces))

@@ -70,5 +70,7 @@ def failure_for(exc: BaseException, what: str) -> Failure:
     if isinstance(exc, ReconcilerError):
         return Failure(grpc.StatusCode.UNKNOWN, str(exc))
     traceback.print_exception(exc, file=sys.stderr)  # the plugin's stderr: the engine's debug log
-    return Failure(grpc.StatusCode.INTERNAL,
-                   f"{what}: internal error in the sagemaker-reconciler plugin ({type(exc).__name__}: {exc})")
+    return Failure(
+        grpc.StatusCode.INTERNAL,
+        f"{what}: internal error in the sagemaker-reconciler plugin ({type(exc).__name__}: {exc})",
+    )

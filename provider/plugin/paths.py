@@ -68,8 +68,9 @@ def leaf_changes(old: Any, new: Any, prefix: list[str | int]) -> Iterator[tuple[
         return
     if isinstance(old, list) and isinstance(new, list):
         for i in range(max(len(old), len(new))):
-            yield from leaf_changes(old[i] if i < len(old) else _MISSING, new[i] if i < len(new) else _MISSING,
-                                    [*prefix, i])
+            yield from leaf_changes(
+                old[i] if i < len(old) else _MISSING, new[i] if i < len(new) else _MISSING, [*prefix, i]
+            )
         return
     if old != new:
         yield prefix, UPDATE

@@ -32,9 +32,12 @@ __all__ = ["ProviderServicer", "plugin_version", "serve"]
 
 R = TypeVar("R")
 _KIND = {
-    ("add", False): pb.PropertyDiff.ADD, ("add", True): pb.PropertyDiff.ADD_REPLACE,
-    ("delete", False): pb.PropertyDiff.DELETE, ("delete", True): pb.PropertyDiff.DELETE_REPLACE,
-    ("update", False): pb.PropertyDiff.UPDATE, ("update", True): pb.PropertyDiff.UPDATE_REPLACE,
+    ("add", False): pb.PropertyDiff.ADD,
+    ("add", True): pb.PropertyDiff.ADD_REPLACE,
+    ("delete", False): pb.PropertyDiff.DELETE,
+    ("delete", True): pb.PropertyDiff.DELETE_REPLACE,
+    ("update", False): pb.PropertyDiff.UPDATE,
+    ("update", True): pb.PropertyDiff.UPDATE_REPLACE,
 }
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024)]
 
@@ -57,8 +60,15 @@ def core() -> SimpleNamespace:
             from sagemaker_reconciler.plugin import check, config, crud, diff, wire
             from sagemaker_reconciler.reconcile.created import CreatedButFailed
 
-            _CORE = SimpleNamespace(check=check, config=config, crud=crud, diff=diff, wire=wire,
-                                    resource_types=resource_types, CreatedButFailed=CreatedButFailed)
+            _CORE = SimpleNamespace(
+                check=check,
+                config=config,
+                crud=crud,
+                diff=diff,
+                wire=wire,
+                resource_types=resource_types,
+                CreatedButFailed=CreatedButFailed,
+            )
         return _CORE
 
 
@@ -130,8 +140,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
     def Handshake(self, request: pb.ProviderHandshakeRequest, context: Any) -> pb.ProviderHandshakeResponse:
         self._engine_address = request.engine_address or self._engine_address
-        return pb.ProviderHandshakeResponse(accept_secrets=False, accept_resources=False, accept_outputs=False,
-                                            supports_autonaming_configuration=True)
+        return pb.ProviderHandshakeResponse(
+            accept_secrets=False, accept_resources=False, accept_outputs=False, supports_autonaming_configuration=True
+        )
 
     def Attach(self, request: Any, context: Any) -> empty_pb2.Empty:
         self._engine_address = request.address or self._engine_address
@@ -148,6 +159,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
 
             schema = {**package_schema(), "version": plugin_version()}
             return pb.GetSchemaResponse(schema=json.dumps(schema))
+
         return self._answer(context, "GetSchema", body)
 
     def CheckConfig(self, request: pb.CheckRequest, context: Any) -> pb.CheckResponse:
@@ -155,14 +167,17 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             news = decode(request.news)
             failures = [pb.CheckFailure(property=v.field, reason=v.rule) for v in core().config.check_config(news)]
             return pb.CheckResponse(inputs=request.news, failures=failures)
+
         return self._answer(context, "CheckConfig", body)
 
     def DiffConfig(self, request: pb.DiffRequest, context: Any) -> pb.DiffResponse:
         def body() -> pb.DiffResponse:
             olds, news = decode(request.old_inputs or request.olds), decode(request.news)
             moved = sorted(k for k in set(olds) | set(news) if olds.get(k) != news.get(k) and k != "version")
-            return pb.DiffResponse(changes=pb.DiffResponse.DIFF_SOME if moved else pb.DiffResponse.DIFF_NONE,
-                                   diffs=moved)
+            return pb.DiffResponse(
+                changes=pb.DiffResponse.DIFF_SOME if moved else pb.DiffResponse.DIFF_NONE, diffs=moved
+            )
+
         return self._answer(context, "DiffConfig", body)
 
     def Configure(self, request: pb.ConfigureRequest, context: Any) -> pb.ConfigureResponse:
@@ -171,11 +186,19 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             settings = {**config.from_variables(request.variables), **decode(request.args)}
             problems = config.check_config(settings)
             if problems:
-                raise Failure(grpc.StatusCode.INVALID_ARGUMENT,
-                              "invalid sagemaker-reconciler configuration: " + "; ".join(map(str, problems)))
+                raise Failure(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    "invalid sagemaker-reconciler configuration: " + "; ".join(map(str, problems)),
+                )
             self._settings = settings
-            return pb.ConfigureResponse(acceptSecrets=False, supportsPreview=True, acceptResources=False,
-                                        acceptOutputs=False, supports_autonaming_configuration=True)
+            return pb.ConfigureResponse(
+                acceptSecrets=False,
+                supportsPreview=True,
+                acceptResources=False,
+                acceptOutputs=False,
+                supports_autonaming_configuration=True,
+            )
+
         return self._answer(context, "Configure", body)
 
     def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
@@ -191,12 +214,16 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 proposal = (request.autonaming.mode, request.autonaming.proposed_name)
             checking = core().check
             checked = checking.check(
-                kind, decode(request.olds), decode(request.news),
-                name=checking.logical_name(request.urn, request.name), seed=bytes(request.randomSeed),
+                kind,
+                decode(request.olds),
+                decode(request.news),
+                name=checking.logical_name(request.urn, request.name),
+                seed=bytes(request.randomSeed),
                 proposal=proposal,
             )
             failures = [pb.CheckFailure(property=v.field, reason=v.rule) for v in checked.failures]
             return pb.CheckResponse(inputs=encode(checked.inputs), failures=failures)
+
         return self._answer(context, "Check", body)
 
     def Diff(self, request: pb.DiffRequest, context: Any) -> pb.DiffResponse:
@@ -211,29 +238,44 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 outcome = diff.diff_compilation_job(provider, request.id, olds, news, ignore)
             self._log(request.urn, outcome.explanations)
             return _diff_response(outcome)
+
         return self._answer(context, "Diff", body)
 
     def Create(self, request: pb.CreateRequest, context: Any) -> pb.CreateResponse:
         def body() -> pb.CreateResponse:
             kind = resource_kind(request.urn, request.type)
-            done = core().crud.create(kind, self._settings, decode(request.properties), timeout=request.timeout,
-                               preview=request.preview)
+            done = core().crud.create(
+                kind, self._settings, decode(request.properties), timeout=request.timeout, preview=request.preview
+            )
             return pb.CreateResponse(id=done.id, properties=encode(done.properties))
+
         return self._answer(context, "Create", body)
 
     def Read(self, request: pb.ReadRequest, context: Any) -> pb.ReadResponse:
         def body() -> pb.ReadResponse:
             kind = resource_kind(request.urn, request.type)
-            done = core().crud.read(kind, self._settings, request.id, decode(request.properties), decode(request.inputs))
+            done = core().crud.read(
+                kind, self._settings, request.id, decode(request.properties), decode(request.inputs)
+            )
             return pb.ReadResponse(id=done.id, properties=encode(done.properties), inputs=encode(done.inputs or {}))
+
         return self._answer(context, "Read", body)
 
     def Update(self, request: pb.UpdateRequest, context: Any) -> pb.UpdateResponse:
         def body() -> pb.UpdateResponse:
             kind = resource_kind(request.urn, request.type)
-            done = core().crud.update(kind, self._settings, request.id, decode(request.olds), decode(request.news),
-                               ignore=list(request.ignoreChanges), timeout=request.timeout, preview=request.preview)
+            done = core().crud.update(
+                kind,
+                self._settings,
+                request.id,
+                decode(request.olds),
+                decode(request.news),
+                ignore=list(request.ignoreChanges),
+                timeout=request.timeout,
+                preview=request.preview,
+            )
             return pb.UpdateResponse(properties=encode(done.properties))
+
         return self._answer(context, "Update", body)
 
     def Delete(self, request: pb.DeleteRequest, context: Any) -> empty_pb2.Empty:
@@ -241,6 +283,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             kind = resource_kind(request.urn, request.type)
             core().crud.delete(kind, self._settings, request.id, decode(request.properties), timeout=request.timeout)
             return empty_pb2.Empty()
+
         return self._answer(context, "Delete", body)
 
 

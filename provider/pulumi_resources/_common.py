@@ -120,10 +120,7 @@ def camel_props(value: Any, *, opaque: tuple[str, ...] = ("tags",)) -> Any:
     if isinstance(value, pulumi.Output):
         return value.apply(lambda v: camel_props(v, opaque=opaque))
     if isinstance(value, Mapping):
-        return {
-            _camel(k): (v if _camel(k) in opaque else camel_props(v, opaque=opaque))
-            for k, v in value.items()
-        }
+        return {_camel(k): (v if _camel(k) in opaque else camel_props(v, opaque=opaque)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [camel_props(v, opaque=opaque) for v in value]
     return value
@@ -228,7 +225,11 @@ def with_autoname(outs: dict[str, Any], props: Mapping[str, Any]) -> dict[str, A
 
 
 def refreshed(
-    id_: str, live_spec: dict[str, Any], live_outputs: dict[str, Any], stored: Mapping[str, Any], flag: str,
+    id_: str,
+    live_spec: dict[str, Any],
+    live_outputs: dict[str, Any],
+    stored: Mapping[str, Any],
+    flag: str,
     kept: Mapping[str, Any] | None = None,
 ) -> pulumi.dynamic.ReadResult:
     """A read result whose inputs are the live resource (refresh resets drift, import adopts it).

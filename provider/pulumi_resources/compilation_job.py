@@ -76,9 +76,13 @@ class CompilationJobProvider(ConfiguredProvider):
             if observed is None:
                 explain([f"{id_}: the compilation job no longer exists (deleted outside Pulumi): it will be recreated"])
                 return DiffResult(changes=True, replaces=[_NAME], delete_before_replace=fixed_name)
-            live = plan_compilation_job(desired, observed.props, status=observed.status,
-                                        artifact_exists=observed.artifact_exists,
-                                        failure_reason=observed.job.get("FailureReason"))
+            live = plan_compilation_job(
+                desired,
+                observed.props,
+                status=observed.status,
+                artifact_exists=observed.artifact_exists,
+                failure_reason=observed.job.get("FailureReason"),
+            )
             explain(explain_lines("CompilationJob", id_, live, edits))
             # Live facts (a job that ended FAILED, an artifact gone) are not inputs: the name stands for them.
             replaces |= {_NAME if p in LIVE_FACTS else p for p in live.replaces}
@@ -140,8 +144,14 @@ class CompilationJobProvider(ConfiguredProvider):
         observed = self._reconciler().observe(id_, check_artifact=False)
         if observed is None:
             return ReadResult("", {})
-        return refreshed(id_, observed.spec_props(), observed.outputs(), props, "deleteArtifacts",
-                         kept=CompilationJobSpec.prop_defaults())
+        return refreshed(
+            id_,
+            observed.spec_props(),
+            observed.outputs(),
+            props,
+            "deleteArtifacts",
+            kept=CompilationJobSpec.prop_defaults(),
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         stored = from_wire(props)

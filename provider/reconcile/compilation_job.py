@@ -25,11 +25,27 @@ from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
 from sagemaker_reconciler.specs.workteam import props_shape
 from sagemaker_reconciler.waiters import Backoff, wait_for
 
-__all__ = ["ObservedJob", "CompilationJobReconciler", "JOB_OUTPUT_KEYS", "RUNNING", "ENDED", "DEFAULT_MAX_RUNTIME",
-           "wait_limit"]
+__all__ = [
+    "ObservedJob",
+    "CompilationJobReconciler",
+    "JOB_OUTPUT_KEYS",
+    "RUNNING",
+    "ENDED",
+    "DEFAULT_MAX_RUNTIME",
+    "wait_limit",
+]
 
-JOB_OUTPUT_KEYS = ("arn", "status", "compiledArtifactUri", "artifactDigest", "inferenceImage", "failureReason",
-                   "creationTime", "compilationStartTime", "compilationEndTime")
+JOB_OUTPUT_KEYS = (
+    "arn",
+    "status",
+    "compiledArtifactUri",
+    "artifactDigest",
+    "inferenceImage",
+    "failureReason",
+    "creationTime",
+    "compilationStartTime",
+    "compilationEndTime",
+)
 RUNNING = ("STARTING", "INPROGRESS")
 DEFAULT_MAX_RUNTIME = 86400  # the service's default when the spec sets none
 DEFAULT_MAX_PENDING = 7200  # how long a create waits for a STARTING job when maxPendingTimeInSeconds is unset
@@ -49,8 +65,16 @@ class ObservedJob:
 
     @property
     def props(self) -> dict[str, Any]:
-        members = ("CompilationJobName", "RoleArn", "ModelPackageVersionArn", "InputConfig", "OutputConfig",
-                   "VpcConfig", "StoppingCondition", "CompilationJobArn")
+        members = (
+            "CompilationJobName",
+            "RoleArn",
+            "ModelPackageVersionArn",
+            "InputConfig",
+            "OutputConfig",
+            "VpcConfig",
+            "StoppingCondition",
+            "CompilationJobArn",
+        )
         if "ModelPackageVersionArn" in self.job:  # the service reports an InputConfig derived from the package
             members = tuple(m for m in members if m != "InputConfig")
         props = props_shape({k: self.job[k] for k in members if k in self.job})
@@ -115,7 +139,10 @@ class CompilationJobReconciler:
         if observed is None:
             return plan_compilation_job(spec.to_props(), None), None
         return plan_compilation_job(
-            spec.to_props(), observed.props, status=observed.status, artifact_exists=observed.artifact_exists,
+            spec.to_props(),
+            observed.props,
+            status=observed.status,
+            artifact_exists=observed.artifact_exists,
             failure_reason=observed.job.get("FailureReason"),
         ), observed
 
@@ -130,8 +157,10 @@ class CompilationJobReconciler:
         """
         name = spec.compilation_job_name
         if spec.mode != "cloud":
-            raise ConfigError(f"compilation job {name}: mode {spec.mode!r} is not served by SageMaker; "
-                              "this reconciler only runs cloud-mode jobs")
+            raise ConfigError(
+                f"compilation job {name}: mode {spec.mode!r} is not served by SageMaker; "
+                "this reconciler only runs cloud-mode jobs"
+            )
         call = call or plan_compilation_job(spec.to_props(), None).call("CreateCompilationJob")
         assert call is not None  # a known spec always plans its create call
         try:
@@ -141,9 +170,11 @@ class CompilationJobReconciler:
             if existing is None:
                 raise
             if existing.status in ENDED:
-                self._say(f"compilation job {name}: an earlier job under this name ended {existing.status}"
-                          f"{' (' + existing.job['FailureReason'] + ')' if existing.job.get('FailureReason') else ''}; "
-                          "deleting it and creating the job again")
+                self._say(
+                    f"compilation job {name}: an earlier job under this name ended {existing.status}"
+                    f"{' (' + existing.job['FailureReason'] + ')' if existing.job.get('FailureReason') else ''}; "
+                    "deleting it and creating the job again"
+                )
                 self._delete_ended(name)
                 self.sagemaker.call(call.operation, name, **call.params)
                 return self.wait(spec)
@@ -151,7 +182,8 @@ class CompilationJobReconciler:
             mismatched = plan.replaces
             if mismatched:
                 raise Conflict(
-                    "CreateCompilationJob", "ResourceInUse",
+                    "CreateCompilationJob",
+                    "ResourceInUse",
                     f"a different compilation job named {name!r} already exists "
                     f"(differs in {', '.join(mismatched)}); choose another name or delete it",
                     name,
@@ -179,11 +211,16 @@ class CompilationJobReconciler:
             lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
             timeout=self._bound(timeout),
             what=f"compilation job {name}",
-            backoff=self.backoff, sleep=self.sleep, clock=self.clock, on_poll=self.on_poll,
+            backoff=self.backoff,
+            sleep=self.sleep,
+            clock=self.clock,
+            on_poll=self.on_poll,
             describe=lambda j: str(j.get("CompilationJobStatus", "not done")),
             limit_text=limit_text,
-            after_timeout=("the job keeps running in SageMaker: the next apply (or pulumi up) waits for it again, "
-                           f"or stop it with StopCompilationJob {name}"),
+            after_timeout=(
+                "the job keeps running in SageMaker: the next apply (or pulumi up) waits for it again, "
+                f"or stop it with StopCompilationJob {name}"
+            ),
         )
         status = job["CompilationJobStatus"]
         if status != "COMPLETED":
@@ -226,8 +263,11 @@ class CompilationJobReconciler:
             job = wait_for(
                 lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
                 lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
-                timeout=self._bound(WAIT_MARGIN * 4), what=f"stopping compilation job {name}",
-                backoff=self.backoff, sleep=self.sleep, clock=self.clock,
+                timeout=self._bound(WAIT_MARGIN * 4),
+                what=f"stopping compilation job {name}",
+                backoff=self.backoff,
+                sleep=self.sleep,
+                clock=self.clock,
             )
         try:
             self.sagemaker.call("DeleteCompilationJob", name, CompilationJobName=name)
@@ -239,8 +279,10 @@ class CompilationJobReconciler:
             if owner is None:
                 self.objects.delete(artifact)
             else:
-                self._say(f"compilation job {name}: kept its artifact {artifact}: compilation job {owner} "
-                          "wrote the same location since and its model is there now")
+                self._say(
+                    f"compilation job {name}: kept its artifact {artifact}: compilation job {owner} "
+                    "wrote the same location since and its model is there now"
+                )
 
     def _other_owner(self, job: dict[str, Any], artifact: str) -> str | None:
         """Another job created since `job` whose live ModelArtifacts is the same S3 object (Neo names the
@@ -268,11 +310,16 @@ def wait_limit(spec: CompilationJobSpec) -> tuple[float, str]:
     runtime = (condition.max_runtime_in_seconds if condition else None) or DEFAULT_MAX_RUNTIME
     pending = (condition.max_pending_time_in_seconds if condition else None) or DEFAULT_MAX_PENDING
     total = condition.max_wait_time_in_seconds if condition else None
-    runtime_text = (f"maxRuntimeInSeconds {runtime}" if condition and condition.max_runtime_in_seconds
-                    else f"the service's default runtime {runtime} s")
+    runtime_text = (
+        f"maxRuntimeInSeconds {runtime}"
+        if condition and condition.max_runtime_in_seconds
+        else f"the service's default runtime {runtime} s"
+    )
     if total:
         return total + WAIT_MARGIN, f"maxWaitTimeInSeconds {total} + {WAIT_MARGIN} s margin"
-    pending_text = (f"maxPendingTimeInSeconds {pending}" if condition and condition.max_pending_time_in_seconds
-                    else f"{pending} s pending allowance")
+    pending_text = (
+        f"maxPendingTimeInSeconds {pending}"
+        if condition and condition.max_pending_time_in_seconds
+        else f"{pending} s pending allowance"
+    )
     return pending + runtime + WAIT_MARGIN, f"{pending_text} + {runtime_text} + {WAIT_MARGIN} s margin"
-

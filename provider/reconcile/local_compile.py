@@ -193,8 +193,12 @@ class LocalCompiler:
         uri = uri or local_artifact_uri(spec)
         manifest = self.manifest(uri)
         if manifest is None:
-            return Plan("CompilationJob", name, Action.CREATE,
-                        (PropertyChange("compiledArtifactUri", ChangeKind.UPDATE, None, uri),))
+            return Plan(
+                "CompilationJob",
+                name,
+                Action.CREATE,
+                (PropertyChange("compiledArtifactUri", ChangeKind.UPDATE, None, uri),),
+            )
         changes, notes = [], []
         source = spec.input_config.s3_uri if spec.input_config else ""
         if source.startswith("file://"):
@@ -202,32 +206,53 @@ class LocalCompiler:
             built = manifest.get("source_model_digest")
             if built not in (wanted, wanted.removeprefix("sha256:")):
                 changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built, wanted, ("inputConfig.s3Uri",)))
-                notes.append(f"the model at {source} is not the one {uri} was compiled from (model digest "
-                             f"{built} -> {wanted})")
+                notes.append(
+                    f"the model at {source} is not the one {uri} was compiled from (model digest {built} -> {wanted})"
+                )
         if spec.input_config and manifest.get("framework") != spec.input_config.framework:
-            changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, manifest.get("framework"),
-                                          spec.input_config.framework, ("inputConfig.framework",)))
+            changes.append(
+                PropertyChange(
+                    "inputConfig",
+                    ChangeKind.REPLACE,
+                    manifest.get("framework"),
+                    spec.input_config.framework,
+                    ("inputConfig.framework",),
+                )
+            )
             notes.append(f"{uri} was compiled from a {manifest.get('framework')} model")
         if spec.input_config and spec.input_config.data_input_config:
             wanted_inputs = json.loads(spec.input_config.data_input_config)
             built_inputs = {i.get("name"): i.get("shape") for i in manifest.get("inputs", [])}
             if isinstance(wanted_inputs, dict) and built_inputs != wanted_inputs:
-                changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs,
-                                              ("inputConfig.dataInputConfig",)))
+                changes.append(
+                    PropertyChange(
+                        "inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs, ("inputConfig.dataInputConfig",)
+                    )
+                )
                 notes.append(f"{uri} was compiled for inputs {json.dumps(built_inputs)}")
         built = manifest.get("tuning") or {}
         wanted = tuning_settings(spec.tuning, spec.tuning_trials)
         built_trials = built.get("trials_requested", 0)
         if built_trials != wanted.trials:
             field = "tuning" if spec.tuning is not None else "tuningTrials"
-            changes.append(PropertyChange(field, ChangeKind.REPLACE, built_trials, wanted.trials,
-                                          ("tuning.trials",) if spec.tuning is not None else ()))
+            changes.append(
+                PropertyChange(
+                    field,
+                    ChangeKind.REPLACE,
+                    built_trials,
+                    wanted.trials,
+                    ("tuning.trials",) if spec.tuning is not None else (),
+                )
+            )
             notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
         built_key = (built.get("measured_on") or {}).get("device_key")
         if wanted.trials and built_key != wanted.device_key:
-            changes.append(PropertyChange("tuning", ChangeKind.REPLACE, built_key, wanted.device_key,
-                                          ("tuning.deviceKey",)))
-            notes.append(f"{uri} was tuned on {built_key or 'this host'}, not on devices {wanted.device_key or 'of this host'}")
+            changes.append(
+                PropertyChange("tuning", ChangeKind.REPLACE, built_key, wanted.device_key, ("tuning.deviceKey",))
+            )
+            notes.append(
+                f"{uri} was tuned on {built_key or 'this host'}, not on devices {wanted.device_key or 'of this host'}"
+            )
         if not changes:
             return Plan("CompilationJob", name, Action.NOOP)
         return Plan("CompilationJob", name, Action.REPLACE, tuple(changes), notes=tuple(notes))
@@ -244,8 +269,10 @@ class LocalCompiler:
         its times are when it was published, the only time the artifact itself records."""
         uri = local_artifact_uri(spec)
         published = self._published_at(uri)
-        return {**spec.to_props(),
-                **self._outputs(spec.compilation_job_name, uri, self.digest(uri) or "", published, published)}
+        return {
+            **spec.to_props(),
+            **self._outputs(spec.compilation_job_name, uri, self.digest(uri) or "", published, published),
+        }
 
     def _published_at(self, uri: str) -> str:
         if uri.startswith("file://"):
@@ -300,9 +327,14 @@ class LocalCompiler:
                 self._say(f"local compile {name}: {verify_artifact(result.artifact, model, result.target)}")
         uri = local_artifact_uri(spec)
         self._publish(result.artifact, uri)
-        self._say(f"local compile {name}: published {uri} ({'cache hit' if result.cache_hit else 'compiled'}, "
-                  f"{result.seconds:.1f} s)")
-        return {**spec.to_props(), **self._outputs(name, uri, artifact_digest(result.artifact.read_bytes()), started, _now())}
+        self._say(
+            f"local compile {name}: published {uri} ({'cache hit' if result.cache_hit else 'compiled'}, "
+            f"{result.seconds:.1f} s)"
+        )
+        return {
+            **spec.to_props(),
+            **self._outputs(name, uri, artifact_digest(result.artifact.read_bytes()), started, _now()),
+        }
 
     def _say(self, line: str) -> None:
         if self.progress is not None:

@@ -50,7 +50,6 @@ class Observed:
         }
 
 
-
 class WorkteamReconciler:
     def __init__(self, gateway: SageMakerGateway):
         self._aws = gateway
@@ -83,7 +82,8 @@ class WorkteamReconciler:
             if plan.action is not Action.NOOP:
                 differs = ", ".join(change.property for change in plan.changes)
                 raise Conflict(
-                    exc.operation, exc.code,
+                    exc.operation,
+                    exc.code,
                     f"a work team named {spec.workteam_name!r} already exists; import it "
                     f"(pulumi import ... {spec.workteam_name}) or choose another workteamName "
                     f"(the live team differs in {differs})",
@@ -96,8 +96,12 @@ class WorkteamReconciler:
         """Bring the live team to `spec` with the minimal calls; refuses anything needing replacement."""
         plan, _ = self.plan(spec)
         if plan.action is Action.CREATE:
-            raise NotFound("UpdateWorkteam", "NotFound", "the work team no longer exists; refresh to recreate it",
-                           spec.workteam_name)
+            raise NotFound(
+                "UpdateWorkteam",
+                "NotFound",
+                "the work team no longer exists; refresh to recreate it",
+                spec.workteam_name,
+            )
         if plan.action is Action.REPLACE:
             raise RequiresReplacement("Workteam", spec.workteam_name, plan.replaces)
         self.execute(plan)
@@ -140,6 +144,7 @@ class WorkteamReconciler:
     def _outputs(self, spec: WorkteamSpec) -> dict[str, Any]:
         observed = self.observe(spec.workteam_name, tags=False)  # outputs carry no tags
         if observed is None:
-            raise NotFound("DescribeWorkteam", "NotFound", "the work team vanished right after it was written",
-                           spec.workteam_name)
+            raise NotFound(
+                "DescribeWorkteam", "NotFound", "the work team vanished right after it was written", spec.workteam_name
+            )
         return {**spec.to_props(), **observed.outputs()}

@@ -25,8 +25,14 @@ def options(opts: pulumi.ResourceOptions | None, **extra: Any) -> pulumi.Resourc
     return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(version=plugin_version(), **extra), opts)
 
 
-def register(resource: pulumi.CustomResource, kind: ResourceType, resource_name: str, args: Mapping[str, Any],
-             opts: pulumi.ResourceOptions | None, id_: str | None = None) -> None:
+def register(
+    resource: pulumi.CustomResource,
+    kind: ResourceType,
+    resource_name: str,
+    args: Mapping[str, Any],
+    opts: pulumi.ResourceOptions | None,
+    id_: str | None = None,
+) -> None:
     """Register `args` (snake_case keyword arguments) under the schema token; outputs become attributes."""
     if id_ is None and not (opts and opts.urn):
         missing = [name for name in required_inputs(kind.token) if args.get(_snake(name)) is None]

@@ -44,10 +44,17 @@ class CompilationJob(pulumi.CustomResource):
         __id: str | None = None,
     ) -> None:
         args = {
-            "compilation_job_name": compilation_job_name, "role_arn": role_arn,
-            "model_package_version_arn": model_package_version_arn, "input_config": input_config,
-            "output_config": output_config, "vpc_config": vpc_config, "stopping_condition": stopping_condition,
-            "tags": tags, "mode": mode, "delete_artifacts": delete_artifacts, "verify": verify,
+            "compilation_job_name": compilation_job_name,
+            "role_arn": role_arn,
+            "model_package_version_arn": model_package_version_arn,
+            "input_config": input_config,
+            "output_config": output_config,
+            "vpc_config": vpc_config,
+            "stopping_condition": stopping_condition,
+            "tags": tags,
+            "mode": mode,
+            "delete_artifacts": delete_artifacts,
+            "verify": verify,
             "tuning_trials": tuning_trials,
         }
         register(self, COMPILATION_JOB, resource_name, args, opts, __id)

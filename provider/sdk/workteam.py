@@ -37,9 +37,14 @@ class Workteam(pulumi.CustomResource):
         __id: str | None = None,
     ) -> None:
         args = {
-            "workteam_name": workteam_name, "workforce_name": workforce_name, "description": description,
-            "member_definitions": member_definitions, "notification_configuration": notification_configuration,
-            "worker_access_configuration": worker_access_configuration, "tags": tags, "force_delete": force_delete,
+            "workteam_name": workteam_name,
+            "workforce_name": workforce_name,
+            "description": description,
+            "member_definitions": member_definitions,
+            "notification_configuration": notification_configuration,
+            "worker_access_configuration": worker_access_configuration,
+            "tags": tags,
+            "force_delete": force_delete,
         }
         register(self, WORKTEAM, resource_name, args, opts, __id)
 

@@ -179,4 +179,3 @@ def parse_spec(model: type[M], props: Mapping[str, Any], *, resource: str) -> M:
         return model.model_validate(integral_floats_to_int(dict(props)))
     except ValidationError as exc:
         raise SpecError(resource, violations_from(exc)) from None
-

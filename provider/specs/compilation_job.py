@@ -37,11 +37,43 @@ __all__ = [
 
 # The TargetDevice enum of the current botocore model (a unit test keeps the two equal).
 TARGET_DEVICES = (
-    "lambda", "ml_m4", "ml_m5", "ml_m6g", "ml_c4", "ml_c5", "ml_c6g", "ml_p2", "ml_p3", "ml_g4dn",
-    "ml_inf1", "ml_inf2", "ml_trn1", "ml_eia2", "jetson_tx1", "jetson_tx2", "jetson_nano",
-    "jetson_xavier", "rasp3b", "rasp4b", "imx8qm", "deeplens", "rk3399", "rk3288", "aisage", "sbe_c",
-    "qcs605", "qcs603", "sitara_am57x", "amba_cv2", "amba_cv22", "amba_cv25", "x86_win32",
-    "x86_win64", "coreml", "jacinto_tda4vm", "imx8mplus",
+    "lambda",
+    "ml_m4",
+    "ml_m5",
+    "ml_m6g",
+    "ml_c4",
+    "ml_c5",
+    "ml_c6g",
+    "ml_p2",
+    "ml_p3",
+    "ml_g4dn",
+    "ml_inf1",
+    "ml_inf2",
+    "ml_trn1",
+    "ml_eia2",
+    "jetson_tx1",
+    "jetson_tx2",
+    "jetson_nano",
+    "jetson_xavier",
+    "rasp3b",
+    "rasp4b",
+    "imx8qm",
+    "deeplens",
+    "rk3399",
+    "rk3288",
+    "aisage",
+    "sbe_c",
+    "qcs605",
+    "qcs603",
+    "sitara_am57x",
+    "amba_cv2",
+    "amba_cv22",
+    "amba_cv25",
+    "x86_win32",
+    "x86_win64",
+    "coreml",
+    "jacinto_tda4vm",
+    "imx8mplus",
 )
 FRAMEWORKS = ("TENSORFLOW", "KERAS", "MXNET", "ONNX", "PYTORCH", "XGBOOST", "TFLITE", "DARKNET", "SKLEARN")
 MAX_RUNTIME_SECONDS = 28 * 24 * 3600
@@ -62,9 +94,13 @@ ONE_LINE = "must be one line: no line breaks (\\n, \\r, U+0085, U+2028, U+2029)"
 EntityName = Annotated[
     str,
     Field(min_length=1, max_length=63),
-    AfterValidator(lambda v: check_pattern(
-        v, r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "must start and end with a letter or digit and contain only letters, digits and hyphens")),
+    AfterValidator(
+        lambda v: check_pattern(
+            v,
+            r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+            "must start and end with a letter or digit and contain only letters, digits and hyphens",
+        )
+    ),
 ]
 
 
@@ -101,10 +137,14 @@ class InputConfig(Model):
     (NCHW for ONNX, MXNet, Keras and PyTorch; NHWC for TensorFlow and TFLite); PyTorch also takes
     a list of shapes; for targetDevice `coreml`, CoreML inputs (`{"input_1": {"shape": ["1..10",
     224, 224, 3], "default_shape": [1,224,224,3]}}`); not needed for XGBoost, TFLite and sklearn."""
-    framework_version: Annotated[
-        str, Field(min_length=3, max_length=10),
-        AfterValidator(lambda v: check_pattern(v, r"[0-9]\.[A-Za-z0-9.]+", "must look like 1.15 or 2.0.1")),
-    ] | None = None
+    framework_version: (
+        Annotated[
+            str,
+            Field(min_length=3, max_length=10),
+            AfterValidator(lambda v: check_pattern(v, r"[0-9]\.[A-Za-z0-9.]+", "must look like 1.15 or 2.0.1")),
+        ]
+        | None
+    ) = None
     """The framework's version, e.g. `1.15` or `2.0.1`; omitted means Neo's default."""
 
 
@@ -130,14 +170,20 @@ class OutputConfig(Model):
     """The device to compile for; exactly one of `targetDevice` and `targetPlatform`."""
     target_platform: TargetPlatform | None = None
     """The platform to compile for; exactly one of `targetDevice` and `targetPlatform`."""
-    compiler_options: Annotated[str, Field(min_length=3, max_length=1024),
-                                AfterValidator(lambda v: check_pattern(v, ".*", ONE_LINE))] | None = None
+    compiler_options: (
+        Annotated[str, Field(min_length=3, max_length=1024), AfterValidator(lambda v: check_pattern(v, ".*", ONE_LINE))]
+        | None
+    ) = None
     """Target-specific compiler options, as the API reference describes them per target (often
     JSON, e.g. `{"mcpu": "skylake-avx512"}`)."""
-    kms_key_id: Annotated[
-        str, Field(max_length=2048),
-        AfterValidator(lambda v: check_pattern(v, r"[a-zA-Z0-9:/_-]*", "must be a KMS key id, alias or ARN")),
-    ] | None = None
+    kms_key_id: (
+        Annotated[
+            str,
+            Field(max_length=2048),
+            AfterValidator(lambda v: check_pattern(v, r"[a-zA-Z0-9:/_-]*", "must be a KMS key id, alias or ARN")),
+        ]
+        | None
+    ) = None
     """The KMS key (ID, alias or ARN) that encrypts the compiled artifact in S3."""
 
     @model_validator(mode="after")
@@ -148,7 +194,8 @@ class OutputConfig(Model):
 
 
 _NetworkId = Annotated[
-    str, Field(max_length=32),
+    str,
+    Field(max_length=32),
     AfterValidator(lambda v: check_pattern(v, r"[-0-9a-zA-Z]+", "may contain only letters, digits and hyphens")),
 ]
 
@@ -190,14 +237,21 @@ class CompilationJobSpec(Model):
     ending with a letter or digit. A Pulumi program may omit it (`<logical name>-<random>`); a
     `sagemaker-reconcile` manifest must set it."""
     role_arn: Annotated[
-        str, Field(min_length=20, max_length=2048),
-        AfterValidator(lambda v: check_pattern(v, _ROLE_ARN, "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>")),
+        str,
+        Field(min_length=20, max_length=2048),
+        AfterValidator(
+            lambda v: check_pattern(v, _ROLE_ARN, "must be an IAM role ARN: arn:aws:iam::<account>:role/<name>")
+        ),
     ]
     """The IAM role SageMaker assumes to read the model and write the artifact."""
-    model_package_version_arn: Annotated[
-        str, Field(min_length=1, max_length=2048),
-        AfterValidator(lambda v: check_pattern(v, _MODEL_PACKAGE_ARN, "must be a SageMaker model-package ARN")),
-    ] | None = None
+    model_package_version_arn: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=2048),
+            AfterValidator(lambda v: check_pattern(v, _MODEL_PACKAGE_ARN, "must be a SageMaker model-package ARN")),
+        ]
+        | None
+    ) = None
     """A versioned model package to compile; exactly one of `modelPackageVersionArn` and
     `inputConfig`."""
     input_config: InputConfig | None = None
@@ -231,8 +285,12 @@ class CompilationJobSpec(Model):
 
     def to_create_request(self) -> dict[str, Any]:
         """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
-        api_props = self.model_dump(by_alias=True, exclude_none=True, mode="json",
-                                    exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials", "tuning"})
+        api_props = self.model_dump(
+            by_alias=True,
+            exclude_none=True,
+            mode="json",
+            exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials", "tuning"},
+        )
         request: dict[str, Any] = api_shape(api_props)
         request.setdefault("StoppingCondition", {})
         if self.tags:
@@ -284,8 +342,11 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
         for field, uri in locations.items():
             if uri.startswith("file://"):
                 found.append(Violation(field, "file:// locations need mode: local; cloud mode reads and writes S3"))
-        used = [("verify", verify), ("tuningTrials", isinstance(trials, int) and trials > 0),
-                ("tuning", tuning not in (None, _INVALID) and tuning.trials > 0)]
+        used = [
+            ("verify", verify),
+            ("tuningTrials", isinstance(trials, int) and trials > 0),
+            ("tuning", tuning not in (None, _INVALID) and tuning.trials > 0),
+        ]
         found.extend(Violation(name, "applies only to mode: local") for name, on in used if on)
     elif mode == "local" and outputs not in (None, _INVALID) and inputs is not _INVALID:
         budget = trials if isinstance(trials, int) and not isinstance(trials, bool) else 0
@@ -296,8 +357,9 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
 def _data_input_violations(inputs: InputConfig, outputs: Any, raw_outputs: Any) -> list[Violation]:
     if outputs is _INVALID:  # the target still decides the form, if it was given plainly
         target = _member(raw_outputs, "targetDevice") if isinstance(raw_outputs, Mapping) else None
-        if not isinstance(target, str) and not (isinstance(raw_outputs, Mapping) and
-                                                _member(raw_outputs, "targetPlatform") is not None):
+        if not isinstance(target, str) and not (
+            isinstance(raw_outputs, Mapping) and _member(raw_outputs, "targetPlatform") is not None
+        ):
             target = COREML_TARGET  # not known (yet): check only what every target's form shares
     else:
         target = outputs.target_device if outputs is not None else None
@@ -311,13 +373,18 @@ def _data_input_violations(inputs: InputConfig, outputs: Any, raw_outputs: Any) 
 def _stopping_violations(stopping: StoppingCondition) -> list[Violation]:
     runtime, wait = stopping.max_runtime_in_seconds, stopping.max_wait_time_in_seconds
     if runtime is not None and wait is not None and wait < runtime:
-        return [Violation("stoppingCondition.maxWaitTimeInSeconds",
-                          f"must be at least maxRuntimeInSeconds ({runtime}), got {wait}")]
+        return [
+            Violation(
+                "stoppingCondition.maxWaitTimeInSeconds",
+                f"must be at least maxRuntimeInSeconds ({runtime}), got {wait}",
+            )
+        ]
     return []
 
 
-def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, verify: bool,
-                           tuning: Tuning | None, tuning_trials: int) -> list[Violation]:
+def _local_mode_violations(
+    inputs: InputConfig | None, output: OutputConfig, verify: bool, tuning: Tuning | None, tuning_trials: int
+) -> list[Violation]:
     """What local mode cannot serve is refused at check time, not at deploy time (pure: no tvm)."""
     from sagemaker_reconciler.local_compile.frontends import check_framework
     from sagemaker_reconciler.local_compile.targets import resolve_target
@@ -327,9 +394,11 @@ def _local_mode_violations(inputs: InputConfig | None, output: OutputConfig, ver
         return [Violation("modelPackageVersionArn", "local mode compiles a model archive: use inputConfig")]
     found: list[Violation] = []
     try:
-        target = resolve_target(output.target_device,
-                                output.target_platform.to_props() if output.target_platform else None,
-                                output.compiler_options)
+        target = resolve_target(
+            output.target_device,
+            output.target_platform.to_props() if output.target_platform else None,
+            output.compiler_options,
+        )
     except SpecError as exc:
         return exc.violations
     try:

@@ -22,8 +22,15 @@ __all__ = [
 
 # The layout DataInputConfig's shapes are written in, as the API reference states it per framework
 # ("KERAS: ... DataInputConfig should be specified in NCHW (channel-first) format").
-FRAMEWORK_LAYOUT = {"TENSORFLOW": "NHWC", "TFLITE": "NHWC", "KERAS": "NCHW", "MXNET": "NCHW", "ONNX": "NCHW",
-                    "PYTORCH": "NCHW", "DARKNET": "NCHW"}
+FRAMEWORK_LAYOUT = {
+    "TENSORFLOW": "NHWC",
+    "TFLITE": "NHWC",
+    "KERAS": "NCHW",
+    "MXNET": "NCHW",
+    "ONNX": "NCHW",
+    "PYTORCH": "NCHW",
+    "DARKNET": "NCHW",
+}
 # "You must specify the name and shape" (TensorFlow, Keras, MXNet/ONNX/DarkNet) and "You can either
 # specify ... or ..." (PyTorch). XGBoost: "not needed"; TFLite and sklearn: not mentioned.
 REQUIRES_DATA_INPUT_CONFIG = frozenset({"TENSORFLOW", "KERAS", "MXNET", "ONNX", "DARKNET", "PYTORCH"})
@@ -136,29 +143,31 @@ def _check_coreml(value: Any, framework: str) -> None:
             _check_coreml_input(item, f"input #{index}")
         return
     extra = ' or, for PYTORCH, a list of them: [{"shape": [1,3,224,224]}]' if framework == "PYTORCH" else ""
-    raise ValueError(f"for targetDevice coreml must be a JSON object of input name -> shape or CoreML input, "
-                     f"e.g. {example}{extra}")
+    raise ValueError(
+        f"for targetDevice coreml must be a JSON object of input name -> shape or CoreML input, e.g. {example}{extra}"
+    )
 
 
 def _check_coreml_input(item: Any, where: str) -> None:
     if _is_coreml_shape(item):
         return
     if not isinstance(item, dict):
-        raise ValueError(f"{where} must be a shape or an object with \"shape\", e.g. {{\"shape\": [1,224,224,3]}}")
+        raise ValueError(f'{where} must be a shape or an object with "shape", e.g. {{"shape": [1,224,224,3]}}')
     unknown = sorted(set(item) - set(_COREML_KEYS))
     if unknown:
         raise ValueError(f"{where}: unknown CoreML input parameter(s) {unknown}; known: {', '.join(_COREML_KEYS)}")
     if not _is_coreml_shape(item.get("shape")):
-        raise ValueError(f"{where}: \"shape\" must be a shape (positive integers or ranges like \"1..10\") "
-                         f"or a list of shapes")
+        raise ValueError(
+            f'{where}: "shape" must be a shape (positive integers or ranges like "1..10") or a list of shapes'
+        )
     if "default_shape" in item and not _is_shape(item["default_shape"]):
-        raise ValueError(f"{where}: \"default_shape\" must be a list of positive integers")
+        raise ValueError(f'{where}: "default_shape" must be a list of positive integers')
     if "type" in item and item["type"] not in _COREML_TYPES:
-        raise ValueError(f"{where}: \"type\" must be Image or Tensor")
+        raise ValueError(f'{where}: "type" must be Image or Tensor')
     if "bias" in item and not (isinstance(item["bias"], list) and all(_is_number(b) for b in item["bias"])):
-        raise ValueError(f"{where}: \"bias\" must be a list of numbers")
+        raise ValueError(f'{where}: "bias" must be a list of numbers')
     if "scale" in item and not _is_number(item["scale"]):
-        raise ValueError(f"{where}: \"scale\" must be a number")
+        raise ValueError(f'{where}: "scale" must be a number')
 
 
 def _is_number(value: Any) -> bool:

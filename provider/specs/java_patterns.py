@@ -72,7 +72,7 @@ def to_python_regex(pattern: str) -> str:
                     out.append(f"[{'^' if negated else ''}{ranges}]")
                 i = prop.end()
                 continue
-            escape = pattern[i:i + 2]
+            escape = pattern[i : i + 2]
             if escape[1:] in ("p", "P", "Q", "E", "G", "R", "X", "h", "H", "v", "V", "k", "N"):
                 raise UnsupportedPattern(f"{escape} in {pattern}")
             out.append(escape)

@@ -54,11 +54,16 @@ class Tuning(Model):
     tracker: Annotated[str, Field(max_length=260), AfterValidator(_tracker)] | None = None
     """`host:port` of a TVM RPC tracker (`python -m tvm.exec.rpc_tracker`): candidates are
     measured on the devices registered with it under `deviceKey`. Absent: measured on this host."""
-    device_key: Annotated[
-        str, Field(min_length=1, max_length=64),
-        AfterValidator(lambda v: check_pattern(
-            v, r"[A-Za-z0-9._\-]+", "may contain only letters, digits, '.', '_' and '-'")),
-    ] | None = None
+    device_key: (
+        Annotated[
+            str,
+            Field(min_length=1, max_length=64),
+            AfterValidator(
+                lambda v: check_pattern(v, r"[A-Za-z0-9._\-]+", "may contain only letters, digits, '.', '_' and '-'")
+            ),
+        ]
+        | None
+    ) = None
     """The key the boards' RPC servers registered under (`--key`); needs `tracker`."""
     session_timeout: Annotated[StrictInt, Field(ge=1, le=3600)] = DEFAULT_SESSION_TIMEOUT
     """Seconds one measurement session on a device may take, and how long a measurement waits for
@@ -67,8 +72,9 @@ class Tuning(Model):
     @model_validator(mode="after")
     def _tracker_and_key_together(self) -> Tuning:
         if (self.tracker is None) != (self.device_key is None):
-            raise ValueError("tracker and deviceKey go together: the tracker hands out the devices "
-                             "registered under the key")
+            raise ValueError(
+                "tracker and deviceKey go together: the tracker hands out the devices registered under the key"
+            )
         return self
 
 
@@ -100,19 +106,38 @@ def tuning_violations(tuning: Tuning | None, tuning_trials: int, target: Resolve
     settings = tuning_settings(tuning, tuning_trials)
     if settings.tracker is not None:
         if target.is_cuda:
-            found.append(Violation("tuning.tracker", f"{target.label} is a CUDA target: local mode builds it with "
-                                   "DLight's GPU schedules and does not tune it; remove tuning.tracker, or use mode: cloud"))
+            found.append(
+                Violation(
+                    "tuning.tracker",
+                    f"{target.label} is a CUDA target: local mode builds it with "
+                    "DLight's GPU schedules and does not tune it; remove tuning.tracker, or use mode: cloud",
+                )
+            )
         elif target.cross_compiler is not None and shutil.which(target.cross_compiler) is None:
-            found.append(Violation("tuning.tracker", f"candidates for {target.label} are cross-linked on this host with "
-                                   f"{target.cross_compiler}, which is not installed: apt-get install "
-                                   f"{target.debian_package}, or remove tuning.tracker"))
+            found.append(
+                Violation(
+                    "tuning.tracker",
+                    f"candidates for {target.label} are cross-linked on this host with "
+                    f"{target.cross_compiler}, which is not installed: apt-get install "
+                    f"{target.debian_package}, or remove tuning.tracker",
+                )
+            )
         return found
     if settings.trials and target.is_cuda:
-        found.append(Violation(_budget_field(tuning), f"{target.label} is a CUDA target, which local mode does not "
-                               "tune: set the budget to 0, or use mode: cloud"))
+        found.append(
+            Violation(
+                _budget_field(tuning),
+                f"{target.label} is a CUDA target, which local mode does not "
+                "tune: set the budget to 0, or use mode: cloud",
+            )
+        )
     elif settings.trials and not (target.runs_on_this_kind_of_machine and platform.machine() in ("x86_64", "AMD64")):
-        found.append(Violation(_budget_field(tuning), f"{target.label} code cannot run on this host, so a tuning "
-                               "budget has nothing to measure on: set tuning.tracker and tuning.deviceKey to measure "
-                               f"on {target.label} devices registered with a TVM RPC tracker, or set the budget to 0"))
+        found.append(
+            Violation(
+                _budget_field(tuning),
+                f"{target.label} code cannot run on this host, so a tuning "
+                "budget has nothing to measure on: set tuning.tracker and tuning.deviceKey to measure "
+                f"on {target.label} devices registered with a TVM RPC tracker, or set the budget to 0",
+            )
+        )
     return found
-

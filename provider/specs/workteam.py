@@ -62,7 +62,8 @@ WorkteamName = Annotated[
     Field(min_length=1, max_length=63),
     AfterValidator(
         lambda v: check_pattern(
-            v, WORKTEAM_NAME_PATTERN,
+            v,
+            WORKTEAM_NAME_PATTERN,
             "must start and end with a letter or digit and contain only letters, digits and hyphens",
         )
     ),
@@ -81,7 +82,8 @@ UserPool = Annotated[
     Field(min_length=1, max_length=55),
     AfterValidator(
         lambda v: check_pattern(
-            v, r"[\w-]+_[0-9a-zA-Z]+", "must look like a Cognito user pool id, e.g. us-east-1_AbCdEf123")
+            v, r"[\w-]+_[0-9a-zA-Z]+", "must look like a Cognito user pool id, e.g. us-east-1_AbCdEf123"
+        )
     ),
 ]
 UserGroup = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_letters_etc)]
@@ -142,14 +144,19 @@ class MemberDefinition(Model):
 class NotificationConfiguration(Model):
     """How workers hear about new labeling tasks."""
 
-    notification_topic_arn: Annotated[
-        str,
-        AfterValidator(
-            lambda v: check_pattern(
-                v, SNS_TOPIC_ARN_PATTERN, "must be an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>"
-            )
-        ),
-    ] | None = None
+    notification_topic_arn: (
+        Annotated[
+            str,
+            AfterValidator(
+                lambda v: check_pattern(
+                    v,
+                    SNS_TOPIC_ARN_PATTERN,
+                    "must be an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>",
+                )
+            ),
+        ]
+        | None
+    ) = None
     """The SNS topic (`arn:aws:sns:<region>:<account>:<topic>`) that notifies workers of new tasks; a block
     without it (`{}`) is the same as no block: no topic."""
 
@@ -192,8 +199,9 @@ class WorkteamSpec(Model):
     workforce_name: WorkforceName | None = None
     """The workforce the team belongs to; omitted means the service's choice, which is then not
     compared."""
-    description: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(
-        lambda v: check_pattern(v, ".+", ONE_LINE))]
+    description: Annotated[
+        str, Field(min_length=1, max_length=200), AfterValidator(lambda v: check_pattern(v, ".+", ONE_LINE))
+    ]
     """What the team does, on one line (the API's pattern `.+` refuses line breaks)."""
     member_definitions: Annotated[tuple[MemberDefinition, ...], Field(min_length=1, max_length=10)]
     """The team's workers: Cognito user groups or OIDC groups, never mixed; all Cognito members

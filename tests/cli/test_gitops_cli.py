@@ -21,8 +21,16 @@ from sagemaker_reconciler.cli import main
 from sagemaker_reconciler.manifest import load_manifest
 
 REPO = Path(__file__).resolve().parents[2]
-MUTATING = {"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "CreateCompilationJob", "DeleteCompilationJob",
-            "StopCompilationJob", "AddTags", "DeleteTags"}
+MUTATING = {
+    "CreateWorkteam",
+    "UpdateWorkteam",
+    "DeleteWorkteam",
+    "CreateCompilationJob",
+    "DeleteCompilationJob",
+    "StopCompilationJob",
+    "AddTags",
+    "DeleteTags",
+}
 
 TEAM = """\
   team:
@@ -47,8 +55,17 @@ JOB = """\
 """
 
 
-def stack(tmp_path: Path, *, description="Labels street scenes", target="ml_c5", job=True, options="", mode="",
-          name="team-a", outputs=True) -> str:
+def stack(
+    tmp_path: Path,
+    *,
+    description="Labels street scenes",
+    target="ml_c5",
+    job=True,
+    options="",
+    mode="",
+    name="team-a",
+    outputs=True,
+) -> str:
     text = "name: stack\nruntime: yaml\nresources:\n" + TEAM.format(name=name, description=description)
     if job:
         text += JOB.format(target=target, options=options, mode=mode)
@@ -110,16 +127,38 @@ def test_plan_json_of_an_edit_is_parseable_and_names_the_change(tmp_path, capsys
     assert code == 2
     doc = json.loads(out)
     assert doc["exit_code"] == 2 and doc["command"] == "plan"
-    assert doc["summary"] == {"resources": 2, "in_sync": 1, "create": 0, "update": 1, "replace": 0, "error": 0,
-                              "unmanaged": 0}
+    assert doc["summary"] == {
+        "resources": 2,
+        "in_sync": 1,
+        "create": 0,
+        "update": 1,
+        "replace": 0,
+        "error": 0,
+        "unmanaged": 0,
+    }
     team, job = doc["resources"]
     assert (team["logical_name"], team["type"], team["name"], team["action"]) == (
-        "team", "sagemaker-reconciler:Workteam", "team-a", "update")
-    assert team["changes"] == [{"property": "description", "kind": "update", "old": "Labels street scenes",
-                                "new": "Labels street scenes and signs", "details": ["description"]}]
+        "team",
+        "sagemaker-reconciler:Workteam",
+        "team-a",
+        "update",
+    )
+    assert team["changes"] == [
+        {
+            "property": "description",
+            "kind": "update",
+            "old": "Labels street scenes",
+            "new": "Labels street scenes and signs",
+            "details": ["description"],
+        }
+    ]
     assert team["replaces"] == []
-    assert team["calls"] == [{"operation": "UpdateWorkteam",
-                              "params": {"WorkteamName": "team-a", "Description": "Labels street scenes and signs"}}]
+    assert team["calls"] == [
+        {
+            "operation": "UpdateWorkteam",
+            "params": {"WorkteamName": "team-a", "Description": "Labels street scenes and signs"},
+        }
+    ]
     assert job["action"] == "noop" and job["calls"] == []
     assert doc["errors"] == [] and doc["unmanaged"] == []
 
@@ -131,8 +170,10 @@ def test_markdown_plan_is_a_pull_request_comment(tmp_path, capsys, endpoint, mod
     assert "**Plan: 0 to create, 0 to update, 1 to replace, 1 in sync.**" in out
     assert "| Resource | Type | Name | Action | Properties |" in out
     assert "| <code>team</code> | Workteam | <code>team-a</code> | in sync |  |" in out
-    assert ("| <code>job</code> | CompilationJob | <code>resnet-ml-c5</code> | **replace** | "
-            "<code>outputConfig</code> (replace) |") in out
+    assert (
+        "| <code>job</code> | CompilationJob | <code>resnet-ml-c5</code> | **replace** | "
+        "<code>outputConfig</code> (replace) |"
+    ) in out
     assert "<details><summary><code>job</code>" in out and "forces replacement" in out
 
 
@@ -178,8 +219,9 @@ def test_a_failed_job_fails_the_apply_but_not_the_other_resources(tmp_path, caps
     assert "resnet-ml-c5 ended FAILED: ClientError: unsupported operator Foo" in job["error"]
 
 
-def test_a_local_mode_job_never_reaches_sagemaker_and_a_missing_model_is_a_clear_error(tmp_path, capsys, endpoint,
-                                                                                         aws_env):
+def test_a_local_mode_job_never_reaches_sagemaker_and_a_missing_model_is_a_clear_error(
+    tmp_path, capsys, endpoint, aws_env
+):
     manifest = stack(tmp_path, mode="mode: local", outputs=False)
     missing = tmp_path / "resnet.tar.gz"
     text = Path(manifest).read_text().replace("s3://models/resnet.tar.gz", f"file://{missing}")
@@ -195,20 +237,27 @@ def test_a_local_mode_job_never_reaches_sagemaker_and_a_missing_model_is_a_clear
 
 def test_manifest_errors_name_resource_and_property_and_make_no_call(tmp_path, capsys, endpoint, aws_env):
     manifest = stack(tmp_path)
-    Path(manifest).write_text(Path(manifest).read_text().replace("us-east-1_AbCdEf123", "no pool").replace(
-        "targetDevice: ml_c5", "targetDevice: ml_c55"))
+    Path(manifest).write_text(
+        Path(manifest)
+        .read_text()
+        .replace("us-east-1_AbCdEf123", "no pool")
+        .replace("targetDevice: ml_c5", "targetDevice: ml_c55")
+    )
     for command in ("plan", "apply", "drift"):
         code, out, err = run(capsys, command, manifest)
         assert code == 1
-        assert ("line 10: resources.team.properties.memberDefinitions[0].cognitoMemberDefinition.userPool: "
-                "must look like a Cognito user pool id") in err
+        assert (
+            "line 10: resources.team.properties.memberDefinitions[0].cognitoMemberDefinition.userPool: "
+            "must look like a Cognito user pool id"
+        ) in err
         assert "resources.job.properties.outputConfig.targetDevice: must be one of 'lambda'" in err
         assert out == ""
     code, out, _ = run(capsys, "plan", manifest, "--json")
     errors = json.loads(out)["errors"]
     assert code == 1 and {e["path"] for e in errors} == {
         "resources.team.properties.memberDefinitions[0].cognitoMemberDefinition.userPool",
-        "resources.job.properties.outputConfig.targetDevice"}
+        "resources.job.properties.outputConfig.targetDevice",
+    }
     assert endpoint.requests == []
 
 
@@ -216,7 +265,9 @@ def test_unknown_type_and_yaml_errors_exit_1_without_calls(tmp_path, capsys, end
     bad = tmp_path / "bad.yaml"
     bad.write_text("resources:\n  t:\n    type: sagemaker-reconciler:WorkTeam\n")
     code, _, err = run(capsys, "plan", str(bad))
-    assert code == 1 and "unknown type 'sagemaker-reconciler:WorkTeam'; valid types: sagemaker-reconciler:Workteam" in err
+    assert (
+        code == 1 and "unknown type 'sagemaker-reconciler:WorkTeam'; valid types: sagemaker-reconciler:Workteam" in err
+    )
     bad.write_text("resources:\n  t: {type: x\n")
     code, _, err = run(capsys, "plan", str(bad), "--format", "markdown")
     assert code == 1
@@ -239,7 +290,9 @@ def test_drift_lists_unmanaged_resources_across_pages_and_filters_by_name(tmp_pa
     manifest = stack(tmp_path)
     assert run(capsys, "apply", manifest)[0] == 0
     code, out, _ = run(capsys, "drift", manifest)
-    assert code == 0 and "No unmanaged resources." in out and "Drift: 0 drifted, 0 missing, 0 unmanaged, 2 in sync." in out
+    assert (
+        code == 0 and "No unmanaged resources." in out and "Drift: 0 drifted, 0 missing, 0 unmanaged, 2 in sync." in out
+    )
 
     sagemaker = boto3.client("sagemaker")
     member = [{"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "g", "ClientId": "client1"}}]
@@ -249,10 +302,12 @@ def test_drift_lists_unmanaged_resources_across_pages_and_filters_by_name(tmp_pa
     endpoint.set_compilation_timing(job_name="stray-running", compiling_seconds=3600)
     for job_name in ("stray-job", "stray-running"):
         sagemaker.create_compilation_job(
-            CompilationJobName=job_name, RoleArn="arn:aws:iam::123456789012:role/neo",
+            CompilationJobName=job_name,
+            RoleArn="arn:aws:iam::123456789012:role/neo",
             InputConfig={"S3Uri": model, "Framework": "ONNX", "DataInputConfig": '{"data": [1,3,224,224]}'},
             OutputConfig={"S3OutputLocation": "s3://models/other", "TargetDevice": "ml_c5"},
-            StoppingCondition={"MaxRuntimeInSeconds": 7200})
+            StoppingCondition={"MaxRuntimeInSeconds": 7200},
+        )
     endpoint.clear_requests()
 
     code, out, _ = run(capsys, "drift", manifest, "--json")
@@ -260,8 +315,10 @@ def test_drift_lists_unmanaged_resources_across_pages_and_filters_by_name(tmp_pa
     doc = json.loads(out)
     unmanaged = [(u["type"], u["name"]) for u in doc["unmanaged"]]
     # A finished job is a record, not drift: only the running one is listed without --name-contains.
-    assert unmanaged == [("sagemaker-reconciler:CompilationJob", "stray-running"),
-                         *[("sagemaker-reconciler:Workteam", n) for n in sorted(["console-team", *strays])]]
+    assert unmanaged == [
+        ("sagemaker-reconciler:CompilationJob", "stray-running"),
+        *[("sagemaker-reconciler:Workteam", n) for n in sorted(["console-team", *strays])],
+    ]
     assert doc["summary"]["unmanaged"] == 14 and doc["summary"]["in_sync"] == 2
     assert doc["unmanaged"][0]["status"] == "INPROGRESS"
     assert doc["unmanaged"][0]["arn"].endswith("compilation-job/stray-running")
@@ -270,7 +327,10 @@ def test_drift_lists_unmanaged_resources_across_pages_and_filters_by_name(tmp_pa
 
     code, out, _ = run(capsys, "drift", manifest, "--name-contains", "stray", "--format", "markdown")
     assert code == 2
-    assert "| Workteam | <code>stray-11</code> |" in out and "| CompilationJob | <code>stray-job</code> | COMPLETED |" in out
+    assert (
+        "| Workteam | <code>stray-11</code> |" in out
+        and "| CompilationJob | <code>stray-job</code> | COMPLETED |" in out
+    )
     assert "| CompilationJob | <code>stray-running</code> | INPROGRESS |" in out
     assert "console-team" not in out
 
@@ -314,8 +374,9 @@ def test_planning_is_concurrent_and_bounded_by_parallelism(tmp_path, capsys, end
                 seen["now"] -= 1
 
     monkeypatch.setattr(EndpointApp, "__call__", slow_describe)
-    text = "resources:\n" + "".join(TEAM.format(name=f"team-{i}", description="d").replace("  team:", f"  team{i}:")
-                                    for i in range(6))
+    text = "resources:\n" + "".join(
+        TEAM.format(name=f"team-{i}", description="d").replace("  team:", f"  team{i}:") for i in range(6)
+    )
     manifest = tmp_path / "six.yaml"
     manifest.write_text(text)
 
@@ -332,8 +393,14 @@ def test_planning_is_concurrent_and_bounded_by_parallelism(tmp_path, capsys, end
 
 def test_python_dash_m_provider_plan_in_a_subprocess(tmp_path, endpoint, aws_env):
     env = {**os.environ}
-    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "plan", stack(tmp_path, job=False), "--json"],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sagemaker_reconciler", "plan", stack(tmp_path, job=False), "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     doc = json.loads(result.stdout)
     assert doc["resources"][0]["action"] == "create"
@@ -343,9 +410,13 @@ def test_python_dash_m_provider_plan_in_a_subprocess(tmp_path, endpoint, aws_env
 
 def test_the_manifest_can_come_from_standard_input(tmp_path, endpoint, aws_env):
     text = Path(stack(tmp_path, job=False)).read_text()
-    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "drift", "-"], input=text, cwd=REPO,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "sagemaker_reconciler", "drift", "-"],
+        input=text,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert "team (Workteam team-a): missing (apply would create it)" in result.stdout
-
-

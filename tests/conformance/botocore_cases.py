@@ -31,7 +31,9 @@ Path = tuple[Any, ...]
 
 ROLE = "arn:aws:iam::123456789012:role/neo"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:labeling-events"
-COGNITO = {"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "labelers", "ClientId": "client1"}}
+COGNITO = {
+    "CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "labelers", "ClientId": "client1"}
+}
 TAGS = [{"Key": "team", "Value": "vision"}]
 
 WORKTEAM_BASES = [
@@ -41,7 +43,9 @@ WORKTEAM_BASES = [
         "Description": "Labels street scenes",
         "MemberDefinitions": [COGNITO],
         "NotificationConfiguration": {"NotificationTopicArn": TOPIC},
-        "WorkerAccessConfiguration": {"S3Presign": {"IamPolicyConstraints": {"SourceIp": "Enabled", "VpcSourceIp": "Disabled"}}},
+        "WorkerAccessConfiguration": {
+            "S3Presign": {"IamPolicyConstraints": {"SourceIp": "Enabled", "VpcSourceIp": "Disabled"}}
+        },
         "Tags": TAGS,
     },
     {
@@ -50,27 +54,39 @@ WORKTEAM_BASES = [
         "MemberDefinitions": [{"OidcMemberDefinition": {"Groups": ["g1", "g2"]}}],
     },
 ]
-UPDATE_BASES = [
-    {k: v for k, v in base.items() if k not in ("WorkforceName", "Tags")} for base in WORKTEAM_BASES
-]
+UPDATE_BASES = [{k: v for k, v in base.items() if k not in ("WorkforceName", "Tags")} for base in WORKTEAM_BASES]
 COMPILATION_BASES = [
     {
         "CompilationJobName": "resnet-ml-c5",
         "RoleArn": ROLE,
-        "InputConfig": {"S3Uri": "s3://models/resnet.tar.gz", "DataInputConfig": '{"data": [1, 3, 224, 224]}',
-                        "Framework": "ONNX", "FrameworkVersion": "1.15"},
-        "OutputConfig": {"S3OutputLocation": "s3://models/compiled", "TargetDevice": "ml_c5",
-                         "CompilerOptions": '{"mcpu": "skylake-avx512"}', "KmsKeyId": "alias/neo"},
+        "InputConfig": {
+            "S3Uri": "s3://models/resnet.tar.gz",
+            "DataInputConfig": '{"data": [1, 3, 224, 224]}',
+            "Framework": "ONNX",
+            "FrameworkVersion": "1.15",
+        },
+        "OutputConfig": {
+            "S3OutputLocation": "s3://models/compiled",
+            "TargetDevice": "ml_c5",
+            "CompilerOptions": '{"mcpu": "skylake-avx512"}',
+            "KmsKeyId": "alias/neo",
+        },
         "VpcConfig": {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 900, "MaxWaitTimeInSeconds": 1800, "MaxPendingTimeInSeconds": 7200},
+        "StoppingCondition": {
+            "MaxRuntimeInSeconds": 900,
+            "MaxWaitTimeInSeconds": 1800,
+            "MaxPendingTimeInSeconds": 7200,
+        },
         "Tags": TAGS,
     },
     {
         "CompilationJobName": "from-package",
         "RoleArn": ROLE,
         "ModelPackageVersionArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/resnet/1",
-        "OutputConfig": {"S3OutputLocation": "s3://models/compiled",
-                         "TargetPlatform": {"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"}},
+        "OutputConfig": {
+            "S3OutputLocation": "s3://models/compiled",
+            "TargetPlatform": {"Os": "LINUX", "Arch": "ARM64", "Accelerator": "NVIDIA"},
+        },
         "StoppingCondition": {},
     },
 ]
@@ -179,8 +195,18 @@ def _violations(value: Any, shape: Shape, path: Path) -> Iterator[str]:
 def _json_type_ok(value: Any, kind: str) -> bool:
     if isinstance(value, bool):
         return kind == "boolean"
-    expected = {"structure": dict, "map": dict, "list": list, "string": str, "blob": str, "boolean": bool,
-                "integer": int, "long": int, "float": (int, float), "double": (int, float)}.get(kind, object)
+    expected = {
+        "structure": dict,
+        "map": dict,
+        "list": list,
+        "string": str,
+        "blob": str,
+        "boolean": bool,
+        "integer": int,
+        "long": int,
+        "float": (int, float),
+        "double": (int, float),
+    }.get(kind, object)
     return isinstance(value, expected)
 
 
@@ -256,8 +282,16 @@ def _probes(shape: Shape, value: Any, path: Path) -> Iterator[tuple[str, Any]]:
         yield from (("type " + name, v) for name, v in (("int", 5), ("bool", True), ("list", [value]), ("object", {})))
     elif kind in ("integer", "long"):
         yield from _number_probes(shape, kind)
-        yield from (("type " + name, v) for name, v in (
-            ("bool true", True), ("bool false", False), ("string", str(value)), ("fraction", value + 0.5), ("list", [value])))
+        yield from (
+            ("type " + name, v)
+            for name, v in (
+                ("bool true", True),
+                ("bool false", False),
+                ("string", str(value)),
+                ("fraction", value + 0.5),
+                ("list", [value]),
+            )
+        )
     elif kind == "structure":
         yield "empty object", {}
         yield from (("type " + name, v) for name, v in (("list", [value]), ("string", "x"), ("int", 1)))
@@ -282,7 +316,7 @@ def _string_probes(shape: Shape, value: str) -> Iterator[tuple[str, Any]]:
             yield f"length {label} ({length})", _of_length(value, length, rules.get("pattern"))
     for name, char in {**LINE_TERMINATORS, **CHARACTER_PROBES}.items():
         yield f"{name} at end", value + char
-        yield f"{name} in middle", value[: len(value) // 2] + char + value[len(value) // 2:]
+        yield f"{name} in middle", value[: len(value) // 2] + char + value[len(value) // 2 :]
     for name in ("arabic-indic digit", "latin letter e-acute"):
         yield f"{name} for first ASCII alnum", _replace_first_alnum(value, CHARACTER_PROBES[name])
     yield "leading space", " " + value
@@ -309,7 +343,7 @@ def _of_length(value: str, length: int, pattern: str | None) -> str:
 def _replace_first_alnum(value: str, char: str) -> str:
     for index, existing in enumerate(value):
         if existing.isascii() and existing.isalnum():
-            return value[:index] + char + value[index + 1:]
+            return value[:index] + char + value[index + 1 :]
     return char + value
 
 

@@ -50,7 +50,7 @@ def _raw_call(url: str, operation: str, request: dict[str, Any]) -> tuple[int, s
         "Content-Type": "application/x-amz-json-1.1",
         "X-Amz-Target": f"SageMaker.{operation}",
         "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sagemaker/aws4_request, "
-                         "SignedHeaders=host, Signature=0",
+        "SignedHeaders=host, Signature=0",
     }
     try:
         with urllib.request.urlopen(urllib.request.Request(url, body, headers, method="POST"), timeout=30) as response:
@@ -60,13 +60,19 @@ def _raw_call(url: str, operation: str, request: dict[str, Any]) -> tuple[int, s
         return error.code, payload.get("__type", ""), payload.get("message", "")
 
 
-_METHODS = {"CreateWorkteam": "create_workteam", "UpdateWorkteam": "update_workteam",
-            "CreateCompilationJob": "create_compilation_job"}
+_METHODS = {
+    "CreateWorkteam": "create_workteam",
+    "UpdateWorkteam": "update_workteam",
+    "CreateCompilationJob": "create_compilation_job",
+}
 
 
 def test_every_refused_request_is_a_400_naming_the_member(endpoint: Any, conformance_tally: dict[str, int]) -> None:
     sagemaker = boto3.client(
-        "sagemaker", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="testing",
+        "sagemaker",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(retries={"mode": "standard", "max_attempts": 1}, parameter_validation=False),
     )

@@ -49,9 +49,17 @@ def _not_tar_gz(op: str, r: Request) -> bool:
 
 def _bad_data_input_config(op: str, r: Request) -> bool:
     inputs = _get(r, "InputConfig")
-    if not isinstance(inputs, dict) or inputs.get("Framework") not in ("ONNX", "PYTORCH", "TENSORFLOW", "KERAS",
-                                                                          "MXNET", "DARKNET", "TFLITE", "XGBOOST",
-                                                                          "SKLEARN"):
+    if not isinstance(inputs, dict) or inputs.get("Framework") not in (
+        "ONNX",
+        "PYTORCH",
+        "TENSORFLOW",
+        "KERAS",
+        "MXNET",
+        "DARKNET",
+        "TFLITE",
+        "XGBOOST",
+        "SKLEARN",
+    ):
         return False
     framework, text = inputs["Framework"], inputs.get("DataInputConfig")
     if not isinstance(text, str):
@@ -67,8 +75,9 @@ def _bad_data_input_config(op: str, r: Request) -> bool:
         return isinstance(s, list) and bool(s) and all(type(d) is int and d > 0 for d in s)
 
     if isinstance(value, dict):
-        return not value or not all(shape(s) or (isinstance(s, list) and s and all(map(shape, s)))
-                                    for s in value.values())
+        return not value or not all(
+            shape(s) or (isinstance(s, list) and s and all(map(shape, s))) for s in value.values()
+        )
     return not (framework == "PYTORCH" and isinstance(value, list) and value and all(map(shape, value)))
 
 
@@ -78,7 +87,9 @@ def _not_one_source(op: str, r: Request) -> bool:
 
 def _not_one_target(op: str, r: Request) -> bool:
     outputs = r.get("OutputConfig")
-    return isinstance(outputs, dict) and (outputs.get("TargetDevice") is None) == (outputs.get("TargetPlatform") is None)
+    return isinstance(outputs, dict) and (outputs.get("TargetDevice") is None) == (
+        outputs.get("TargetPlatform") is None
+    )
 
 
 def _over_28_days(op: str, r: Request) -> bool:
@@ -105,8 +116,9 @@ def _members(r: Request) -> list[Any]:
 
 
 def _not_exactly_one_kind(op: str, r: Request) -> bool:
-    return any((m.get("CognitoMemberDefinition") is None) == (m.get("OidcMemberDefinition") is None)
-               for m in _members(r))
+    return any(
+        (m.get("CognitoMemberDefinition") is None) == (m.get("OidcMemberDefinition") is None) for m in _members(r)
+    )
 
 
 def _mixed_or_many_pools(op: str, r: Request) -> bool:
@@ -118,35 +130,71 @@ def _mixed_or_many_pools(op: str, r: Request) -> bool:
 
 
 STRICTER = [
-    Stricter("model archive is a .tar.gz", "InputConfig.S3Uri: 'This path must point to a single gzip compressed "
-             "tar archive (.tar.gz suffix).'", _not_tar_gz),
-    Stricter("DataInputConfig in the framework's form", "InputConfig.DataInputConfig: 'Specifies the name and shape "
-             "of the expected data inputs for your trained model with a JSON dictionary form. The data inputs are "
-             "Framework specific.' ('TensorFlow: You must specify the name and shape ...', 'XGBOOST: input data name "
-             "and shape are not needed.')", _bad_data_input_config),
-    Stricter("exactly one of InputConfig and ModelPackageVersionArn", "ModelPackageVersionArn: 'Provide either a "
-             "ModelPackageVersionArn or an InputConfig object in the request syntax. The presence of both objects in "
-             "the CreateCompilationJob request will return an exception.'", _not_one_source),
-    Stricter("exactly one of TargetDevice and TargetPlatform", "OutputConfig.TargetPlatform: 'It is an alternative of "
-             "TargetDevice.'; TargetDevice: 'It can be used instead of TargetPlatform.'", _not_one_target),
-    Stricter("MaxRuntimeInSeconds at most 28 days", "StoppingCondition.MaxRuntimeInSeconds: 'The maximum value is "
-             "28 days.'", _over_28_days),
-    Stricter("MaxWaitTimeInSeconds >= MaxRuntimeInSeconds", "StoppingCondition.MaxWaitTimeInSeconds: 'It must be "
-             "equal to or greater than MaxRuntimeInSeconds.'", _wait_under_runtime),
-    Stricter("no aws: tag keys", "Tagging AWS resources (linked from Tag): 'Do not use aws:, AWS:, or any upper or "
-             "lowercase combination of such as a prefix for either keys or values as it is reserved for AWS use.'",
-             _reserved_tag_key),
-    Stricter("a member definition is Cognito or OIDC", "MemberDefinition: 'Defines an Amazon Cognito or your own "
-             "OIDC IdP user group that is part of a work team.'; MemberDefinitions: 'Do not provide input for both "
-             "of these parameters in a single request.'", _not_exactly_one_kind),
-    Stricter("one kind of member, one user pool", "MemberDefinitions: 'Do not provide input for both of these "
-             "parameters in a single request. ... All of the CognitoMemberDefinition objects that make up the member "
-             "definition must have the same ClientId and UserPool values.'", _mixed_or_many_pools),
+    Stricter(
+        "model archive is a .tar.gz",
+        "InputConfig.S3Uri: 'This path must point to a single gzip compressed tar archive (.tar.gz suffix).'",
+        _not_tar_gz,
+    ),
+    Stricter(
+        "DataInputConfig in the framework's form",
+        "InputConfig.DataInputConfig: 'Specifies the name and shape "
+        "of the expected data inputs for your trained model with a JSON dictionary form. The data inputs are "
+        "Framework specific.' ('TensorFlow: You must specify the name and shape ...', 'XGBOOST: input data name "
+        "and shape are not needed.')",
+        _bad_data_input_config,
+    ),
+    Stricter(
+        "exactly one of InputConfig and ModelPackageVersionArn",
+        "ModelPackageVersionArn: 'Provide either a "
+        "ModelPackageVersionArn or an InputConfig object in the request syntax. The presence of both objects in "
+        "the CreateCompilationJob request will return an exception.'",
+        _not_one_source,
+    ),
+    Stricter(
+        "exactly one of TargetDevice and TargetPlatform",
+        "OutputConfig.TargetPlatform: 'It is an alternative of "
+        "TargetDevice.'; TargetDevice: 'It can be used instead of TargetPlatform.'",
+        _not_one_target,
+    ),
+    Stricter(
+        "MaxRuntimeInSeconds at most 28 days",
+        "StoppingCondition.MaxRuntimeInSeconds: 'The maximum value is 28 days.'",
+        _over_28_days,
+    ),
+    Stricter(
+        "MaxWaitTimeInSeconds >= MaxRuntimeInSeconds",
+        "StoppingCondition.MaxWaitTimeInSeconds: 'It must be equal to or greater than MaxRuntimeInSeconds.'",
+        _wait_under_runtime,
+    ),
+    Stricter(
+        "no aws: tag keys",
+        "Tagging AWS resources (linked from Tag): 'Do not use aws:, AWS:, or any upper or "
+        "lowercase combination of such as a prefix for either keys or values as it is reserved for AWS use.'",
+        _reserved_tag_key,
+    ),
+    Stricter(
+        "a member definition is Cognito or OIDC",
+        "MemberDefinition: 'Defines an Amazon Cognito or your own "
+        "OIDC IdP user group that is part of a work team.'; MemberDefinitions: 'Do not provide input for both "
+        "of these parameters in a single request.'",
+        _not_exactly_one_kind,
+    ),
+    Stricter(
+        "one kind of member, one user pool",
+        "MemberDefinitions: 'Do not provide input for both of these "
+        "parameters in a single request. ... All of the CognitoMemberDefinition objects that make up the member "
+        "definition must have the same ClientId and UserPool values.'",
+        _mixed_or_many_pools,
+    ),
 ]
 
 # Members the provider fills in itself, so the API never sees them missing.
-PROVIDER_FILLED = {("CreateCompilationJob", "StoppingCondition: required"):
-                   "to_create_request sends StoppingCondition {} (the service's defaults) when none is declared"}
+PROVIDER_FILLED = {
+    (
+        "CreateCompilationJob",
+        "StoppingCondition: required",
+    ): "to_create_request sends StoppingCondition {} (the service's defaults) when none is declared"
+}
 
 
 class NotExpressible(Exception):
@@ -211,8 +259,9 @@ def parse(operation: str, props: dict[str, Any]) -> None:
 
 def expected_verdict(case: Case) -> tuple[bool, list[str], list[str]]:
     """(accept?, the model's violations, the stricter rules that apply)."""
-    violations = [v for v in model_violations(case.operation, case.request)
-                  if (case.operation, v) not in PROVIDER_FILLED]
+    violations = [
+        v for v in model_violations(case.operation, case.request) if (case.operation, v) not in PROVIDER_FILLED
+    ]
     stricter = [rule.name for rule in STRICTER if rule.applies(case.operation, case.request)]
     return not violations and not stricter, violations, stricter
 
@@ -229,8 +278,14 @@ def run_case(case: Case) -> dict[str, Any]:
         refused: list[str] | None = None
     except SpecError as error:
         refused = [v.field for v in error.violations]
-    return {"expressible": True, "accept": accept, "violations": violations, "stricter": stricter,
-            "refused": refused, "props": props}
+    return {
+        "expressible": True,
+        "accept": accept,
+        "violations": violations,
+        "stricter": stricter,
+        "refused": refused,
+        "props": props,
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -25,8 +25,12 @@ def model(endpoint, aws_env):
 @pytest.fixture
 def reconciler(model):
     statuses = []
-    r = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()), backoff=FAST,
-                                 on_poll=lambda j, _: statuses.append(j["CompilationJobStatus"]))
+    r = CompilationJobReconciler(
+        SageMakerGateway(AwsConfig()),
+        ObjectStore(AwsConfig()),
+        backoff=FAST,
+        on_poll=lambda j, _: statuses.append(j["CompilationJobStatus"]),
+    )
     r.statuses = statuses
     return r
 

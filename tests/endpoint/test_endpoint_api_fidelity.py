@@ -29,8 +29,12 @@ from .test_endpoint_compilation_job import (
     slow_jobs,  # noqa: F401  (fixture)
 )
 
-REQUIRED = botocore.session.get_session().get_service_model("sagemaker").operation_model(
-    "DescribeCompilationJob").output_shape.required_members
+REQUIRED = (
+    botocore.session.get_session()
+    .get_service_model("sagemaker")
+    .operation_model("DescribeCompilationJob")
+    .output_shape.required_members
+)
 
 
 def assert_every_required_member(job: dict[str, Any]) -> None:
@@ -40,7 +44,9 @@ def assert_every_required_member(job: dict[str, Any]) -> None:
 
 
 def test_describe_has_every_required_member_in_every_status(
-    sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint  # noqa: F811
+    sagemaker: Client,
+    s3: Client,
+    slow_jobs: EmbeddedEndpoint,  # noqa: F811
 ) -> None:
     assert {"FailureReason", "ModelArtifacts", "InputConfig"} <= set(REQUIRED)
     create(sagemaker, "done")
@@ -75,11 +81,19 @@ def test_describe_has_every_required_member_in_every_status(
     ids=["not a tar.gz", "data input config not JSON"],
 )
 def test_neo_fails_what_the_api_accepts(
-    sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint, input_change: dict[str, str], reason: str  # noqa: F811
+    sagemaker: Client,
+    s3: Client,
+    slow_jobs: EmbeddedEndpoint,
+    input_change: dict[str, str],
+    reason: str,  # noqa: F811
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key="trained/resnet50.zip", Body=MODEL)
-    inputs = {"S3Uri": f"s3://{BUCKET}/trained/resnet50.tar.gz", "DataInputConfig": '{"input0": [1, 3, 224, 224]}',
-              "Framework": "PYTORCH", **input_change}
+    inputs = {
+        "S3Uri": f"s3://{BUCKET}/trained/resnet50.tar.gz",
+        "DataInputConfig": '{"input0": [1, 3, 224, 224]}',
+        "Framework": "PYTORCH",
+        **input_change,
+    }
     create(sagemaker, "neo", InputConfig=inputs)  # the API takes it: S3Uri and DataInputConfig match the model
     slow_jobs.advance_clock(STARTING + COMPILING + 1)
     job = describe(sagemaker, "neo")
@@ -91,13 +105,17 @@ def test_neo_fails_what_the_api_accepts(
 
 @pytest.mark.parametrize("kind", ["workteam", "compilation job"])
 def test_tags_are_capped_at_50_per_resource_and_aws_keys_are_reserved(
-    sagemaker: Client, s3: Client, kind: str, endpoint: EmbeddedEndpoint  # noqa: F811
+    sagemaker: Client,
+    s3: Client,
+    kind: str,
+    endpoint: EmbeddedEndpoint,  # noqa: F811
 ) -> None:
     first = [{"Key": "team", "Value": "vision"}]
     if kind == "workteam":
         member = {"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "g", "ClientId": "c"}}
-        arn = sagemaker.create_workteam(WorkteamName="team-a", Description="d", MemberDefinitions=[member],
-                                        Tags=first)["WorkteamArn"]
+        arn = sagemaker.create_workteam(WorkteamName="team-a", Description="d", MemberDefinitions=[member], Tags=first)[
+            "WorkteamArn"
+        ]
     else:
         arn = create(sagemaker, Tags=first)
     fifty = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
@@ -113,8 +131,13 @@ def test_tags_are_capped_at_50_per_resource_and_aws_keys_are_reserved(
 
 def test_create_with_a_reserved_tag_key_creates_nothing(sagemaker: Client) -> None:
     member = {"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "g", "ClientId": "c"}}
-    code, _, _ = error_of(sagemaker.create_workteam, WorkteamName="team-a", Description="d",
-                          MemberDefinitions=[member], Tags=[{"Key": "aws:x", "Value": "y"}])
+    code, _, _ = error_of(
+        sagemaker.create_workteam,
+        WorkteamName="team-a",
+        Description="d",
+        MemberDefinitions=[member],
+        Tags=[{"Key": "aws:x", "Value": "y"}],
+    )
     assert code == "ValidationException"
     assert sagemaker.list_workteams()["Workteams"] == []
 
@@ -125,14 +148,30 @@ def test_create_with_a_reserved_tag_key_creates_nothing(sagemaker: Client) -> No
         ({"Description": "line one\nline two"}, "description"),
         ({"Description": "ends with a YAML block newline\n"}, "description"),
         ({"Description": "unicode line separator\u2028"}, "description"),
-        ({"MemberDefinitions": [{"CognitoMemberDefinition": {
-            "UserPool": "us-east-\u0661_AbCdEf123", "UserGroup": "g", "ClientId": "c"}}]},
-         "memberDefinitions.1.member.cognitoMemberDefinition.userPool"),
+        (
+            {
+                "MemberDefinitions": [
+                    {
+                        "CognitoMemberDefinition": {
+                            "UserPool": "us-east-\u0661_AbCdEf123",
+                            "UserGroup": "g",
+                            "ClientId": "c",
+                        }
+                    }
+                ]
+            },
+            "memberDefinitions.1.member.cognitoMemberDefinition.userPool",
+        ),
     ],
 )
 def test_patterns_are_matched_as_java_does(client: ClientFactory, params: dict[str, Any], member: str) -> None:
-    base = {"WorkteamName": "team-a", "Description": "d", "MemberDefinitions": [
-        {"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "g", "ClientId": "c"}}]}
+    base = {
+        "WorkteamName": "team-a",
+        "Description": "d",
+        "MemberDefinitions": [
+            {"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "g", "ClientId": "c"}}
+        ],
+    }
     code, message, status = error_of(client().create_workteam, **{**base, **params})
     assert (code, status) == ("ValidationException", 400)
     assert f"at '{member}' failed to satisfy constraint: Member must satisfy regular expression pattern" in message
@@ -140,7 +179,9 @@ def test_patterns_are_matched_as_java_does(client: ClientFactory, params: dict[s
 
 def test_an_integer_beyond_a_java_int_is_a_serialization_error(client: ClientFactory) -> None:
     code, message, status = error_of(
-        client().create_compilation_job, CompilationJobName="j", RoleArn="arn:aws:iam::123456789012:role/neo",
+        client().create_compilation_job,
+        CompilationJobName="j",
+        RoleArn="arn:aws:iam::123456789012:role/neo",
         InputConfig={"S3Uri": "s3://m/m.tar.gz", "Framework": "XGBOOST"},
         OutputConfig={"S3OutputLocation": "s3://m/out", "TargetDevice": "ml_c5"},
         StoppingCondition={"MaxWaitTimeInSeconds": 2**31},
@@ -156,8 +197,14 @@ def test_what_the_api_newly_allows_round_trips_without_drift(endpoint: EmbeddedE
     from sagemaker_reconciler.specs.workteam import parse_workteam
 
     reconciler = WorkteamReconciler(SageMakerGateway(AwsConfig()))
-    spec = parse_workteam({"workteamName": "oidc-team", "description": "no groups yet",
-                           "memberDefinitions": [{"oidcMemberDefinition": {}}], "notificationConfiguration": {}})
+    spec = parse_workteam(
+        {
+            "workteamName": "oidc-team",
+            "description": "no groups yet",
+            "memberDefinitions": [{"oidcMemberDefinition": {}}],
+            "notificationConfiguration": {},
+        }
+    )
     reconciler.create(spec)
     (request,) = [r.params for r in endpoint.requests if r.operation == "CreateWorkteam"]
     assert request["MemberDefinitions"] == [{"OidcMemberDefinition": {}}] and "NotificationConfiguration" not in request
@@ -169,16 +216,27 @@ def test_what_the_api_newly_allows_round_trips_without_drift(endpoint: EmbeddedE
     [
         {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "TFLITE"}},
         {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "XGBOOST", "dataInputConfig": "{}"}},
-        {"inputConfig": {"s3Uri": "s3://models/resnet.tar.gz", "framework": "TENSORFLOW",
-                         "dataInputConfig": '{"input_1": {"shape": ["1..10", 224, 224, 3]}}'},
-         "outputConfig": {"s3OutputLocation": "s3://models/compiled", "targetDevice": "coreml"}},
-        {"stoppingCondition": {"maxRuntimeInSeconds": 900, "maxWaitTimeInSeconds": 900,
-                               "maxPendingTimeInSeconds": 1800}},
+        {
+            "inputConfig": {
+                "s3Uri": "s3://models/resnet.tar.gz",
+                "framework": "TENSORFLOW",
+                "dataInputConfig": '{"input_1": {"shape": ["1..10", 224, 224, 3]}}',
+            },
+            "outputConfig": {"s3OutputLocation": "s3://models/compiled", "targetDevice": "coreml"},
+        },
+        {
+            "stoppingCondition": {
+                "maxRuntimeInSeconds": 900,
+                "maxWaitTimeInSeconds": 900,
+                "maxPendingTimeInSeconds": 1800,
+            }
+        },
     ],
     ids=["tflite without shapes", "xgboost with a config", "coreml range shape", "pending 30 minutes"],
 )
-def test_compilation_jobs_the_api_allows_compile_and_settle(endpoint: EmbeddedEndpoint, aws_env: str,
-                                                            changes: dict[str, Any]) -> None:
+def test_compilation_jobs_the_api_allows_compile_and_settle(
+    endpoint: EmbeddedEndpoint, aws_env: str, changes: dict[str, Any]
+) -> None:
     import boto3
 
     from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
@@ -191,8 +249,9 @@ def test_compilation_jobs_the_api_allows_compile_and_settle(endpoint: EmbeddedEn
     s3_client = boto3.client("s3")
     s3_client.create_bucket(Bucket="models")
     s3_client.put_object(Bucket="models", Key="resnet.tar.gz", Body=MODEL)
-    reconciler = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()),
-                                          backoff=Backoff(initial=0.05, factor=1.5, maximum=0.3))
+    reconciler = CompilationJobReconciler(
+        SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()), backoff=Backoff(initial=0.05, factor=1.5, maximum=0.3)
+    )
     spec = parse_compilation_job(job(**changes))
     assert reconciler.create(spec)["status"] == "COMPLETED"
     assert reconciler.plan(spec)[0].action is Action.NOOP

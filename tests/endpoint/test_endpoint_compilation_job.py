@@ -343,9 +343,7 @@ def test_stop_a_running_job_then_delete_it(sagemaker: Client, s3: Client, slow_j
     assert status(sagemaker) == "STARTING"
 
 
-def test_stop_while_starting_never_starts_compiling(
-    sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint
-) -> None:
+def test_stop_while_starting_never_starts_compiling(sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint) -> None:
     create(sagemaker)
     sagemaker.stop_compilation_job(CompilationJobName="compile-a")
     slow_jobs.advance_clock(STOPPING)
@@ -369,9 +367,7 @@ def test_stop_a_finished_job_is_a_validation_error(sagemaker: Client, s3: Client
     s3.head_object(Bucket=BUCKET, Key="compiled/resnet50-ml_c5.tar.gz")  # deleting a job keeps its artifact
 
 
-@pytest.mark.parametrize(
-    "operation", ["describe_compilation_job", "stop_compilation_job", "delete_compilation_job"]
-)
+@pytest.mark.parametrize("operation", ["describe_compilation_job", "stop_compilation_job", "delete_compilation_job"])
 def test_missing_job_is_resource_not_found(sagemaker: Client, operation: str) -> None:
     code, message, http = error_of(getattr(sagemaker, operation), CompilationJobName="ghost")
     assert (code, message, http) == ("ResourceNotFound", "Could not find compilation job 'ghost'.", 400)
@@ -456,9 +452,7 @@ VALIDATION_CASES = {
 
 
 @pytest.mark.parametrize("overrides, expected", VALIDATION_CASES.values(), ids=VALIDATION_CASES.keys())
-def test_create_validation_names_the_member(
-    client: ClientFactory, overrides: dict[str, Any], expected: str
-) -> None:
+def test_create_validation_names_the_member(client: ClientFactory, overrides: dict[str, Any], expected: str) -> None:
     unchecked = client(validate=False)  # the server's own checks, not botocore's
     params = {name: value for name, value in overrides.items() if value is not None}
     dropped = [name for name, value in overrides.items() if value is None]
@@ -682,9 +676,7 @@ def test_an_injected_clock_is_the_only_time_jobs_see(s3: Client) -> None:
         assert job["CompilationEndTime"].timestamp() == pytest.approx(1_700_000_001.2)
 
 
-def test_request_log_records_compilation_operations(
-    sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint
-) -> None:
+def test_request_log_records_compilation_operations(sagemaker: Client, s3: Client, slow_jobs: EmbeddedEndpoint) -> None:
     arn = create(sagemaker)
     sagemaker.list_compilation_jobs(NameContains="compile")
     sagemaker.stop_compilation_job(CompilationJobName="compile-a")

@@ -299,12 +299,14 @@ def test_tags_on_workteams(sagemaker: Client) -> None:
     assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
 
     # 50 tags per resource: 1 + 50 new keys is refused whole; overwriting a key does not count twice
-    code, message, _ = error_of(sagemaker.add_tags, ResourceArn=arn,
-                                Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+    code, message, _ = error_of(
+        sagemaker.add_tags, ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    )
     assert code == "ValidationException" and "at most 50 tags" in message
     assert sagemaker.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
-    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "env", "Value": "prod"}] + [
-        {"Key": f"k{i}", "Value": "v"} for i in range(49)])
+    sagemaker.add_tags(
+        ResourceArn=arn, Tags=[{"Key": "env", "Value": "prod"}] + [{"Key": f"k{i}", "Value": "v"} for i in range(49)]
+    )
     assert len(sagemaker.list_tags(ResourceArn=arn, MaxResults=50)["Tags"]) == 50
     code, message, _ = error_of(sagemaker.add_tags, ResourceArn=arn, Tags=[{"Key": "aws:owner", "Value": "me"}])
     assert code == "ValidationException" and "'aws:'" in message
@@ -327,7 +329,9 @@ def test_s3_works_through_the_same_endpoint(aws_env: str, endpoint: EmbeddedEndp
     assert endpoint.requests == [], "S3 calls are not SageMaker calls"
 
 
-def test_compilation_jobs_and_their_tags_are_served_by_the_endpoint(sagemaker: Client, endpoint: EmbeddedEndpoint) -> None:
+def test_compilation_jobs_and_their_tags_are_served_by_the_endpoint(
+    sagemaker: Client, endpoint: EmbeddedEndpoint
+) -> None:
     arn = sagemaker.create_compilation_job(
         CompilationJobName="compile-1",
         RoleArn="arn:aws:iam::123456789012:role/sagemaker",

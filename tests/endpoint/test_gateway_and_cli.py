@@ -58,14 +58,17 @@ def test_service_errors_become_project_errors(endpoint, aws_env):
 def test_serve_endpoint_command_serves_until_stopped(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "sagemaker_reconciler", "serve-endpoint", "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()
         assert line.startswith("serving on http://127.0.0.1:")
         url = line.split()[-1]
-        client = boto3.client("sagemaker", endpoint_url=url, region_name="us-east-1",
-                              aws_access_key_id="x", aws_secret_access_key="x")
+        client = boto3.client(
+            "sagemaker", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
         assert client.list_workteams()["Workteams"] == []
     finally:
         proc.terminate()
@@ -76,14 +79,28 @@ def test_serve_endpoint_command_serves_until_stopped(tmp_path):
 def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(tmp_path)  # no ~/.aws either
-    result = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "demo"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "sagemaker_reconciler", "demo"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     steps = out.split("\n# ")
     titles = [s.split("\n")[0].split(":")[0] for s in steps[1:]]
-    assert titles == ["1. plan", "2. apply", "3. plan again", "4. a pull request edits the work team's description",
-                      "4. plan the edit", "5. apply the edit", "5. plan again", "6. drift"]
+    assert titles == [
+        "1. plan",
+        "2. apply",
+        "3. plan again",
+        "4. a pull request edits the work team's description",
+        "4. plan the edit",
+        "5. apply the edit",
+        "5. plan again",
+        "6. drift",
+    ]
     plan, apply, again, edit, edit_plan, edit_apply, final, drift = steps[1:]
     # 1: everything in examples/stack.yaml is to be created
     assert "+  labelers (Workteam street-scenes): create" in plan
@@ -101,8 +118,10 @@ def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     # 4: the edit is one minimal UpdateWorkteam, in place
     assert "+      description: Labels street scenes for the perception model, now with traffic signs" in edit
     assert "~  labelers (Workteam street-scenes): update in place" in edit_plan
-    assert ('call UpdateWorkteam {"Description": "Labels street scenes for the perception model, now with traffic '
-            'signs", "WorkteamName": "street-scenes"}') in edit_plan
+    assert (
+        'call UpdateWorkteam {"Description": "Labels street scenes for the perception model, now with traffic '
+        'signs", "WorkteamName": "street-scenes"}'
+    ) in edit_plan
     assert "replace" not in edit_plan.split("Plan:")[0] and "(exit code 2)" in edit_plan
     # 5: applied, then in sync
     assert "Apply complete: 0 created, 1 updated, 0 replaced, 2 unchanged." in edit_apply

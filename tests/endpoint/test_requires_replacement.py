@@ -18,8 +18,16 @@ from sagemaker_reconciler.waiters import Backoff
 from tests.unit.test_compilation_job_spec import job
 from tests.unit.workteam_samples import cognito_team
 
-WRITES = {"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "CreateCompilationJob", "StopCompilationJob",
-          "DeleteCompilationJob", "AddTags", "DeleteTags"}
+WRITES = {
+    "CreateWorkteam",
+    "UpdateWorkteam",
+    "DeleteWorkteam",
+    "CreateCompilationJob",
+    "StopCompilationJob",
+    "DeleteCompilationJob",
+    "AddTags",
+    "DeleteTags",
+}
 
 
 def writes(endpoint):
@@ -29,8 +37,9 @@ def writes(endpoint):
 def test_a_job_whose_inputs_changed_is_not_updated_in_place(endpoint, aws_env):
     boto3.client("s3").create_bucket(Bucket="models")
     boto3.client("s3").put_object(Bucket="models", Key="resnet.tar.gz", Body=b"not really a model")
-    reconciler = CompilationJobReconciler(SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()),
-                                          backoff=Backoff(initial=0.05, factor=1.5, maximum=0.3))
+    reconciler = CompilationJobReconciler(
+        SageMakerGateway(AwsConfig()), ObjectStore(AwsConfig()), backoff=Backoff(initial=0.05, factor=1.5, maximum=0.3)
+    )
     reconciler.create(parse_compilation_job(job()))
     before = writes(endpoint)
 

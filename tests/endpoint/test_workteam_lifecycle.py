@@ -39,14 +39,22 @@ def test_create_update_tags_drift_delete(endpoint, reconciler):
     endpoint.clear_requests()
     edited = parse_workteam(cognito_team(description="Labels street scenes at night"))
     reconciler.update(edited)
-    assert sent(endpoint, "UpdateWorkteam") == [{"WorkteamName": "team-a", "Description": "Labels street scenes at night"}]
+    assert sent(endpoint, "UpdateWorkteam") == [
+        {"WorkteamName": "team-a", "Description": "Labels street scenes at night"}
+    ]
     assert not {r.operation for r in endpoint.requests} & (WRITES - {"UpdateWorkteam"})
 
     # add a member: the whole member list is sent
     endpoint.clear_requests()
-    member = {"cognitoMemberDefinition": {"userPool": "us-east-1_AbCdEf123", "userGroup": "reviewers", "clientId": "client1"}}
-    grown = parse_workteam(cognito_team(description="Labels street scenes at night",
-                                        memberDefinitions=[*cognito_team()["memberDefinitions"], member]))
+    member = {
+        "cognitoMemberDefinition": {"userPool": "us-east-1_AbCdEf123", "userGroup": "reviewers", "clientId": "client1"}
+    }
+    grown = parse_workteam(
+        cognito_team(
+            description="Labels street scenes at night",
+            memberDefinitions=[*cognito_team()["memberDefinitions"], member],
+        )
+    )
     reconciler.update(grown)
     (request,) = sent(endpoint, "UpdateWorkteam")
     assert set(request) == {"WorkteamName", "MemberDefinitions"} and len(request["MemberDefinitions"]) == 2
@@ -83,7 +91,9 @@ def test_removing_the_notification_block_really_clears_the_topic(endpoint, recon
 
 
 def test_worker_access_round_trip(endpoint, reconciler):
-    constrained = cognito_team(workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled"}}})
+    constrained = cognito_team(
+        workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled"}}}
+    )
     reconciler.create(parse_workteam(constrained))
     assert reconciler.plan(parse_workteam(constrained))[0].action is Action.NOOP
     reconciler.update(parse_workteam(cognito_team()))

@@ -18,10 +18,15 @@ def server(engine_factory, endpoint, aws_env):
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="resnet.tar.gz", Body=b"model bytes")
-    return engine_factory(env={
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint.url, "AWS_PROFILE": None,
-    })
+    return engine_factory(
+        env={
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint.url,
+            "AWS_PROFILE": None,
+        }
+    )
 
 
 def created(server, props):
@@ -32,13 +37,15 @@ def created(server, props):
 
 def test_check_lists_valid_targets_and_makes_no_call(server, endpoint):
     _, failures = server.check(CompilationJobProvider(), {}, job(outputConfig=outputs(targetDevice="toaster")))
-    (prop, reason), = failures
+    ((prop, reason),) = failures
     assert prop == "outputConfig.targetDevice" and "'ml_c5'" in reason and "'jetson_nano'" in reason
     assert endpoint.requests == []
 
 
 def test_preview_with_an_s3_uri_from_another_resource(server):
-    props = job(inputConfig={**job()["inputConfig"], "s3Uri": Unknown()}, stoppingCondition={"maxRuntimeInSeconds": 900.0})
+    props = job(
+        inputConfig={**job()["inputConfig"], "s3Uri": Unknown()}, stoppingCondition={"maxRuntimeInSeconds": 900.0}
+    )
     inputs, failures = server.check(CompilationJobProvider(), {}, props)
     assert failures == []
     job_id, outs = created(server, job())
@@ -60,8 +67,12 @@ def test_diff_names_every_replacing_input_and_tags_change_in_place(server, endpo
     assert server.diff(provider, job_id, outs, job()).changes == "DIFF_NONE"
     retarget = server.diff(provider, job_id, outs, job(outputConfig=outputs(targetDevice="rasp4b")))
     assert retarget.replaces == ["outputConfig"] and retarget.delete_before_replace is True
-    both = server.diff(provider, job_id, outs, job(outputConfig=outputs(targetDevice="rasp4b"),
-                                                   stoppingCondition={"maxRuntimeInSeconds": 1200}))
+    both = server.diff(
+        provider,
+        job_id,
+        outs,
+        job(outputConfig=outputs(targetDevice="rasp4b"), stoppingCondition={"maxRuntimeInSeconds": 1200}),
+    )
     assert both.replaces == ["outputConfig", "stoppingCondition"]
     retag = server.diff(provider, job_id, outs, job(tags={"stage": "prod"}))
     assert retag.changes == "DIFF_SOME" and retag.replaces == []
@@ -110,7 +121,10 @@ def test_refresh_of_an_unchanged_job_diffs_as_no_change(server):
     job_id, outs = server.create(CompilationJobProvider(), inputs)
     _, refreshed_outs, refreshed_inputs = server.read(CompilationJobProvider(), job_id, outs, inputs)
     assert {k: refreshed_inputs[k] for k in ("mode", "verify", "tuningTrials")} == {
-        "mode": "cloud", "verify": False, "tuningTrials": 0}
+        "mode": "cloud",
+        "verify": False,
+        "tuningTrials": 0,
+    }
     assert "tags" not in refreshed_inputs
     assert server.diff(CompilationJobProvider(), job_id, refreshed_outs, inputs).changes == "DIFF_NONE"
 

@@ -24,10 +24,16 @@ FAST_RETRIES = str(Path(__file__).resolve().parents[1] / "plugin" / "fast_retrie
 
 @pytest.fixture
 def server(engine_factory, endpoint, aws_env):
-    return engine_factory(env={
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint.url, "AWS_PROFILE": None, "PYTHONPATH": FAST_RETRIES,
-    })
+    return engine_factory(
+        env={
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": endpoint.url,
+            "AWS_PROFILE": None,
+            "PYTHONPATH": FAST_RETRIES,
+        }
+    )
 
 
 def auto_named(props):
@@ -63,10 +69,16 @@ def test_an_auto_named_job_that_fails_after_it_was_made_is_removed(server, endpo
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
     endpoint.fail_compilation_job("ClientError: InputConfiguration: unsupported operator")
-    job = {"roleArn": "arn:aws:iam::123456789012:role/neo", AUTONAME_KEY: "resnet",
-           "inputConfig": {"s3Uri": "s3://models/m.tar.gz", "framework": "ONNX",
-                           "dataInputConfig": '{"data": [1, 3, 224, 224]}'},
-           "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"}}
+    job = {
+        "roleArn": "arn:aws:iam::123456789012:role/neo",
+        AUTONAME_KEY: "resnet",
+        "inputConfig": {
+            "s3Uri": "s3://models/m.tar.gz",
+            "framework": "ONNX",
+            "dataInputConfig": '{"data": [1, 3, 224, 224]}',
+        },
+        "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"},
+    }
     inputs, failures = server.check(CompilationJobProvider(), {}, job)
     assert failures == []
     with pytest.raises(ProviderError) as raised:

@@ -101,11 +101,16 @@ def test_diff_is_drift_aware_and_exact(server):
 def test_preview_says_why_in_the_provider_log(server):
     team_id, outs = created(server, cognito_team())
     server.diff(WorkteamProvider(), team_id, outs, cognito_team(workforceName="elsewhere"))
-    assert 'Workteam team-a: workforceName: "default" -> "elsewhere" [forces replacement; changed in the program]' in server.stderr()
+    assert (
+        'Workteam team-a: workforceName: "default" -> "elsewhere" [forces replacement; changed in the program]'
+        in server.stderr()
+    )
     boto3.client("sagemaker").update_workteam(WorkteamName="team-a", Description="edited in the console")
     server.diff(WorkteamProvider(), team_id, outs, cognito_team())
-    assert ('Workteam team-a: description: "edited in the console" -> "Labels street scenes" '
-            "[update in place; drift: changed outside Pulumi]") in server.stderr()
+    assert (
+        'Workteam team-a: description: "edited in the console" -> "Labels street scenes" '
+        "[update in place; drift: changed outside Pulumi]"
+    ) in server.stderr()
     boto3.client("sagemaker").delete_workteam(WorkteamName="team-a")
     server.diff(WorkteamProvider(), team_id, outs, cognito_team())
     assert "team-a: the work team no longer exists (deleted outside Pulumi)" in server.stderr()
@@ -113,8 +118,14 @@ def test_preview_says_why_in_the_provider_log(server):
 
 def test_stack_config_namespace_configures_the_provider(engine_factory, endpoint, aws_env):
     server = engine_factory(
-        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": None,
-             "AWS_REGION": None, "AWS_ENDPOINT_URL": None, "AWS_PROFILE": None},
+        env={
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": None,
+            "AWS_REGION": None,
+            "AWS_ENDPOINT_URL": None,
+            "AWS_PROFILE": None,
+        },
         config={"sagemaker-reconciler:region": "eu-west-1", "sagemaker-reconciler:endpoint": endpoint.url},
     )
     team_id, outs = created(server, cognito_team())

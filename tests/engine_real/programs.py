@@ -51,10 +51,15 @@ def team_args(**overrides: Any) -> dict[str, Any]:
     """A Workteam's keyword arguments: one Cognito group."""
     args: dict[str, Any] = {
         "description": "Labels street scenes",
-        "member_definitions": [{
-            "cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
-                                          "client_id": "client1"},
-        }],
+        "member_definitions": [
+            {
+                "cognito_member_definition": {
+                    "user_pool": "us-east-1_AbCdEf123",
+                    "user_group": "labelers",
+                    "client_id": "client1",
+                },
+            }
+        ],
     }
     args.update(overrides)
     return args

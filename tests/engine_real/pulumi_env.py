@@ -69,8 +69,13 @@ def aws_env(endpoint_url: str, access_key: str = "testing", secret_key: str = "t
     }
 
 
-AWS_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_SAGEMAKER",
-             "AWS_ENDPOINT_URL_S3")
+AWS_UNSET = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL_SAGEMAKER",
+    "AWS_ENDPOINT_URL_S3",
+)
 """Variables the developer's shell may set that would redirect the provider process: the CLI inherits
 os.environ and `env` can only add to it, so remove these from os.environ for the session."""
 
@@ -141,12 +146,17 @@ class PulumiEnv:
             pulumi_command=self.command,
         )
         stack = auto.create_stack(name, project_name=project, program=program, opts=options)
-        values = {**{k: (v, False) for k, v in (config or {}).items()},
-                  **{k: (v, True) for k, v in (secret_config or {}).items()}}
+        values = {
+            **{k: (v, False) for k, v in (config or {}).items()},
+            **{k: (v, True) for k, v in (secret_config or {}).items()},
+        }
         if values:
-            stack.set_all_config({
-                (k if ":" in k else f"{project}:{k}"): auto.ConfigValue(v, secret=secret) for k, (v, secret) in values.items()
-            })
+            stack.set_all_config(
+                {
+                    (k if ":" in k else f"{project}:{k}"): auto.ConfigValue(v, secret=secret)
+                    for k, (v, secret) in values.items()
+                }
+            )
         return stack
 
     def run(self, args: list[str], cwd: Path | str) -> auto.CommandResult:

@@ -25,7 +25,9 @@ def job_program(name: str | None = None, **options):
     def program() -> None:
         target = pulumi.Config().get("target") or "ml_c5"
         job = CompilationJob(
-            "resnet", compilation_job_name=name, opts=pulumi.ResourceOptions(**options),
+            "resnet",
+            compilation_job_name=name,
+            opts=pulumi.ResourceOptions(**options),
             **job_args(output_config={"s3_output_location": "s3://models/compiled", "target_device": target}),
         )
         pulumi.export("job_name", job.id)
@@ -50,7 +52,11 @@ def test_auto_named_replacement_creates_the_new_job_before_deleting_the_old(new_
     assert new != old and new.startswith("resnet-")
     assert changes(up.summary.resource_changes) == {"replace": 1}
     assert job_writes(endpoint) == [("CreateCompilationJob", new), ("DeleteCompilationJob", old)]
-    assert [op for op, name in events.steps() if name == "resnet"] == ["create-replacement", "replace", "delete-replaced"]
+    assert [op for op, name in events.steps() if name == "resnet"] == [
+        "create-replacement",
+        "replace",
+        "delete-replaced",
+    ]
     assert up.outputs["artifact_uri"].value == "s3://models/compiled/resnet-rasp4b.tar.gz"
 
 

@@ -45,19 +45,24 @@ def test_state_holds_the_provider_as_a_secret_and_no_credentials(new_stack, pulu
         for bag in ("inputs", "outputs"):
             assert resource[bag]["__provider"].get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270", (bag, resource)
 
-    plain = json.loads(pulumi_env.run(["stack", "export", "--show-secrets", "--stack", stack.name],
-                                      stack.workspace.work_dir).stdout)
+    plain = json.loads(
+        pulumi_env.run(["stack", "export", "--show-secrets", "--stack", stack.name], stack.workspace.work_dir).stdout
+    )
     for text in (json.dumps(deployment), json.dumps(plain)):
         for credential in (ACCESS_KEY, SECRET_KEY):
             assert credential not in text
             assert base64.b64encode(credential.encode()).decode()[:16] not in text
     for resource in custom_resources(plain["deployment"]):
-        pickled = base64.b64decode(resource["outputs"]["__provider"]["plaintext"]
-                                   if isinstance(resource["outputs"]["__provider"], dict)
-                                   else resource["outputs"]["__provider"])
+        pickled = base64.b64decode(
+            resource["outputs"]["__provider"]["plaintext"]
+            if isinstance(resource["outputs"]["__provider"], dict)
+            else resource["outputs"]["__provider"]
+        )
         assert ACCESS_KEY.encode() not in pickled and SECRET_KEY.encode() not in pickled
         assert b"botocore" not in pickled and b"boto3" not in pickled
-        assert b"sagemaker_reconciler.pulumi_resources" in pickled  # by reference: the provider process imports the package
+        assert (
+            b"sagemaker_reconciler.pulumi_resources" in pickled
+        )  # by reference: the provider process imports the package
 
 
 # --- import -------------------------------------------------------------------------------------------
@@ -67,12 +72,23 @@ def existing_resources() -> None:
     """A team and a completed job made outside Pulumi, matching `both_program`."""
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_workteam(
-        WorkteamName="imported-team", Description="Labels street scenes", Tags=[{"Key": "team", "Value": "vision"}],
-        MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "labelers",
-                                                        "ClientId": "client1"}}],
+        WorkteamName="imported-team",
+        Description="Labels street scenes",
+        Tags=[{"Key": "team", "Value": "vision"}],
+        MemberDefinitions=[
+            {
+                "CognitoMemberDefinition": {
+                    "UserPool": "us-east-1_AbCdEf123",
+                    "UserGroup": "labelers",
+                    "ClientId": "client1",
+                }
+            }
+        ],
     )
     sagemaker.create_compilation_job(
-        CompilationJobName="imported-job", RoleArn=ROLE, StoppingCondition={"MaxRuntimeInSeconds": 900},
+        CompilationJobName="imported-job",
+        RoleArn=ROLE,
+        StoppingCondition={"MaxRuntimeInSeconds": 900},
         InputConfig={"S3Uri": MODEL_URI, "Framework": "ONNX", "DataInputConfig": '{"data": [1, 3, 224, 224]}'},
         OutputConfig={"S3OutputLocation": "s3://models/compiled", "TargetDevice": "ml_c5"},
     )
@@ -95,13 +111,18 @@ def test_import_by_id_alone_fails_as_pulumi_16175_describes(new_stack, endpoint,
     existing_resources()
     stack = new_stack("import-by-id", both_program, env=language_host_env)
     with pytest.raises(auto.CommandError) as by_cli:
-        stack.import_resources(resources=[{"type": TEAM_TYPE, "name": "team", "id": "imported-team"}],
-                               generate_code=False)
+        stack.import_resources(
+            resources=[{"type": TEAM_TYPE, "name": "team", "id": "imported-team"}], generate_code=False
+        )
     assert "KeyError: '__provider'" in str(by_cli.value)
 
     def import_option() -> None:
-        Workteam("team", workteam_name="imported-team", opts=pulumi.ResourceOptions(import_="imported-team"),
-                 **team_args(tags={"team": "vision"}))
+        Workteam(
+            "team",
+            workteam_name="imported-team",
+            opts=pulumi.ResourceOptions(import_="imported-team"),
+            **team_args(tags={"team": "vision"}),
+        )
 
     with pytest.raises(auto.CommandError) as by_option:
         stack.up(program=import_option)

@@ -21,16 +21,23 @@ def writes(endpoint) -> list[tuple[str, dict]]:
 
 def update_inputs(events: Events) -> tuple[str, str]:
     """The old and new `description` the engine shows for the one update step it planned."""
-    [meta] = [e.resource_pre_event.metadata for e in events.all
-              if e.resource_pre_event and e.resource_pre_event.metadata.op == auto.OpType.UPDATE]
+    [meta] = [
+        e.resource_pre_event.metadata
+        for e in events.all
+        if e.resource_pre_event and e.resource_pre_event.metadata.op == auto.OpType.UPDATE
+    ]
     return meta.old.inputs["description"], meta.new.inputs["description"]
 
 
 def fixed_team_program(name: str = "drift-team", **options):
     def program() -> None:
         config = pulumi.Config()
-        team = Workteam("team", workteam_name=config.get("name") or name, opts=pulumi.ResourceOptions(**options),
-                        **team_args(tags={"team": "vision"}))
+        team = Workteam(
+            "team",
+            workteam_name=config.get("name") or name,
+            opts=pulumi.ResourceOptions(**options),
+            **team_args(tags={"team": "vision"}),
+        )
         pulumi.export("arn", team.arn)
 
     return program
@@ -46,8 +53,10 @@ def test_console_drift_is_previewed_and_up_restores_it_with_one_update(new_stack
     plain = Events()
     preview = stack.preview(on_event=plain.record)
     assert changes(preview.change_summary) == {"update": 1}
-    assert any('description: "edited in the console" -> "Labels street scenes"' in line and "drift" in line
-               for line in plain.diagnostics()), plain.diagnostics()
+    assert any(
+        'description: "edited in the console" -> "Labels street scenes"' in line and "drift" in line
+        for line in plain.diagnostics()
+    ), plain.diagnostics()
     assert writes(endpoint) == []
 
     refreshed = Events()
@@ -61,7 +70,9 @@ def test_console_drift_is_previewed_and_up_restores_it_with_one_update(new_stack
 
     up = stack.up()
     assert changes(up.summary.resource_changes) == {"update": 1}
-    assert writes(endpoint) == [("UpdateWorkteam", {"WorkteamName": "drift-team", "Description": "Labels street scenes"})]
+    assert writes(endpoint) == [
+        ("UpdateWorkteam", {"WorkteamName": "drift-team", "Description": "Labels street scenes"})
+    ]
     assert sagemaker.describe_workteam(WorkteamName="drift-team")["Workteam"]["Description"] == "Labels street scenes"
     assert changes(stack.preview().change_summary) == {}
 

@@ -268,4 +268,3 @@ class BridgedStack:
             for name, module in list(sys.modules.items()):
                 if str(getattr(module, "__file__", None) or "").startswith(directory + "/"):
                     del sys.modules[name]
-

@@ -66,8 +66,9 @@ def artifact_manifest(uri: str) -> dict:
 
 
 def check_workteam(exports: dict, model_sha: str) -> None:
-    assert re.fullmatch(r"arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/labelers-[0-9a-f]{7}",
-                        exports["arn"])
+    assert re.fullmatch(
+        r"arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/labelers-[0-9a-f]{7}", exports["arn"]
+    )
     assert exports["subdomain"].endswith(".labeling.us-east-1.sagemaker.aws")
     name = exports["arn"].rsplit("/", 1)[1]
     team = boto3.client("sagemaker").describe_workteam(WorkteamName=name)["Workteam"]
@@ -99,7 +100,7 @@ def check_local_compile(exports: dict, model_sha: str) -> None:
     assert set(exports["artifacts"]) == {"ml_c5", "rasp4b"}
     for target, uri in exports["artifacts"].items():
         assert re.fullmatch(rf"file://.+/build/compiled/tiny-cnn-{target}.tar.gz", uri)  # Neo's key layout
-        path = Path(uri[len("file://"):])
+        path = Path(uri[len("file://") :])
         assert exports["digests"][target] == hashlib.blake2b(path.read_bytes()).hexdigest()  # ModelDigests' form
         with tarfile.open(path) as archive:
             assert sorted(archive.getnames()) == ["manifest.json", "model.so"]
@@ -141,7 +142,9 @@ def test_example_is_a_pulumi_python_project(name):
 NEEDS_TVM = {"local-compile"}
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.local) if n in NEEDS_TVM else n for n in EXAMPLE_DIRS])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.local) if n in NEEDS_TVM else n for n in EXAMPLE_DIRS]
+)
 def test_example_runs_end_to_end(name, endpoint, model):
     assert name in CHECKS, f"add export checks for examples/{name} to CHECKS"
     stack = BridgedStack(EXAMPLES / name)
@@ -187,8 +190,9 @@ def test_workteam_edit_previews_as_an_in_place_update(endpoint, aws_env):
 def test_compilation_job_takes_model_and_target_from_config(endpoint, model):
     body = tiny_model_archive(b"another model")
     boto3.client("s3").put_object(Bucket="models", Key="mobilenet.tar.gz", Body=body)
-    stack = BridgedStack(EXAMPLES / "compilation-job",
-                         config={"modelUri": "s3://models/mobilenet.tar.gz", "targetDevice": "rasp4b"})
+    stack = BridgedStack(
+        EXAMPLES / "compilation-job", config={"modelUri": "s3://models/mobilenet.tar.gz", "targetDevice": "rasp4b"}
+    )
     uri = stack.up().exports["artifact_uri"]
     assert uri == "s3://models/compiled/mobilenet-rasp4b.tar.gz"
     assert artifact_manifest(uri)["InputModelSha256"] == hashlib.sha256(body).hexdigest()

@@ -22,8 +22,12 @@ def tar_gz(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], fmt:
     return path
 
 
-def entry(name: str, kind: bytes = tarfile.REGTYPE, link: str = "", data: bytes | None = None,
-          ) -> tuple[tarfile.TarInfo, bytes | None]:
+def entry(
+    name: str,
+    kind: bytes = tarfile.REGTYPE,
+    link: str = "",
+    data: bytes | None = None,
+) -> tuple[tarfile.TarInfo, bytes | None]:
     info = tarfile.TarInfo(name)
     info.type = kind
     info.linkname = link
@@ -54,9 +58,16 @@ def gh_135034_chain(path: Path, destination: Path) -> Path:
 
 def hardlink_through_symlink(path: Path) -> Path:
     """An inside symlink to a directory, then a hard link and a file whose paths go through it."""
-    return tar_gz(path, [entry("model/", tarfile.DIRTYPE), entry("model/model.onnx", data=b"onnx"),
-                         entry("up", tarfile.SYMTYPE, "model/.."), entry("steal", tarfile.LNKTYPE, "up/../flag"),
-                         entry("up/../newfile", data=b"new")])
+    return tar_gz(
+        path,
+        [
+            entry("model/", tarfile.DIRTYPE),
+            entry("model/model.onnx", data=b"onnx"),
+            entry("up", tarfile.SYMTYPE, "model/.."),
+            entry("steal", tarfile.LNKTYPE, "up/../flag"),
+            entry("up/../newfile", data=b"new"),
+        ],
+    )
 
 
 def duplicate_names(path: Path) -> Path:

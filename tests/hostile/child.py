@@ -76,22 +76,43 @@ def child_env(root: Path, **extra: str) -> dict[str, str]:
     for name in ("home", "tmp", "cache"):
         (root / name).mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(PYTHONPATH=str(REPO), HOME=str(root / "home"), TMPDIR=str(root / "tmp"),
-               SAGEMAKER_RECONCILER_CACHE=str(root / "cache"), MALLOC_ARENA_MAX="2",
-               AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=str(root / "home" / "no-config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(root / "home" / "no-credentials"))
+    env.update(
+        PYTHONPATH=str(REPO),
+        HOME=str(root / "home"),
+        TMPDIR=str(root / "tmp"),
+        SAGEMAKER_RECONCILER_CACHE=str(root / "cache"),
+        MALLOC_ARENA_MAX="2",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=str(root / "home" / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(root / "home" / "no-credentials"),
+    )
     env.pop("SAGEMAKER_RECONCILER_DEBUG", None)
     env.update(extra)
     return env
 
 
-def run_case(name: str, kind: str, args: list[str], root: Path, *, limit: int = MEMORY_LIMIT,
-             env: dict[str, str] | None = None, stdin: bytes | None = None, timeout: float = 300) -> Outcome:
+def run_case(
+    name: str,
+    kind: str,
+    args: list[str],
+    root: Path,
+    *,
+    limit: int = MEMORY_LIMIT,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float = 300,
+) -> Outcome:
     """`kind` is ``cli`` (args go to sagemaker_reconciler.cli.main) or ``extract`` (args: archive, destination)."""
     result = root / (re.sub(r"[^A-Za-z0-9]+", "-", name) + ".result.json")
-    proc = subprocess.run([sys.executable, "-c", _RUNNER, str(limit), str(result), kind, *args],
-                          input=stdin, capture_output=True, env=env or child_env(root), cwd=root, timeout=timeout,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUNNER, str(limit), str(result), kind, *args],
+        input=stdin,
+        capture_output=True,
+        env=env or child_env(root),
+        cwd=root,
+        timeout=timeout,
+        check=False,
+    )
     peak = json.loads(result.read_text())["peak_kib"] if result.exists() else -1
     PEAKS[name] = peak
     return Outcome(proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"), peak)

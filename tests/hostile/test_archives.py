@@ -38,18 +38,30 @@ def root(tmp_path: Path) -> Path:
 
 CASES = {
     "gh-135034 symlink chain": (lambda a, d: archives.gh_135034_chain(a, d), "model archive member 'a': symlink"),
-    "hard link through a symlink": (lambda a, d: archives.hardlink_through_symlink(a),
-                                    "model archive member 'up': symlink"),
-    "duplicate names": (lambda a, d: archives.duplicate_names(a),
-                        "model archive member 'model/./model.onnx': a second member with the same name"),
-    "600 MiB GNU long name": (lambda a, d: archives.huge_gnu_long_name(a),
-                              "model archive member 1: a GNU long-name header of 629145600 bytes"),
-    "600 MiB PAX header": (lambda a, d: archives.huge_pax_header(a),
-                           "model archive member 1: a PAX header of 629145600 bytes"),
-    "gzip bomb at default limits": (lambda a, d: archives.gzip_bomb(a),
-                                    "model archive member 'model.onnx': the archive expands more than 200x"),
-    "member over the total size": (lambda a, d: archives.oversized_member(a),
-                                   "model archive member 'weights.bin': the archive expands to more than"),
+    "hard link through a symlink": (
+        lambda a, d: archives.hardlink_through_symlink(a),
+        "model archive member 'up': symlink",
+    ),
+    "duplicate names": (
+        lambda a, d: archives.duplicate_names(a),
+        "model archive member 'model/./model.onnx': a second member with the same name",
+    ),
+    "600 MiB GNU long name": (
+        lambda a, d: archives.huge_gnu_long_name(a),
+        "model archive member 1: a GNU long-name header of 629145600 bytes",
+    ),
+    "600 MiB PAX header": (
+        lambda a, d: archives.huge_pax_header(a),
+        "model archive member 1: a PAX header of 629145600 bytes",
+    ),
+    "gzip bomb at default limits": (
+        lambda a, d: archives.gzip_bomb(a),
+        "model archive member 'model.onnx': the archive expands more than 200x",
+    ),
+    "member over the total size": (
+        lambda a, d: archives.oversized_member(a),
+        "model archive member 'weights.bin': the archive expands to more than",
+    ),
 }
 
 
@@ -70,20 +82,37 @@ def test_a_hostile_archive_is_refused_naming_the_member_in_bounded_memory(case, 
 def test_the_gh_135034_chain_through_sagemaker_reconcile_apply_is_refused_and_writes_nothing_outside(root):
     (root / "models").mkdir()
     # sized for where the compile extracts: <TMPDIR>/local-compile-XXXXXXXX/model
-    archive = archives.gh_135034_chain(root / "models" / "model.tar.gz", root / "tmp" / "local-compile-xxxxxxxx" / "model")
+    archive = archives.gh_135034_chain(
+        root / "models" / "model.tar.gz", root / "tmp" / "local-compile-xxxxxxxx" / "model"
+    )
     manifest = root / "stack.yaml"
-    manifest.write_text(json.dumps({"resources": {"job": {
-        "type": "sagemaker-reconciler:CompilationJob",
-        "properties": {
-            "compilationJobName": "chain", "roleArn": "arn:aws:iam::123456789012:role/unused", "mode": "local",
-            "inputConfig": {"s3Uri": f"file://{archive}", "framework": "ONNX",
-                            "dataInputConfig": '{"data": [1, 3, 8, 8]}'},
-            "outputConfig": {"s3OutputLocation": f"file://{root / 'out'}", "targetDevice": "ml_c5"},
-        }}}}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "resources": {
+                    "job": {
+                        "type": "sagemaker-reconciler:CompilationJob",
+                        "properties": {
+                            "compilationJobName": "chain",
+                            "roleArn": "arn:aws:iam::123456789012:role/unused",
+                            "mode": "local",
+                            "inputConfig": {
+                                "s3Uri": f"file://{archive}",
+                                "framework": "ONNX",
+                                "dataInputConfig": '{"data": [1, 3, 8, 8]}',
+                            },
+                            "outputConfig": {"s3OutputLocation": f"file://{root / 'out'}", "targetDevice": "ml_c5"},
+                        },
+                    }
+                }
+            }
+        )
+    )
     env = child_env(root)
     before = snapshot(root, skip=(root / "tmp", root / "cache"))
-    outcome = run_case("apply: gh-135034 symlink chain", "cli", ["apply", str(manifest)], root,
-                       limit=TVM_MEMORY_LIMIT, env=env)
+    outcome = run_case(
+        "apply: gh-135034 symlink chain", "cli", ["apply", str(manifest)], root, limit=TVM_MEMORY_LIMIT, env=env
+    )
     outcome.assert_refused("model archive member 'a': symlink")
     after = snapshot(root, skip=(root / "tmp", root / "cache"))
     assert after == before

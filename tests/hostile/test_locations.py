@@ -16,12 +16,28 @@ from tests.hostile.child import child_env, run_case, snapshot
 
 def _plan(root: Path, model: str, output: str, name: str):
     manifest = root / "stack.yaml"
-    manifest.write_text(json.dumps({"resources": {"job": {
-        "type": "sagemaker-reconciler:CompilationJob",
-        "properties": {"compilationJobName": "tiny", "roleArn": "arn:aws:iam::123456789012:role/unused",
-                       "mode": "local", "inputConfig": {"s3Uri": model, "framework": "ONNX",
-                                                        "dataInputConfig": '{"data": [1, 3, 8, 8]}'},
-                       "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"}}}}}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "resources": {
+                    "job": {
+                        "type": "sagemaker-reconciler:CompilationJob",
+                        "properties": {
+                            "compilationJobName": "tiny",
+                            "roleArn": "arn:aws:iam::123456789012:role/unused",
+                            "mode": "local",
+                            "inputConfig": {
+                                "s3Uri": model,
+                                "framework": "ONNX",
+                                "dataInputConfig": '{"data": [1, 3, 8, 8]}',
+                            },
+                            "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"},
+                        },
+                    }
+                }
+            }
+        )
+    )
     child_env(root)
     return run_case(name, "cli", ["plan", str(manifest)], root)
 
@@ -32,7 +48,10 @@ REFUSED = {
     "file:///etc": ("outputConfig.s3OutputLocation", "/etc is a system directory"),
     "file:///proc/self": ("outputConfig.s3OutputLocation", "/proc is a system directory"),
     "file:///tmp/../usr/lib": ("outputConfig.s3OutputLocation", "/usr is a system directory"),
-    "file://server/share/out": ("outputConfig.s3OutputLocation", "file:// locations take no host part (found 'server')"),
+    "file://server/share/out": (
+        "outputConfig.s3OutputLocation",
+        "file:// locations take no host part (found 'server')",
+    ),
     "file://localhost/tmp/out": ("outputConfig.s3OutputLocation", "file:// locations take no host part"),
     "file://": ("outputConfig.s3OutputLocation", "file:// needs a path"),
 }
@@ -48,8 +67,9 @@ def test_an_output_location_that_is_not_allowed_is_a_manifest_error_before_anyth
     assert snapshot(tmp_path, skip=(tmp_path / "stack.yaml",)) == before  # nothing made, nothing read
 
 
-@pytest.mark.parametrize("model", ["file:///proc/self/fd/0.tar.gz", "file:///dev/zero.tar.gz",
-                                   "file://models/m.tar.gz"])
+@pytest.mark.parametrize(
+    "model", ["file:///proc/self/fd/0.tar.gz", "file:///dev/zero.tar.gz", "file://models/m.tar.gz"]
+)
 def test_a_model_location_that_is_not_allowed_is_a_manifest_error(model, tmp_path):
     outcome = _plan(tmp_path, model, f"file://{tmp_path}/out", f"model location: {model}")
     outcome.assert_refused("resources.job.properties.inputConfig.s3Uri: ")

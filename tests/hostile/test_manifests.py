@@ -14,9 +14,11 @@ import pytest
 
 from tests.hostile.child import child_env, run_case, snapshot
 
-TEAM = ("resources:\n  team:\n    type: sagemaker-reconciler:Workteam\n    properties:\n"
-        "      workteamName: team-a\n      description: {value}\n      memberDefinitions:\n"
-        "        - cognitoMemberDefinition: {{userPool: us-east-1_AbCdEf123, userGroup: g, clientId: c}}\n")
+TEAM = (
+    "resources:\n  team:\n    type: sagemaker-reconciler:Workteam\n    properties:\n"
+    "      workteamName: team-a\n      description: {value}\n      memberDefinitions:\n"
+    "        - cognitoMemberDefinition: {{userPool: us-east-1_AbCdEf123, userGroup: g, clientId: c}}\n"
+)
 
 
 def alias_bomb(depth: int, width: int) -> str:
@@ -57,8 +59,9 @@ def test_an_alias_bomb_is_refused_in_bounded_memory(case, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_an_alias_bomb_on_standard_input_is_refused_in_every_format(fmt, tmp_path):
-    outcome = run_case(f"stdin alias bomb ({fmt})", "cli", ["plan", "-", "--format", fmt], tmp_path,
-                       stdin=alias_bomb(9, 10).encode())
+    outcome = run_case(
+        f"stdin alias bomb ({fmt})", "cli", ["plan", "-", "--format", fmt], tmp_path, stdin=alias_bomb(9, 10).encode()
+    )
     outcome.assert_refused("expands to more than 50000 values", "stdin")
 
 
@@ -66,14 +69,16 @@ def test_a_self_referencing_anchor_is_refused(tmp_path):
     manifest = tmp_path / "stack.yaml"
     manifest.write_text("loop: &loop [*loop]\n" + TEAM.format(value="*loop"))
     run_case("manifest: self-reference", "cli", ["plan", str(manifest)], tmp_path).assert_refused(
-        "an alias refers to a value that contains it")
+        "an alias refers to a value that contains it"
+    )
 
 
 def test_deep_nesting_is_refused(tmp_path):
     manifest = tmp_path / "stack.yaml"
     manifest.write_text(TEAM.format(value="[" * 100_000 + "]" * 100_000))
     run_case("manifest: 100000 levels", "cli", ["plan", str(manifest)], tmp_path).assert_refused(
-        "nested more than 64 levels deep")
+        "nested more than 64 levels deep"
+    )
 
 
 def test_invalid_utf8_names_the_file_and_the_byte(tmp_path):
@@ -85,8 +90,9 @@ def test_invalid_utf8_names_the_file_and_the_byte(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_a_device_is_not_read(fmt, tmp_path):
-    outcome = run_case(f"manifest: /dev/zero ({fmt})", "cli", ["plan", "/dev/zero", "--format", fmt], tmp_path,
-                       timeout=60)
+    outcome = run_case(
+        f"manifest: /dev/zero ({fmt})", "cli", ["plan", "/dev/zero", "--format", fmt], tmp_path, timeout=60
+    )
     outcome.assert_refused("/dev/zero", "is a device, FIFO or socket, not a regular file")
 
 

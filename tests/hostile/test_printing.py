@@ -22,8 +22,18 @@ from sagemaker_reconciler.render import preview_lines, render_report
 from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
 from tests.hostile.child import child_env, run_case
 
-FORGED = ["\n::error::forged", "\r\n::warning file=x::forged", "\x1b[31mred", "\x9b31m", "\u202eevil",
-          "\u2028::error::sep", "\x85::error::nel", "\x00nul", "\x7fdel", "::error::at start"]
+FORGED = [
+    "\n::error::forged",
+    "\r\n::warning file=x::forged",
+    "\x1b[31mred",
+    "\x9b31m",
+    "\u202eevil",
+    "\u2028::error::sep",
+    "\x85::error::nel",
+    "\x00nul",
+    "\x7fdel",
+    "::error::at start",
+]
 hostile_text = st.lists(st.one_of(st.sampled_from(FORGED), st.text(max_size=8)), min_size=1, max_size=4).map("".join)
 WT = "sagemaker-reconciler:Workteam"
 
@@ -40,13 +50,24 @@ def assert_safe(output: str) -> None:
 def reports(draw) -> Report:
     text = hostile_text
     change = PropertyChange(draw(text), draw(st.sampled_from(list(ChangeKind))), draw(text), draw(text), (draw(text),))
-    plan = Plan("Workteam", draw(text), draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NOOP])),
-                (change,), (ApiCall("UpdateWorkteam", {draw(text): draw(text)}),), (draw(text),))
+    plan = Plan(
+        "Workteam",
+        draw(text),
+        draw(st.sampled_from([Action.CREATE, Action.UPDATE, Action.REPLACE, Action.NOOP])),
+        (change,),
+        (ApiCall("UpdateWorkteam", {draw(text): draw(text)}),),
+        (draw(text),),
+    )
     resource = ResourceReport(draw(text), WT, draw(text), plan, {draw(text): draw(text)}, draw(st.none() | text))
-    return Report(draw(st.sampled_from(["plan", "apply", "drift"])), draw(text), (resource,),
-                  (Unmanaged(WT, draw(text), draw(text), draw(text)),),
-                  tuple(ManifestProblem(draw(text), draw(text), 3) for _ in range(draw(st.integers(0, 1)))),
-                  (draw(text),), {draw(text): draw(text)})
+    return Report(
+        draw(st.sampled_from(["plan", "apply", "drift"])),
+        draw(text),
+        (resource,),
+        (Unmanaged(WT, draw(text), draw(text), draw(text)),),
+        tuple(ManifestProblem(draw(text), draw(text), 3) for _ in range(draw(st.integers(0, 1)))),
+        (draw(text),),
+        {draw(text): draw(text)},
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -61,8 +82,9 @@ def test_no_rendered_report_shows_a_control_character_or_starts_a_line_with_inpu
 @settings(max_examples=200, deadline=None)
 @given(hostile_text, hostile_text, hostile_text)
 def test_engine_log_lines_and_error_messages_are_escaped(name, value, note):
-    plan = Plan("Workteam", name, Action.UPDATE, (PropertyChange("description", ChangeKind.UPDATE, value, note),),
-                notes=(note,))
+    plan = Plan(
+        "Workteam", name, Action.UPDATE, (PropertyChange("description", ChangeKind.UPDATE, value, note),), notes=(note,)
+    )
     assert_safe("\n".join(preview_lines(plan, {"description": value})))
     assert_safe("error: " + "\n".join(message_lines(f"{name}\n{value}", "  ")))  # the first line follows a prefix
     assert "\n" not in escape(value) and "\x1b" not in escape(value)
@@ -70,13 +92,29 @@ def test_engine_log_lines_and_error_messages_are_escaped(name, value, note):
 
 def _local_job(root: Path, model: str, output: str) -> Path:
     manifest = root / "stack.yaml"
-    manifest.write_text(json.dumps({"resources": {"job": {
-        "type": "sagemaker-reconciler:CompilationJob",
-        "properties": {"compilationJobName": "tiny", "roleArn": "arn:aws:iam::123456789012:role/unused",
-                       "mode": "local", "inputConfig": {"s3Uri": model, "framework": "ONNX",
-                                                        "dataInputConfig": '{"data": [1, 3, 8, 8]}'},
-                       "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"}}}},
-        "outputs": {"\n::error::key": "${job.compiledArtifactUri}"}}))
+    manifest.write_text(
+        json.dumps(
+            {
+                "resources": {
+                    "job": {
+                        "type": "sagemaker-reconciler:CompilationJob",
+                        "properties": {
+                            "compilationJobName": "tiny",
+                            "roleArn": "arn:aws:iam::123456789012:role/unused",
+                            "mode": "local",
+                            "inputConfig": {
+                                "s3Uri": model,
+                                "framework": "ONNX",
+                                "dataInputConfig": '{"data": [1, 3, 8, 8]}',
+                            },
+                            "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"},
+                        },
+                    }
+                },
+                "outputs": {"\n::error::key": "${job.compiledArtifactUri}"},
+            }
+        )
+    )
     return manifest
 
 
@@ -98,8 +136,12 @@ def test_hostile_paths_are_escaped_in_every_format_of_plan_and_apply(tmp_path):
             json.loads(plan.out)
     manifest = _local_job(tmp_path, model, output)
     text = manifest.read_text()
-    manifest.write_text(text.replace('"outputs": {"\\n::error::key": "${job.compiledArtifactUri}"}',
-                                     '"outputs": {"artifact": "${job.compiledArtifactUri}"}'))
+    manifest.write_text(
+        text.replace(
+            '"outputs": {"\\n::error::key": "${job.compiledArtifactUri}"}',
+            '"outputs": {"artifact": "${job.compiledArtifactUri}"}',
+        )
+    )
     for fmt in ("text", "markdown", "json"):
         plan = run_case(f"print: plan ({fmt}, valid)", "cli", ["plan", str(manifest), "--format", fmt], tmp_path)
         assert plan.code == 2, plan.text  # the artifact is not there yet: create

@@ -17,10 +17,20 @@ from sagemaker_reconciler.local_compile.archive import UnsafeArchive, extract_ar
 from tests.hostile.child import snapshot
 
 components = st.sampled_from(["a", "b", "model.onnx", "..", ".", "", "escape"])
-paths = st.builds(lambda lead, parts: lead + "/".join(parts), st.sampled_from(["", "", "", "/", "./", "../"]),
-                  st.lists(components, min_size=1, max_size=4))
-KINDS = [tarfile.REGTYPE, tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.FIFOTYPE,
-         tarfile.CHRTYPE]
+paths = st.builds(
+    lambda lead, parts: lead + "/".join(parts),
+    st.sampled_from(["", "", "", "/", "./", "../"]),
+    st.lists(components, min_size=1, max_size=4),
+)
+KINDS = [
+    tarfile.REGTYPE,
+    tarfile.REGTYPE,
+    tarfile.DIRTYPE,
+    tarfile.SYMTYPE,
+    tarfile.LNKTYPE,
+    tarfile.FIFOTYPE,
+    tarfile.CHRTYPE,
+]
 members = st.lists(st.tuples(paths, st.sampled_from(KINDS), paths, st.binary(max_size=16)), min_size=1, max_size=8)
 
 

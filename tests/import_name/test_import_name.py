@@ -106,7 +106,12 @@ def test_a_users_own_provider_py_does_not_shadow_the_package(tmp_path: Path) -> 
     result = run(sys.executable, "-c", code, cwd=tmp_path, env=env_with_repo_on_path())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "sagemaker_reconciler.pulumi_resources.workteam"
-    assert run(sys.executable, "-m", "sagemaker_reconciler", "--help", cwd=tmp_path, env=env_with_repo_on_path()).returncode == 0
+    assert (
+        run(
+            sys.executable, "-m", "sagemaker_reconciler", "--help", cwd=tmp_path, env=env_with_repo_on_path()
+        ).returncode
+        == 0
+    )
     # Their provider.py, imported on its own, is still theirs.
     mine = run(sys.executable, "-c", "import provider; print(provider.MINE)", cwd=tmp_path, env=env_with_repo_on_path())
     assert mine.stdout.strip() == "True", mine.stderr

@@ -23,9 +23,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``pip install --target``: the wheel's files only (dependencies come from this environment)."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-compile",
-         "--target", str(target), str(REPO)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-compile",
+            "--target",
+            str(target),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     return target
 
@@ -73,7 +86,12 @@ print(sorted(f.property for f in result.failures) if result.failures else "ok")
     ("blob", "module", "inputs", "missing"),
     [
         (OLD_WORKTEAM_PROVIDER, "workteam", {"workteamName": "team-a", "description": "x"}, "['memberDefinitions']"),
-        (OLD_COMPILATION_JOB_PROVIDER, "compilation_job", {"compilationJobName": "job-a"}, "['inputConfig', 'outputConfig', 'roleArn']"),
+        (
+            OLD_COMPILATION_JOB_PROVIDER,
+            "compilation_job",
+            {"compilationJobName": "job-a"},
+            "['inputConfig', 'outputConfig', 'roleArn']",
+        ),
     ],
 )
 def test_state_pickled_before_the_rename_unpickles_to_a_working_provider(

@@ -7,8 +7,13 @@ import pytest
 
 from tests.engine.conftest import _CLIENTS, engine_factory, pytest_runtest_makereport  # noqa: F401
 
-ENGINE_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-              "AWS_REGION": None, "AWS_PROFILE": None}
+ENGINE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": None,
+    "AWS_PROFILE": None,
+}
 
 
 @pytest.fixture

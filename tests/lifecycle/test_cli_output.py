@@ -50,7 +50,9 @@ def test_a_create_plan_shows_the_exact_create_calls_and_apply_sends_them(tmp_pat
     assert job_call["params"]["Tags"] == [{"Key": "stage", "Value": "prod"}]
     assert job_call["params"]["InputConfig"]["S3Uri"] == "s3://models/resnet.tar.gz"
     (team_call,) = shown["team"]
-    assert team_call["operation"] == "CreateWorkteam" and team_call["params"]["Tags"] == [{"Key": "team", "Value": "vision"}]
+    assert team_call["operation"] == "CreateWorkteam" and team_call["params"]["Tags"] == [
+        {"Key": "team", "Value": "vision"}
+    ]
 
     text = run(capsys, "plan", manifest)[1]
     assert "call CreateCompilationJob" in text and '"Tags": [{"Key": "stage", "Value": "prod"}]' in text
@@ -89,8 +91,9 @@ def test_plan_warns_that_a_protected_resource_would_be_replaced(tmp_path, capsys
     code, out, _ = run(capsys, "plan", manifest)
     assert code == 2
     assert "warning: job is protected (options.protect): apply will refuse to replace it" in out
-    (job,) = [r for r in json.loads(run(capsys, "plan", manifest, "--json")[1])["resources"]
-              if r["logical_name"] == "job"]
+    (job,) = [
+        r for r in json.loads(run(capsys, "plan", manifest, "--json")[1])["resources"] if r["logical_name"] == "job"
+    ]
     assert any("protected" in note for note in job["notes"])
     markdown = run(capsys, "plan", manifest, "--format", "markdown")[1]
     assert "protected (options.protect)" in markdown
@@ -104,10 +107,12 @@ def test_drift_lists_finished_jobs_only_under_name_contains(tmp_path, capsys, en
     assert run(capsys, "apply", manifest)[0] == 0
     for name in ("old-1", "old-2"):
         boto3.client("sagemaker").create_compilation_job(
-            CompilationJobName=name, RoleArn="arn:aws:iam::123456789012:role/neo",
+            CompilationJobName=name,
+            RoleArn="arn:aws:iam::123456789012:role/neo",
             InputConfig={"S3Uri": model, "Framework": "ONNX", "DataInputConfig": '{"data": [1,3,224,224]}'},
             OutputConfig={"S3OutputLocation": "s3://models/old", "TargetDevice": "ml_c5"},
-            StoppingCondition={"MaxRuntimeInSeconds": 900})
+            StoppingCondition={"MaxRuntimeInSeconds": 900},
+        )
     args = ["--name-contains", "old-"] if scoped else []
     code, out, _ = run(capsys, "drift", manifest, "--json", *args)
     names = [u["name"] for u in json.loads(out)["unmanaged"]]

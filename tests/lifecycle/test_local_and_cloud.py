@@ -34,17 +34,23 @@ CLOUD_ARN = r"arn:aws:sagemaker:[a-z0-9-]+:\d{12}:compilation-job/[A-Za-z0-9-]+"
 
 
 def local_props(tmp_path: Path, **overrides):
-    fields = {"mode": "local",
-              "inputConfig": {"s3Uri": f"file://{tmp_path}/resnet.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
-              "outputConfig": {"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_c5"}}
+    fields = {
+        "mode": "local",
+        "inputConfig": {"s3Uri": f"file://{tmp_path}/resnet.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
+        "outputConfig": {"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_c5"},
+    }
     return job(**{**fields, **overrides})
 
 
 def publish(tmp_path: Path, spec) -> tuple[str, str]:
     """What a local compile publishes, minus model.so: the manifest the plan reads."""
     model = (tmp_path / "resnet.tar.gz").read_bytes()
-    manifest = {"framework": "ONNX", "inputs": [{"name": "data", "shape": [1, 3, 224, 224], "dtype": "float32"}],
-                "tuning": {"trials_requested": 0}, "source_model_digest": "sha256:" + hashlib.sha256(model).hexdigest()}
+    manifest = {
+        "framework": "ONNX",
+        "inputs": [{"name": "data", "shape": [1, 3, 224, 224], "dtype": "float32"}],
+        "tuning": {"trials_requested": 0},
+        "source_model_digest": "sha256:" + hashlib.sha256(model).hexdigest(),
+    }
     payload = json.dumps(manifest).encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -52,7 +58,7 @@ def publish(tmp_path: Path, spec) -> tuple[str, str]:
         info.size = len(payload)
         archive.addfile(info, io.BytesIO(payload))
     uri = local_artifact_uri(spec)
-    path = Path(uri[len("file://"):])
+    path = Path(uri[len("file://") :])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
     return uri, artifact_digest(buffer.getvalue())
@@ -61,8 +67,16 @@ def publish(tmp_path: Path, spec) -> tuple[str, str]:
 @pytest.fixture
 def offline(engine_factory, tmp_path):  # noqa: F811
     (tmp_path / "resnet.tar.gz").write_bytes(b"model v1")
-    return engine_factory(env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_DEFAULT_REGION": None,
-                               "AWS_REGION": None, "AWS_ENDPOINT_URL": None, "AWS_PROFILE": None})
+    return engine_factory(
+        env={
+            "AWS_ACCESS_KEY_ID": None,
+            "AWS_SECRET_ACCESS_KEY": None,
+            "AWS_DEFAULT_REGION": None,
+            "AWS_REGION": None,
+            "AWS_ENDPOINT_URL": None,
+            "AWS_PROFILE": None,
+        }
+    )
 
 
 def test_local_outputs_have_the_cloud_outputs_formats(tmp_path, monkeypatch):
@@ -82,8 +96,10 @@ def test_local_outputs_have_the_cloud_outputs_formats(tmp_path, monkeypatch):
 
 
 def test_platform_targets_use_neos_lowercase_platform_name(tmp_path):
-    props = local_props(tmp_path, outputConfig={"s3OutputLocation": f"file://{tmp_path}/out",
-                                                "targetPlatform": {"os": "LINUX", "arch": "ARM64"}})
+    props = local_props(
+        tmp_path,
+        outputConfig={"s3OutputLocation": f"file://{tmp_path}/out", "targetPlatform": {"os": "LINUX", "arch": "ARM64"}},
+    )
     spec = parse_compilation_job(props)
     expected = target_name({"TargetPlatform": {"Os": "LINUX", "Arch": "ARM64"}})
     assert local_artifact_uri(spec) == f"file://{tmp_path}/out/resnet-{expected}.tar.gz"
@@ -112,7 +128,7 @@ def test_state_from_before_the_blake2_digest_is_not_a_change(offline, tmp_path):
     props = local_props(tmp_path)
     spec = parse_compilation_job(props)
     uri, _ = publish(tmp_path, spec)
-    old_digest = "sha256:" + hashlib.sha256(Path(uri[len("file://"):]).read_bytes()).hexdigest()
+    old_digest = "sha256:" + hashlib.sha256(Path(uri[len("file://") :]).read_bytes()).hexdigest()
     outs = {**LocalCompiler().published_outputs(spec), "artifactDigest": old_digest}
     assert offline.diff(CompilationJobProvider(), "resnet-ml-c5", outs, props).changes == "DIFF_NONE"
 
@@ -122,7 +138,7 @@ def test_deleting_a_local_job_keeps_an_artifact_another_compile_published_since(
     spec = parse_compilation_job(props)
     uri, digest = publish(tmp_path, spec)
     outs = {**LocalCompiler().published_outputs(spec), "artifactDigest": digest}
-    path = Path(uri[len("file://"):])
+    path = Path(uri[len("file://") :])
     path.write_bytes(path.read_bytes() + b"\0")  # the replacement's artifact, at the same key
     offline.delete(CompilationJobProvider(), "resnet-ml-c5", outs)
     assert path.is_file() and "kept" in offline.stderr()

@@ -51,23 +51,38 @@ def no_topic_team():
 
 def test_a_topic_added_outside_pulumi_is_labelled_drift(server):
     team_id, outs = created(server, WorkteamProvider(), no_topic_team())
-    boto3.client("sagemaker").update_workteam(WorkteamName=team_id,
-                                              NotificationConfiguration={"NotificationTopicArn": TOPIC})
+    boto3.client("sagemaker").update_workteam(
+        WorkteamName=team_id, NotificationConfiguration={"NotificationTopicArn": TOPIC}
+    )
     diff = server.diff(WorkteamProvider(), team_id, outs, no_topic_team())
     assert diff.changes == "DIFF_SOME"
     log = server.stderr()
-    assert f'notificationConfiguration: {{"notificationTopicArn": "{TOPIC}"}} -> (none) ' \
-           "[update in place; drift: changed outside Pulumi]" in log
+    assert (
+        f'notificationConfiguration: {{"notificationTopicArn": "{TOPIC}"}} -> (none) '
+        "[update in place; drift: changed outside Pulumi]" in log
+    )
     assert "changed in the program" not in log
 
 
 def test_whitespace_only_edits_of_json_inputs_change_nothing(server):
-    job_id, outs = created(server, CompilationJobProvider(), job(outputConfig={
-        "s3OutputLocation": "s3://models/compiled", "targetDevice": "ml_c5", "compilerOptions": '{"mcpu": "skylake"}'}))
+    job_id, outs = created(
+        server,
+        CompilationJobProvider(),
+        job(
+            outputConfig={
+                "s3OutputLocation": "s3://models/compiled",
+                "targetDevice": "ml_c5",
+                "compilerOptions": '{"mcpu": "skylake"}',
+            }
+        ),
+    )
     respaced = job(
         inputConfig={**job()["inputConfig"], "dataInputConfig": '{ "data" : [1,3,224,224] }\n'},
-        outputConfig={"s3OutputLocation": "s3://models/compiled", "targetDevice": "ml_c5",
-                      "compilerOptions": '{"mcpu":"skylake"}'},
+        outputConfig={
+            "s3OutputLocation": "s3://models/compiled",
+            "targetDevice": "ml_c5",
+            "compilerOptions": '{"mcpu":"skylake"}',
+        },
     )
     diff = server.diff(CompilationJobProvider(), job_id, outs, respaced)
     assert diff.changes == "DIFF_NONE" and diff.replaces == []
@@ -79,14 +94,18 @@ def test_removing_the_stopping_condition_says_why_it_replaces(server):
     without = {k: v for k, v in job().items() if k != "stoppingCondition"}
     diff = server.diff(CompilationJobProvider(), job_id, outs, without)
     assert diff.replaces == ["stoppingCondition"]
-    assert ('stoppingCondition: {"maxRuntimeInSeconds": 900} -> (none) [forces replacement; changed in the program: '
-            "removed: a new job runs with the service's default limits") in server.stderr()
+    assert (
+        'stoppingCondition: {"maxRuntimeInSeconds": 900} -> (none) [forces replacement; changed in the program: '
+        "removed: a new job runs with the service's default limits"
+    ) in server.stderr()
 
 
 def test_a_real_program_edit_is_still_labelled_as_one(server):
     job_id, outs = created(server, CompilationJobProvider(), job())
     retarget = job(outputConfig={"s3OutputLocation": "s3://models/compiled", "targetDevice": "rasp4b"})
     assert server.diff(CompilationJobProvider(), job_id, outs, retarget).replaces == ["outputConfig"]
-    assert ('outputConfig: {"s3OutputLocation": "s3://models/compiled", "targetDevice": "ml_c5"} -> '
-            '{"s3OutputLocation": "s3://models/compiled", "targetDevice": "rasp4b"} '
-            "[forces replacement; changed in the program]") in server.stderr()
+    assert (
+        'outputConfig: {"s3OutputLocation": "s3://models/compiled", "targetDevice": "ml_c5"} -> '
+        '{"s3OutputLocation": "s3://models/compiled", "targetDevice": "rasp4b"} '
+        "[forces replacement; changed in the program]"
+    ) in server.stderr()

@@ -19,7 +19,11 @@ def test_refresh_then_preview_of_an_unchanged_job_changes_nothing(server):
     read_id, refreshed, inputs = server.read(CompilationJobProvider(), job_id, outs)
     assert read_id == job_id
     assert {k: inputs[k] for k in ("mode", "deleteArtifacts", "verify", "tuningTrials")} == {
-        "mode": "cloud", "deleteArtifacts": True, "verify": False, "tuningTrials": 0}
+        "mode": "cloud",
+        "deleteArtifacts": True,
+        "verify": False,
+        "tuningTrials": 0,
+    }
     diff = server.diff(CompilationJobProvider(), job_id, refreshed, job(deleteArtifacts=True))
     assert diff.changes == "DIFF_NONE" and diff.replaces == []
 
@@ -36,8 +40,11 @@ def test_import_by_name_with_empty_state_then_preview_changes_nothing(server):
 
 def test_state_written_without_provider_only_inputs_is_not_a_replacement(server):
     job_id, outs = created(server, CompilationJobProvider(), job())
-    old_state = {k: v for k, v in without_provider(outs).items()
-                 if k not in ("mode", "verify", "tuningTrials", "deleteArtifacts")}
+    old_state = {
+        k: v
+        for k, v in without_provider(outs).items()
+        if k not in ("mode", "verify", "tuningTrials", "deleteArtifacts")
+    }
     diff = server.diff(CompilationJobProvider(), job_id, old_state, job())
     assert diff.changes == "DIFF_NONE"
 

@@ -40,7 +40,8 @@ def small_convnet(seed: int = 0) -> onnx.ModelProto:
         helper.make_node("Gemm", ["f", "fw", "fb"], ["logits"], transB=1),
     ]
     graph = helper.make_graph(
-        nodes, "small_convnet",
+        nodes,
+        "small_convnet",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
         inits,
@@ -62,7 +63,8 @@ def mlp(seed: int = 1) -> onnx.ModelProto:
         helper.make_node("MatMul", ["r", "W2"], ["out"]),
     ]
     graph = helper.make_graph(
-        nodes, "mlp",
+        nodes,
+        "mlp",
         [
             helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 16]),
             helper.make_tensor_value_info("extra", TensorProto.FLOAT, [1, 32]),

@@ -91,7 +91,9 @@ def test_hostile_member_is_refused_and_nothing_lands_outside(case, sandbox):
 
 def test_a_good_member_before_a_bad_one_is_not_extracted_either(sandbox):
     archives, dest = sandbox
-    archive = _tar(archives / "mixed.tar.gz", [_file("model.onnx"), _file("../evil")], {"model.onnx": b"ok", "../evil": b"x"})
+    archive = _tar(
+        archives / "mixed.tar.gz", [_file("model.onnx"), _file("../evil")], {"model.onnx": b"ok", "../evil": b"x"}
+    )
     with pytest.raises(UnsafeArchive):
         extract_archive(archive, dest)
     assert not list(dest.iterdir())
@@ -132,7 +134,11 @@ def test_not_a_tar(sandbox):
 
 def test_safe_archive_with_inside_links_extracts(sandbox):
     archives, dest = sandbox
-    members = [_file("model/model.onnx"), _link("model/alias.onnx", "model.onnx"), _link("hard.onnx", "model/model.onnx", hard=True)]
+    members = [
+        _file("model/model.onnx"),
+        _link("model/alias.onnx", "model.onnx"),
+        _link("hard.onnx", "model/model.onnx", hard=True),
+    ]
     archive = _tar(archives / "ok.tar.gz", members, {"model/model.onnx": b"onnx-bytes"})
     files = extract_archive(archive, dest)
     assert [p.relative_to(dest).as_posix() for p in files] == ["hard.onnx", "model/model.onnx"]

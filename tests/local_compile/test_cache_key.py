@@ -11,7 +11,10 @@ SHAPES = '{"image": [1, 3, 32, 32]}'
 
 
 def test_untuned_requests_share_one_key_whatever_they_say_about_the_database(tmp_path):
-    assert TuningOptions(trials=0, apply_database=True).key_fields() == TuningOptions(trials=0, apply_database=False).key_fields()
+    assert (
+        TuningOptions(trials=0, apply_database=True).key_fields()
+        == TuningOptions(trials=0, apply_database=False).key_fields()
+    )
     assert TuningOptions(trials=8).key_fields() != TuningOptions(trials=0).key_fields()
 
 
@@ -55,7 +58,9 @@ def test_an_untuned_artifact_is_the_same_bytes_with_or_without_tuning_records_ar
     _plant_conv_records(archive, database)
     clean = compile_model(CompileRequest(archive, "ONNX", SHAPES, target_device="ml_c5"), cache_dir=tmp_path / "clean")
     with_records = compile_model(
-        CompileRequest(archive, "ONNX", SHAPES, target_device="ml_c5", tuning=TuningOptions(trials=0, database_dir=database)),
+        CompileRequest(
+            archive, "ONNX", SHAPES, target_device="ml_c5", tuning=TuningOptions(trials=0, database_dir=database)
+        ),
         cache_dir=tmp_path / "dirty",
     )
     assert with_records.cache_key == clean.cache_key

@@ -93,15 +93,21 @@ def test_mlp_two_inputs_in_call_order(mlp_archive, shared_cache, tmp_path):
     ("device", "elf_class", "machine"),
     [("rasp4b", 2, AARCH64), ("ml_c6g", 2, AARCH64), ("rasp3b", 1, ARM), ("rk3288", 1, ARM)],
 )
-def test_arm_artifacts_cross_link_to_the_right_elf_machine(device, elf_class, machine, convnet_archive, shared_cache, tmp_path):
-    result = compile_model(CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device=device), cache_dir=shared_cache)
+def test_arm_artifacts_cross_link_to_the_right_elf_machine(
+    device, elf_class, machine, convnet_archive, shared_cache, tmp_path
+):
+    result = compile_model(
+        CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device=device), cache_dir=shared_cache
+    )
     library, manifest = _unpack(result.artifact, tmp_path)
     assert _elf_machine(library) == (elf_class, machine.code)
     assert manifest["target"]["elf_machine"] == machine.name
     assert manifest["target"]["linker"] == resolve_target(device).cross_compiler
 
 
-@pytest.mark.parametrize(("device", "arch", "machine"), [("jetson_nano", "sm_53", AARCH64), ("ml_g4dn", "sm_75", X86_64)])
+@pytest.mark.parametrize(
+    ("device", "arch", "machine"), [("jetson_nano", "sm_53", AARCH64), ("ml_g4dn", "sm_75", X86_64)]
+)
 def test_cuda_targets_generate_kernels_for_the_stated_arch(device, arch, machine, convnet_archive, tmp_path):
     import tvm
     from tvm.support import nvcc
@@ -117,7 +123,7 @@ def test_cuda_targets_generate_kernels_for_the_stated_arch(device, arch, machine
     device_modules = [m for host in executable.mod.imports for m in host.imports if m.kind == "cuda"]
     assert device_modules, "no CUDA module in the build"
     source = device_modules[0].inspect_source()
-    assert "__global__" in source and "extern \"C\"" in source
+    assert "__global__" in source and 'extern "C"' in source
     result = build_library(model, target, tmp_path / "build", tmp_path / "cache")
     assert _elf_machine(result.library) == (2, machine.code)
 
@@ -138,7 +144,9 @@ def test_cache_hit_does_not_compile_again(convnet_archive, tmp_path):
     assert first.digest == second.digest and first.cache_key == second.cache_key
     assert stages == ["cache"]
     changed = compile_model(
-        CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device="ml_c4", compiler_options={"mcpu": "broadwell"}),
+        CompileRequest(
+            convnet_archive, "ONNX", CONVNET_SHAPES, target_device="ml_c4", compiler_options={"mcpu": "broadwell"}
+        ),
         cache_dir=tmp_path,
         build=counting_build,
     )
@@ -149,7 +157,9 @@ def test_cache_hit_does_not_compile_again(convnet_archive, tmp_path):
 
 
 def test_verify_passes_for_a_faithful_artifact_and_fails_with_the_max_error(convnet_archive, shared_cache, tmp_path):
-    result = compile_model(CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device="ml_c5"), cache_dir=shared_cache)
+    result = compile_model(
+        CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device="ml_c5"), cache_dir=shared_cache
+    )
     report = verify_artifact(result.artifact, convnet_archive, result.target)
     assert report.max_abs_error < 1e-4 and report.outputs_compared == 1
     other = write_model_archive(small_convnet(seed=5), tmp_path / "other.tar.gz")

@@ -134,7 +134,10 @@ def test_importing_the_package_and_checking_a_request_imports_no_tvm():
 
 def test_pytorch_is_served_locally():
     assert check_framework("pytorch") == "PYTORCH"
-    assert check_request(CompileRequest(Path("m.tar.gz"), "PYTORCH", "[[1, 3, 8, 8]]", target_device="ml_c5")).label == "ml_c5"
+    assert (
+        check_request(CompileRequest(Path("m.tar.gz"), "PYTORCH", "[[1, 3, 8, 8]]", target_device="ml_c5")).label
+        == "ml_c5"
+    )
 
 
 def test_pytorch_inputs_by_position_name_and_layout():
@@ -150,7 +153,10 @@ def test_pytorch_inputs_by_position_name_and_layout():
     with pytest.raises(SpecError, match=r"NCHW for PYTORCH"):
         resolve_inputs("PYTORCH", exported, [(1, 32, 32, 3), (1, 32)], None)
     torchscript = [("x", None, "float32")]  # TorchScript records no shapes
-    assert resolve_inputs("PYTORCH", torchscript, [(2, 5)], "float16")[0] == resolve_inputs("PYTORCH", torchscript, {"input0": (2, 5)}, "float16")[0]
+    assert (
+        resolve_inputs("PYTORCH", torchscript, [(2, 5)], "float16")[0]
+        == resolve_inputs("PYTORCH", torchscript, {"input0": (2, 5)}, "float16")[0]
+    )
     with pytest.raises(SpecError, match="records none") as caught:
         resolve_inputs("PYTORCH", torchscript, None, None)
     assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
@@ -169,8 +175,16 @@ def test_subprocesses_started_while_tuning_cannot_import_torch():
     """MetaSchedule's workers are fresh interpreters; tvm_ffi would import torch in each (~1.8 s)."""
     before = os.environ.get("PYTHONPATH")
     with torch_hidden_from_subprocesses():
-        out = subprocess.run([sys.executable, "-c", "import importlib.util as u\ntry:\n import torch\n print('torch')\nexcept ImportError:\n print('hidden')"],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import importlib.util as u\ntry:\n import torch\n print('torch')\nexcept ImportError:\n print('hidden')",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     assert out.stdout.strip() == "hidden"
     assert os.environ.get("PYTHONPATH") == before
 

@@ -56,7 +56,7 @@ def test_file_in_file_out_needs_no_aws_and_gives_cloud_outputs(no_aws, cache, co
     assert set(JOB_OUTPUT_KEYS) <= set(outs)
     assert outs["status"] == "COMPLETED"
     assert outs["compiledArtifactUri"] == f"file://{tmp_path}/out/convnet-ml_c5.tar.gz"
-    artifact = Path(outs["compiledArtifactUri"][len("file://"):])
+    artifact = Path(outs["compiledArtifactUri"][len("file://") :])
     with tarfile.open(artifact) as archive:
         assert sorted(archive.getnames()) == ["manifest.json", "model.so"]
         manifest = json.loads(archive.extractfile("manifest.json").read())
@@ -82,16 +82,28 @@ def test_stateless_plan_sees_changed_inputs(no_aws, cache, convnet_archive, mlp_
     spec = local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out")
     assert compiler.plan(parse_compilation_job(spec)).action is Action.CREATE
     compiler.create(parse_compilation_job(spec))
-    renamed = local_job(f"file://{mlp_archive}", f"file://{tmp_path}/out",
-                        inputConfig={"s3Uri": f"file://{mlp_archive}", "framework": "ONNX",
-                                     "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}'})
+    renamed = local_job(
+        f"file://{mlp_archive}",
+        f"file://{tmp_path}/out",
+        inputConfig={
+            "s3Uri": f"file://{mlp_archive}",
+            "framework": "ONNX",
+            "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}',
+        },
+    )
     assert compiler.plan(parse_compilation_job(renamed)).action is Action.CREATE  # Neo's key: <model>-<target>
     (tmp_path / "v2").mkdir()
     same_name = tmp_path / "v2" / convnet_archive.name  # another model under the same file name
     same_name.write_bytes(mlp_archive.read_bytes())
-    other_model = local_job(f"file://{same_name}", f"file://{tmp_path}/out",
-                            inputConfig={"s3Uri": f"file://{same_name}", "framework": "ONNX",
-                                         "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}'})
+    other_model = local_job(
+        f"file://{same_name}",
+        f"file://{tmp_path}/out",
+        inputConfig={
+            "s3Uri": f"file://{same_name}",
+            "framework": "ONNX",
+            "dataInputConfig": '{"features": [4, 16], "extra": [1, 32]}',
+        },
+    )
     plan = compiler.plan(parse_compilation_job(other_model))
     assert plan.action is Action.REPLACE and plan.replaces == ["inputConfig", "inputConfig"]
     tuned = compiler.plan(parse_compilation_job({**spec, "tuningTrials": 8}))
@@ -102,7 +114,9 @@ def test_s3_locations_go_through_the_same_endpoint(endpoint, aws_env, cache, con
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="convnet.tar.gz", Body=convnet_archive.read_bytes())
-    outs = LocalCompiler().create(parse_compilation_job(local_job("s3://models/convnet.tar.gz", "s3://models/compiled")))
+    outs = LocalCompiler().create(
+        parse_compilation_job(local_job("s3://models/convnet.tar.gz", "s3://models/compiled"))
+    )
     assert outs["compiledArtifactUri"] == "s3://models/compiled/convnet-ml_c5.tar.gz"
     body = s3.get_object(Bucket="models", Key="compiled/convnet-ml_c5.tar.gz")["Body"].read()
     assert body[:2] == b"\x1f\x8b"
@@ -111,9 +125,14 @@ def test_s3_locations_go_through_the_same_endpoint(endpoint, aws_env, cache, con
 
 def test_without_tvm_the_error_names_the_extra(no_aws, cache, convnet_archive, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tvm", None)
-    spec = parse_compilation_job(local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out",
-                                           compilationJobName="no-tvm", outputConfig={
-                                               "s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_m5"}))
+    spec = parse_compilation_job(
+        local_job(
+            f"file://{convnet_archive}",
+            f"file://{tmp_path}/out",
+            compilationJobName="no-tvm",
+            outputConfig={"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_m5"},
+        )
+    )
     with pytest.raises(MissingExtra, match=r"pip install 'sagemaker-reconciler\[local\]'"):
         LocalCompiler(cache_dir=tmp_path / "empty-cache").create(spec)
 
@@ -131,10 +150,16 @@ def offline_server(engine_factory, cache, tmp_path):
 
 
 def test_unservable_targets_and_frameworks_fail_at_check(offline_server, convnet_archive, tmp_path):
-    props = local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out",
-                      outputConfig={"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_inf1"},
-                      inputConfig={"s3Uri": f"file://{convnet_archive}", "framework": "TENSORFLOW",
-                                   "dataInputConfig": '{"input": [1, 32, 32, 3]}'})
+    props = local_job(
+        f"file://{convnet_archive}",
+        f"file://{tmp_path}/out",
+        outputConfig={"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "ml_inf1"},
+        inputConfig={
+            "s3Uri": f"file://{convnet_archive}",
+            "framework": "TENSORFLOW",
+            "dataInputConfig": '{"input": [1, 32, 32, 3]}',
+        },
+    )
     _, failures = offline_server.check(CompilationJobProvider(), {}, props)
     reasons = dict(failures)
     assert "outputConfig.targetDevice" in reasons and "cloud" in reasons["outputConfig.targetDevice"]
@@ -146,16 +171,22 @@ def test_local_job_lifecycle_over_the_engine(offline_server, convnet_archive, tm
     inputs, failures = offline_server.check(provider, {}, props)
     assert failures == []
     job_id, outs = offline_server.create(provider, inputs)
-    artifact = Path(outs["compiledArtifactUri"][len("file://"):])
+    artifact = Path(outs["compiledArtifactUri"][len("file://") :])
     assert artifact.is_file() and outs["arn"] == "arn:aws:sagemaker:local:000000000000:compilation-job/convnet-local"
 
     assert offline_server.diff(provider, job_id, outs, props).changes == "DIFF_NONE"
-    retarget = offline_server.diff(provider, job_id, outs, {**props, "outputConfig": {
-        "s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "rasp4b"}})
+    retarget = offline_server.diff(
+        provider,
+        job_id,
+        outs,
+        {**props, "outputConfig": {"s3OutputLocation": f"file://{tmp_path}/out", "targetDevice": "rasp4b"}},
+    )
     assert retarget.replaces == ["outputConfig"]
     flag = offline_server.diff(provider, job_id, outs, {**props, "deleteArtifacts": True})
     assert (flag.changes, flag.replaces) == ("DIFF_SOME", [])
-    to_cloud = offline_server.diff(provider, job_id, outs, local_job("s3://m/convnet.tar.gz", "s3://m/out", mode="cloud"))
+    to_cloud = offline_server.diff(
+        provider, job_id, outs, local_job("s3://m/convnet.tar.gz", "s3://m/out", mode="cloud")
+    )
     assert to_cloud.replaces == ["inputConfig", "mode", "outputConfig"]
 
     artifact.unlink()
@@ -176,8 +207,9 @@ def test_gitops_cli_runs_a_local_job(no_aws, cache, convnet_archive, tmp_path, c
 
     manifest = tmp_path / "stack.yaml"
     job = local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out")
-    manifest.write_text("resources:\n  convnet:\n    type: sagemaker-reconciler:CompilationJob\n"
-                        f"    properties: {json.dumps(job)}\n")
+    manifest.write_text(
+        f"resources:\n  convnet:\n    type: sagemaker-reconciler:CompilationJob\n    properties: {json.dumps(job)}\n"
+    )
     assert main(["plan", str(manifest)]) == 2
     assert main(["apply", str(manifest)]) == 0
     capsys.readouterr()

@@ -68,10 +68,14 @@ X = np.random.default_rng(0).standard_normal((20, 10, 5)).astype(np.float32)
 def test_slice_with_bounds_given_at_run_time(starts, ends, axes, steps, tmp_path):
     model = _model(
         [helper.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"])],
-        [helper.make_tensor_value_info("x", F, [20, 10, 5])] + [helper.make_tensor_value_info(n, I64, [2]) for n in ("starts", "ends", "axes", "steps")],
+        [helper.make_tensor_value_info("x", F, [20, 10, 5])]
+        + [helper.make_tensor_value_info(n, I64, [2]) for n in ("starts", "ends", "axes", "steps")],
         [helper.make_tensor_value_info("y", F, ["d0", "d1", "d2"])],
     )
-    feeds = {"x": X, **{n: np.array(v, np.int64) for n, v in zip(("starts", "ends", "axes", "steps"), (starts, ends, axes, steps))}}
+    feeds = {
+        "x": X,
+        **{n: np.array(v, np.int64) for n, v in zip(("starts", "ends", "axes", "steps"), (starts, ends, axes, steps))},
+    }
     _assert_matches_onnxruntime(model, feeds, tmp_path)
 
 
@@ -88,7 +92,11 @@ def test_scatter_elements(reduction, tmp_path):
     )
     rng = np.random.default_rng(1)
     indices = np.array([[1, 3], [0, -1], [4, 2]], np.int64)  # a negative index counts from the end
-    feeds = {"data": rng.standard_normal((3, 5)).astype(np.float32), "indices": indices, "updates": rng.standard_normal((3, 2)).astype(np.float32)}
+    feeds = {
+        "data": rng.standard_normal((3, 5)).astype(np.float32),
+        "indices": indices,
+        "updates": rng.standard_normal((3, 2)).astype(np.float32),
+    }
     _assert_matches_onnxruntime(model, feeds, tmp_path)
 
 
@@ -110,21 +118,29 @@ def _const(name: str, value: float):
 def test_gelu_written_out_with_erf(tmp_path):
     """Gelu as its formula (what exporters emit below opset 20): 0.5 * x * (1 + erf(x / sqrt 2))."""
     nodes = [
-        _const("sqrt2", float(np.sqrt(2.0))), _const("one", 1.0), _const("half", 0.5),
+        _const("sqrt2", float(np.sqrt(2.0))),
+        _const("one", 1.0),
+        _const("half", 0.5),
         helper.make_node("Div", ["x", "sqrt2"], ["a"]),
         helper.make_node("Erf", ["a"], ["b"]),
         helper.make_node("Add", ["b", "one"], ["c"]),
         helper.make_node("Mul", ["x", "c"], ["d"]),
         helper.make_node("Mul", ["d", "half"], ["y"]),
     ]
-    model = _model(nodes, [helper.make_tensor_value_info("x", F, [3, 7])], [helper.make_tensor_value_info("y", F, [3, 7])])
+    model = _model(
+        nodes, [helper.make_tensor_value_info("x", F, [3, 7])], [helper.make_tensor_value_info("y", F, [3, 7])]
+    )
     _assert_matches_onnxruntime(model, {"x": np.linspace(-3, 3, 21, dtype=np.float32).reshape(3, 7)}, tmp_path)
 
 
 def test_gelu_written_out_with_tanh(tmp_path):
     """The tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     nodes = [
-        _const("three", 3.0), _const("k", 0.044715), _const("s", float(np.sqrt(2 / np.pi))), _const("one", 1.0), _const("half", 0.5),
+        _const("three", 3.0),
+        _const("k", 0.044715),
+        _const("s", float(np.sqrt(2 / np.pi))),
+        _const("one", 1.0),
+        _const("half", 0.5),
         helper.make_node("Pow", ["x", "three"], ["x3"]),
         helper.make_node("Mul", ["x3", "k"], ["kx3"]),
         helper.make_node("Add", ["x", "kx3"], ["inner"]),
@@ -134,7 +150,9 @@ def test_gelu_written_out_with_tanh(tmp_path):
         helper.make_node("Mul", ["x", "t1"], ["xt"]),
         helper.make_node("Mul", ["xt", "half"], ["y"]),
     ]
-    model = _model(nodes, [helper.make_tensor_value_info("x", F, [3, 7])], [helper.make_tensor_value_info("y", F, [3, 7])])
+    model = _model(
+        nodes, [helper.make_tensor_value_info("x", F, [3, 7])], [helper.make_tensor_value_info("y", F, [3, 7])]
+    )
     _assert_matches_onnxruntime(model, {"x": np.linspace(-3, 3, 21, dtype=np.float32).reshape(3, 7)}, tmp_path)
 
 
@@ -157,4 +175,7 @@ def test_tensor_and_shape_outputs_together(tmp_path):
         [helper.make_tensor_value_info("r", F, [2, 3]), helper.make_tensor_value_info("s", I64, [2])],
     )
     manifest = _assert_matches_onnxruntime(model, {"x": np.arange(-3, 3, dtype=np.float32).reshape(2, 3)}, tmp_path)
-    assert manifest["outputs"] == [{"shape": [2, 3], "dtype": "float32"}, {"shape": [2], "dtype": "int64", "kind": "shape"}]
+    assert manifest["outputs"] == [
+        {"shape": [2, 3], "dtype": "float32"},
+        {"shape": [2], "dtype": "int64", "kind": "shape"},
+    ]

@@ -52,8 +52,12 @@ def _run_artifact(artifact: Path, into: Path, inputs: list[np.ndarray]) -> tuple
         ("convnet.pt", '{"input0": [1, 3, 32, 32]}', "torchscript"),  # SageMaker's by-position names
     ],
 )
-def test_convnet_runs_in_the_tvm_runtime_and_matches_torch(name, config, source_format, archives, reference, shared_cache, tmp_path):
-    result = compile_model(CompileRequest(archives[name], "PYTORCH", config, target_device="ml_c5"), cache_dir=shared_cache)
+def test_convnet_runs_in_the_tvm_runtime_and_matches_torch(
+    name, config, source_format, archives, reference, shared_cache, tmp_path
+):
+    result = compile_model(
+        CompileRequest(archives[name], "PYTORCH", config, target_device="ml_c5"), cache_dir=shared_cache
+    )
     got, manifest = _run_artifact(result.artifact, tmp_path, [reference["image"]])
     np.testing.assert_allclose(got, reference["convnet_out"], rtol=1e-4, atol=1e-5)
     assert manifest["framework"] == "PYTORCH" and manifest["source_format"] == source_format
@@ -71,18 +75,27 @@ def test_convnet_runs_in_the_tvm_runtime_and_matches_torch(name, config, source_
     ],
 )
 def test_two_input_mlp_in_call_order(name, config, source_format, archives, reference, shared_cache, tmp_path):
-    result = compile_model(CompileRequest(archives[name], "PYTORCH", config, target_device="ml_c5"), cache_dir=shared_cache)
+    result = compile_model(
+        CompileRequest(archives[name], "PYTORCH", config, target_device="ml_c5"), cache_dir=shared_cache
+    )
     got, manifest = _run_artifact(result.artifact, tmp_path, [reference["features"], reference["extra"]])
     np.testing.assert_allclose(got, reference["mlp_out"], rtol=1e-4, atol=1e-5)
-    assert [(i["name"], i["shape"]) for i in manifest["inputs"]] == [("features", list(FEATURES)), ("extra", list(EXTRA))]
+    assert [(i["name"], i["shape"]) for i in manifest["inputs"]] == [
+        ("features", list(FEATURES)),
+        ("extra", list(EXTRA)),
+    ]
     assert manifest["source_format"] == source_format
 
 
 def test_bad_shape_count_and_unexported_models_are_spec_errors(archives, tmp_path):
     with pytest.raises(SpecError, match="gives 1 shapes; the model has 2 inputs") as caught:
-        compile_model(CompileRequest(archives["mlp.pth"], "PYTORCH", "[[3, 16]]", target_device="ml_c5"), cache_dir=tmp_path)
+        compile_model(
+            CompileRequest(archives["mlp.pth"], "PYTORCH", "[[3, 16]]", target_device="ml_c5"), cache_dir=tmp_path
+        )
     assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
     with pytest.raises(SpecError, match="needs its Python code") as caught:
-        compile_model(CompileRequest(archives["state_dict.pth"], "PYTORCH", "[[3, 16], [1, 32]]", target_device="ml_c5"),
-                      cache_dir=tmp_path)
+        compile_model(
+            CompileRequest(archives["state_dict.pth"], "PYTORCH", "[[3, 16], [1, 32]]", target_device="ml_c5"),
+            cache_dir=tmp_path,
+        )
     assert caught.value.fields == ["inputConfig.s3Uri"]

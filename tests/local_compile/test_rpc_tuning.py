@@ -46,14 +46,21 @@ class Devices:
         self.port = _free_port()
         self.processes: list[subprocess.Popen] = []
         self.servers: dict[str, tuple[subprocess.Popen, Path]] = {}
-        self.tracker = self._start("tracker", ["tvm.exec.rpc_tracker", "--host", "127.0.0.1",
-                                               "--port", str(self.port), "--port-end", str(self.port + 1)])
+        self.tracker = self._start(
+            "tracker",
+            ["tvm.exec.rpc_tracker", "--host", "127.0.0.1", "--port", str(self.port), "--port-end", str(self.port + 1)],
+        )
         self._wait(lambda: self._summary() is not None, "the tracker to listen")
 
     def _start(self, name: str, args: list[str], python: str = sys.executable) -> subprocess.Popen:
         log = open(self.directory / f"{name}.log", "w")
-        process = subprocess.Popen([python, "-m", *args], stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, env={**os.environ, "TVM_NUM_THREADS": "1"})
+        process = subprocess.Popen(
+            [python, "-m", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "TVM_NUM_THREADS": "1"},
+        )
         self.processes.append(process)
         return process
 
@@ -69,8 +76,9 @@ class Devices:
 
     def registered(self) -> list[str]:
         summary = self._summary() or {}
-        return [f"{s['addr'][0]}:{s['addr'][1]}" for s in summary.get("server_info", [])
-                if s["key"] == f"server:{self.key}"]
+        return [
+            f"{s['addr'][0]}:{s['addr'][1]}" for s in summary.get("server_info", []) if s["key"] == f"server:{self.key}"
+        ]
 
     @staticmethod
     def _wait(condition, what: str, seconds: float = 180) -> None:
@@ -82,9 +90,23 @@ class Devices:
     def start_server(self, python: str = sys.executable, wait: float = 180) -> str:
         port = _free_port()
         address = f"127.0.0.1:{port}"
-        process = self._start(f"server-{port}", ["tvm.exec.rpc_server", "--tracker", f"127.0.0.1:{self.port}",
-                                                  "--key", self.key, "--host", "127.0.0.1", "--port", str(port),
-                                                  "--port-end", str(port + 1)], python)
+        process = self._start(
+            f"server-{port}",
+            [
+                "tvm.exec.rpc_server",
+                "--tracker",
+                f"127.0.0.1:{self.port}",
+                "--key",
+                self.key,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--port-end",
+                str(port + 1),
+            ],
+            python,
+        )
         self.servers[address] = (process, self.directory / f"server-{port}.log")
         self._wait(lambda: address in self.registered(), f"server {address} to register", wait)
         return address
@@ -116,8 +138,13 @@ def devices(tmp_path):
 
 
 def _request(archive: Path, remote: RemoteDevices | None, db: Path, trials: int = BUDGET) -> CompileRequest:
-    return CompileRequest(archive, "ONNX", SHAPES, target_device="ml_c5",
-                          tuning=TuningOptions(trials=trials, database_dir=db, remote=remote))
+    return CompileRequest(
+        archive,
+        "ONNX",
+        SHAPES,
+        target_device="ml_c5",
+        tuning=TuningOptions(trials=trials, database_dir=db, remote=remote),
+    )
 
 
 def _records(db: Path) -> int:
@@ -130,7 +157,8 @@ def _records(db: Path) -> int:
 
 @pytest.mark.slow
 def test_two_devices_share_the_trials_the_artifact_verifies_and_a_second_compile_reuses_the_database(
-        devices, convnet_archive, tmp_path):
+    devices, convnet_archive, tmp_path
+):
     first, second = devices.start_server(), devices.start_server()
     reports = []
     request = _request(convnet_archive, devices.remote(), tmp_path / "db")
@@ -138,8 +166,10 @@ def test_two_devices_share_the_trials_the_artifact_verifies_and_a_second_compile
 
     assert devices.measurements(first) > 0 and devices.measurements(second) > 0
     assert 0 < result.trials_done <= BUDGET  # the budget holds (issue 14: "64 asked, 67 ran")
-    assert result.manifest["tuning"]["measured_on"] == {"tracker": f"127.0.0.1:{devices.port}",
-                                                        "device_key": "x86-stand-in"}
+    assert result.manifest["tuning"]["measured_on"] == {
+        "tracker": f"127.0.0.1:{devices.port}",
+        "device_key": "x86-stand-in",
+    }
     per_device = [r.detail for r in reports if r.stage == "tune" and "measured on" in r.detail]
     assert any(first in d for d in per_device) and any(second in d for d in per_device)
     assert verify_artifact(result.artifact, convnet_archive, result.target).max_abs_error < 1e-4
@@ -161,8 +191,9 @@ def test_a_device_killed_mid_run_leaves_the_run_to_the_other(devices, convnet_ar
             devices.kill(doomed)
             killed_at["survivor"] = devices.measurements(survivor)
 
-    result = compile_model(_request(convnet_archive, devices.remote(), tmp_path / "db"),
-                           cache_dir=tmp_path / "cache", progress=progress)
+    result = compile_model(
+        _request(convnet_archive, devices.remote(), tmp_path / "db"), cache_dir=tmp_path / "cache", progress=progress
+    )
     assert killed_at, "the run measured nothing"
     assert devices.measurements(survivor) > killed_at["survivor"]
     assert 0 < result.trials_done <= BUDGET
@@ -171,7 +202,8 @@ def test_a_device_killed_mid_run_leaves_the_run_to_the_other(devices, convnet_ar
 
 @pytest.mark.slow
 def test_losing_every_device_fails_naming_tracker_and_key_and_the_next_run_continues(
-        devices, convnet_archive, tmp_path):
+    devices, convnet_archive, tmp_path
+):
     only = devices.start_server()
     db = tmp_path / "db"
     request = _request(convnet_archive, devices.remote(session_timeout=10), db)
@@ -199,8 +231,10 @@ def test_a_tracker_that_is_down_fails_fast_naming_tracker_and_key(convnet_archiv
     port = _free_port()
     started = time.monotonic()
     with pytest.raises(RemoteTuningFailed, match=rf"127\.0\.0\.1:{port}.*'boards'.*cannot be reached"):
-        compile_model(_request(convnet_archive, RemoteDevices("127.0.0.1", port, "boards", 30), tmp_path / "db"),
-                      cache_dir=tmp_path / "cache")
+        compile_model(
+            _request(convnet_archive, RemoteDevices("127.0.0.1", port, "boards", 30), tmp_path / "db"),
+            cache_dir=tmp_path / "cache",
+        )
     assert time.monotonic() - started < 60
     assert _records(tmp_path / "db") == 0
 
@@ -215,18 +249,26 @@ AARCH64_PYTHON = os.environ.get("SAGEMAKER_RECONCILER_AARCH64_RPC_PYTHON")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not AARCH64_PYTHON, reason=(
-    "no aarch64 RPC server here: set SAGEMAKER_RECONCILER_AARCH64_RPC_PYTHON to an aarch64 Python that imports "
-    "apache-tvm (e.g. a qemu-user wrapper around a Debian arm64 root), see README"))
+@pytest.mark.skipif(
+    not AARCH64_PYTHON,
+    reason=(
+        "no aarch64 RPC server here: set SAGEMAKER_RECONCILER_AARCH64_RPC_PYTHON to an aarch64 Python that imports "
+        "apache-tvm (e.g. a qemu-user wrapper around a Debian arm64 root), see README"
+    ),
+)
 def test_an_aarch64_board_is_tuned_through_the_tracker(tmp_path, convnet_archive):
     import tarfile
 
     pool = Devices(tmp_path, "rasp4b-qemu")
     try:
         board = pool.start_server(python=AARCH64_PYTHON, wait=600)  # tvm imports slowly under emulation
-        request = CompileRequest(convnet_archive, "ONNX", SHAPES, target_device="rasp4b",
-                                 tuning=TuningOptions(trials=4, database_dir=tmp_path / "db",
-                                                      remote=pool.remote(session_timeout=300)))
+        request = CompileRequest(
+            convnet_archive,
+            "ONNX",
+            SHAPES,
+            target_device="rasp4b",
+            tuning=TuningOptions(trials=4, database_dir=tmp_path / "db", remote=pool.remote(session_timeout=300)),
+        )
         result = compile_model(request, cache_dir=tmp_path / "cache")
         assert pool.measurements(board) > 0 and 0 < result.trials_done <= 4
         with tarfile.open(result.artifact) as tar:
@@ -241,7 +283,8 @@ def test_an_aarch64_board_is_tuned_through_the_tracker(tmp_path, convnet_archive
 
 @pytest.mark.slow
 def test_a_run_whose_candidates_all_fail_says_so_with_the_count_and_the_first_error(
-        convnet_archive, tmp_path, monkeypatch):
+    convnet_archive, tmp_path, monkeypatch
+):
     def broken(self, func, min_repeat_ms=40):
         raise RuntimeError("candidate crashed: illegal instruction")
 
@@ -265,8 +308,11 @@ def test_some_failed_candidates_are_reported_in_the_progress_and_the_manifest(co
     monkeypatch.setattr(tuning_module.Measurer, "seconds", flaky)
     monkeypatch.setattr(tuning_module, "_metaschedule", lambda *args, **kwargs: 0)
     reports = []
-    result = compile_model(_request(convnet_archive, None, tmp_path / "db", trials=4), cache_dir=tmp_path / "cache",
-                           progress=reports.append)
+    result = compile_model(
+        _request(convnet_archive, None, tmp_path / "db", trials=4),
+        cache_dir=tmp_path / "cache",
+        progress=reports.append,
+    )
     assert result.manifest["tuning"]["failed_trials"] == 1
     assert "measure timed out" in result.manifest["tuning"]["first_failure"]
     assert any("1 of" in r.detail and "failed to build or measure" in r.detail for r in reports)
@@ -277,7 +323,9 @@ def test_some_failed_candidates_are_reported_in_the_progress_and_the_manifest(co
 
 def _job(target: str = "ml_c5", **props) -> dict:
     return {
-        "compilationJobName": "tuned", "roleArn": "arn:aws:iam::123456789012:role/neo", "mode": "local",
+        "compilationJobName": "tuned",
+        "roleArn": "arn:aws:iam::123456789012:role/neo",
+        "mode": "local",
         "inputConfig": {"s3Uri": "file:///m/model.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
         "outputConfig": {"s3OutputLocation": "file:///out", "targetDevice": target},
         **props,
@@ -291,8 +339,9 @@ def _violations(props: dict) -> dict[str, str]:
 
 
 def test_a_tracker_and_key_are_accepted_for_an_arm_board_and_tuning_trials_stays_the_short_form():
-    spec = parse_compilation_job(_job("rasp4b", tuning={"trials": 64, "tracker": "10.0.0.5:9190",
-                                                        "deviceKey": "rasp4b"}))
+    spec = parse_compilation_job(
+        _job("rasp4b", tuning={"trials": 64, "tracker": "10.0.0.5:9190", "deviceKey": "rasp4b"})
+    )
     assert spec.tuning.tracker == "10.0.0.5:9190" and spec.tuning.session_timeout == 60
     assert parse_compilation_job(_job(tuningTrials=16)).tuning_trials == 16
     assert "tuning" not in json.dumps(spec.to_create_request())
@@ -317,15 +366,18 @@ def test_a_tracker_for_a_target_whose_cross_linker_is_missing_is_refused(monkeyp
     assert "aarch64-linux-gnu-g++" in rule and "apt-get install g++-aarch64-linux-gnu" in rule
 
 
-@pytest.mark.parametrize("tuning, field, words", [
-    ({"trials": 8, "tracker": "h:9190"}, "tuning", "deviceKey go together"),
-    ({"trials": 8, "deviceKey": "pi"}, "tuning", "deviceKey go together"),
-    ({"trials": 8, "tracker": "no-port", "deviceKey": "pi"}, "tuning.tracker", "host:port"),
-    ({"trials": 8, "tracker": "h:70000", "deviceKey": "pi"}, "tuning.tracker", "1-65535"),
-    ({"trials": 8, "tracker": "h:9190", "deviceKey": "pi 4"}, "tuning.deviceKey", "letters, digits"),
-    ({"trials": -1}, "tuning.trials", "at least 0"),
-    ({"trials": 8, "sessionTimeout": 0}, "tuning.sessionTimeout", "at least 1"),
-])
+@pytest.mark.parametrize(
+    "tuning, field, words",
+    [
+        ({"trials": 8, "tracker": "h:9190"}, "tuning", "deviceKey go together"),
+        ({"trials": 8, "deviceKey": "pi"}, "tuning", "deviceKey go together"),
+        ({"trials": 8, "tracker": "no-port", "deviceKey": "pi"}, "tuning.tracker", "host:port"),
+        ({"trials": 8, "tracker": "h:70000", "deviceKey": "pi"}, "tuning.tracker", "1-65535"),
+        ({"trials": 8, "tracker": "h:9190", "deviceKey": "pi 4"}, "tuning.deviceKey", "letters, digits"),
+        ({"trials": -1}, "tuning.trials", "at least 0"),
+        ({"trials": 8, "sessionTimeout": 0}, "tuning.sessionTimeout", "at least 1"),
+    ],
+)
 def test_bad_tuning_inputs_name_the_field_and_the_rule(tuning, field, words):
     rules = _violations(_job(tuning=tuning))
     assert words in rules[field], rules
@@ -333,9 +385,12 @@ def test_bad_tuning_inputs_name_the_field_and_the_rule(tuning, field, words):
 
 def test_one_budget_in_one_place_and_none_in_cloud_mode():
     assert "one place" in _violations(_job(tuningTrials=8, tuning={"trials": 8}))["tuningTrials"]
-    cloud = {**_job(tuning={"trials": 8}), "mode": "cloud",
-             "inputConfig": {"s3Uri": "s3://m/model.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
-             "outputConfig": {"s3OutputLocation": "s3://out", "targetDevice": "ml_c5"}}
+    cloud = {
+        **_job(tuning={"trials": 8}),
+        "mode": "cloud",
+        "inputConfig": {"s3Uri": "s3://m/model.tar.gz", "framework": "ONNX", "dataInputConfig": SHAPES},
+        "outputConfig": {"s3OutputLocation": "s3://out", "targetDevice": "ml_c5"},
+    }
     assert "mode: local" in _violations(cloud)["tuning"]
 
 
@@ -347,13 +402,18 @@ def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, c
     from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
 
     def job(key: str) -> dict:
-        return {**_job(tuning={"trials": 8, "tracker": "127.0.0.1:9190", "deviceKey": key}),
-                "inputConfig": {"s3Uri": f"file://{convnet_archive}", "framework": "ONNX", "dataInputConfig": SHAPES},
-                "outputConfig": {"s3OutputLocation": f"file://{tmp_path}", "targetDevice": "ml_c5"}}
+        return {
+            **_job(tuning={"trials": 8, "tracker": "127.0.0.1:9190", "deviceKey": key}),
+            "inputConfig": {"s3Uri": f"file://{convnet_archive}", "framework": "ONNX", "dataInputConfig": SHAPES},
+            "outputConfig": {"s3OutputLocation": f"file://{tmp_path}", "targetDevice": "ml_c5"},
+        }
 
-    manifest = {"framework": "ONNX", "source_model_digest": hashlib.sha256(convnet_archive.read_bytes()).hexdigest(),
-                "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
-                "tuning": {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}}}
+    manifest = {
+        "framework": "ONNX",
+        "source_model_digest": hashlib.sha256(convnet_archive.read_bytes()).hexdigest(),
+        "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
+        "tuning": {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}},
+    }
     published = tmp_path / "tuned" / "model-ml_c5.tar.gz"
     published.parent.mkdir()
     with tarfile.open(published, "w:gz") as tar:

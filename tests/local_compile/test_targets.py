@@ -121,7 +121,10 @@ def test_platform_rows(platform, triple, cross):
     resolved = resolve_target(target_platform=platform)
     assert resolved.tvm_target["mtriple"] == triple
     assert resolved.cross_compiler == cross
-    assert resolved.label == "_".join([platform.get("Os", platform.get("os")), platform.get("Arch", platform.get("arch"))]).lower()
+    assert (
+        resolved.label
+        == "_".join([platform.get("Os", platform.get("os")), platform.get("Arch", platform.get("arch"))]).lower()
+    )
     assert set(PLATFORM_ARCHES) >= {platform.get("Arch", platform.get("arch"))}
 
 

@@ -56,24 +56,35 @@ def test_nhwc_convnet_runs_in_the_tvm_runtime_and_matches_numpy(archives, shared
 
 def test_two_input_mlp_in_the_subgraphs_call_order(archives, shared_cache, tmp_path):
     # No DataInputConfig: the model's static shapes serve.
-    result = compile_model(CompileRequest(archives["mlp"], "TFLITE", None, target_device="ml_c5"), cache_dir=shared_cache)
+    result = compile_model(
+        CompileRequest(archives["mlp"], "TFLITE", None, target_device="ml_c5"), cache_dir=shared_cache
+    )
     rng = np.random.default_rng(9)
     features = rng.standard_normal(tm.MLP_FEATURES).astype(np.float32)
     extra = rng.standard_normal(tm.MLP_EXTRA).astype(np.float32)
     got, manifest = _run_artifact(result.artifact, tmp_path, [features, extra])
     np.testing.assert_allclose(got, tm.mlp_reference(features, extra), rtol=1e-4, atol=1e-5)
-    assert [(i["name"], i["shape"]) for i in manifest["inputs"]] == [("features", list(tm.MLP_FEATURES)), ("extra", list(tm.MLP_EXTRA))]
+    assert [(i["name"], i["shape"]) for i in manifest["inputs"]] == [
+        ("features", list(tm.MLP_FEATURES)),
+        ("extra", list(tm.MLP_EXTRA)),
+    ]
     assert manifest["outputs"] == [{"shape": list(tm.MLP_OUT), "dtype": "float32"}]
 
 
 def test_wrong_input_name_nchw_shape_and_bad_file_are_spec_errors(archives, tmp_path):
-    with pytest.raises(SpecError, match=r"names \['input0'\], which the model does not have; its inputs are \['image'\]") as caught:
-        compile_model(CompileRequest(archives["convnet"], "TFLITE", '{"input0": [1, 8, 8, 3]}', target_device="ml_c5"),
-                      cache_dir=tmp_path)
+    with pytest.raises(
+        SpecError, match=r"names \['input0'\], which the model does not have; its inputs are \['image'\]"
+    ) as caught:
+        compile_model(
+            CompileRequest(archives["convnet"], "TFLITE", '{"input0": [1, 8, 8, 3]}', target_device="ml_c5"),
+            cache_dir=tmp_path,
+        )
     assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
     with pytest.raises(SpecError, match=r"contradicts the model's \[1, 8, 8, 3\] \(NHWC for TFLITE\)") as caught:
-        compile_model(CompileRequest(archives["convnet"], "TFLITE", '{"image": [1, 3, 8, 8]}', target_device="ml_c5"),
-                      cache_dir=tmp_path)
+        compile_model(
+            CompileRequest(archives["convnet"], "TFLITE", '{"image": [1, 3, 8, 8]}', target_device="ml_c5"),
+            cache_dir=tmp_path,
+        )
     assert caught.value.fields == [DATA_INPUT_CONFIG_FIELD]
     with pytest.raises(SpecError, match="not a valid TFLite model") as caught:
         compile_model(CompileRequest(archives["garbage"], "TFLITE", None, target_device="ml_c5"), cache_dir=tmp_path)

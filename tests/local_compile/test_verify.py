@@ -17,7 +17,9 @@ SHAPES = '{"image": [1, 3, 32, 32]}'
 def test_outputs_that_differ_entirely_fail_even_when_every_value_is_tiny():
     reference = np.random.default_rng(0).standard_normal(10) * 1e-6
     other = np.random.default_rng(1).standard_normal(10) * 1e-6
-    with pytest.raises(VerificationFailed, match=r"output 0 differs from onnxruntime by up to .*relative to the output's magnitude"):
+    with pytest.raises(
+        VerificationFailed, match=r"output 0 differs from onnxruntime by up to .*relative to the output's magnitude"
+    ):
         compare_outputs([other], [reference], atol=1e-6, rtol=1e-4)
 
 

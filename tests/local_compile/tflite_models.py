@@ -218,7 +218,7 @@ def convnet_reference(image: np.ndarray) -> np.ndarray:
     out = np.zeros((n, h, w, CONV_WEIGHT.shape[0]), dtype=np.float64)
     for dy in range(3):
         for dx in range(3):
-            patch = padded[:, dy:dy + h, dx:dx + w, :].astype(np.float64)  # [n, h, w, ci]
+            patch = padded[:, dy : dy + h, dx : dx + w, :].astype(np.float64)  # [n, h, w, ci]
             out += np.einsum("nhwc,oc->nhwo", patch, CONV_WEIGHT[:, dy, dx, :].astype(np.float64))
     return np.maximum(out + CONV_BIAS, 0).astype(np.float32)
 

@@ -32,8 +32,13 @@ def generate(out: Path) -> dict[str, Path]:
     """Run this module in a child process; returns key -> archive path (plus 'reference' -> npz)."""
     out.mkdir(parents=True, exist_ok=True)
     root = Path(__file__).resolve().parents[2]
-    subprocess.run([sys.executable, "-m", "tests.local_compile.torch_models", str(out)], check=True, cwd=root,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "tests.local_compile.torch_models", str(out)],
+        check=True,
+        cwd=root,
+        capture_output=True,
+        timeout=300,
+    )
     return {**{key: out / name for key, (name, _) in ARCHIVES.items()}, "reference": out / "reference.npz"}
 
 
@@ -52,7 +57,9 @@ def _main(out: Path) -> None:
     import numpy as np
     import torch
 
-    warnings.filterwarnings("ignore", category=DeprecationWarning)  # torch.jit is deprecated; SageMaker users still ship it
+    warnings.filterwarnings(
+        "ignore", category=DeprecationWarning
+    )  # torch.jit is deprecated; SageMaker users still ship it
 
     class ConvNet(torch.nn.Module):
         """conv-bn-relu, conv + residual, max-pool, global average, linear: 1x3x32x32 -> 1x10 (NCHW)."""

@@ -33,8 +33,15 @@ def urn(name: str, token: str = WORKTEAM) -> str:
 def cognito_team(**overrides: Any) -> dict[str, Any]:
     return {
         "description": "Labels street scenes",
-        "memberDefinitions": [{"cognitoMemberDefinition": {
-            "userPool": "us-east-1_AbCdEf123", "userGroup": "labelers", "clientId": "client1"}}],
+        "memberDefinitions": [
+            {
+                "cognitoMemberDefinition": {
+                    "userPool": "us-east-1_AbCdEf123",
+                    "userGroup": "labelers",
+                    "clientId": "client1",
+                }
+            }
+        ],
         **overrides,
     }
 
@@ -46,14 +53,28 @@ class Plugin:
         self.stub = stub
 
     def configure(self, **settings: str) -> None:
-        self.stub.Configure(pb.ConfigureRequest(
-            variables={f"sagemaker-reconciler:config:{k}": v for k, v in settings.items()},
-            acceptSecrets=True, acceptResources=True))
+        self.stub.Configure(
+            pb.ConfigureRequest(
+                variables={f"sagemaker-reconciler:config:{k}": v for k, v in settings.items()},
+                acceptSecrets=True,
+                acceptResources=True,
+            )
+        )
 
-    def check(self, name: str, news: Mapping[str, Any], olds: Mapping[str, Any] | None = None,
-              seed: bytes = b"seed", token: str = WORKTEAM, **extra: Any) -> pb.CheckResponse:
-        return self.stub.Check(pb.CheckRequest(urn=urn(name, token), name=name, olds=encode(olds or {}),
-                                               news=encode(news), randomSeed=seed, **extra))
+    def check(
+        self,
+        name: str,
+        news: Mapping[str, Any],
+        olds: Mapping[str, Any] | None = None,
+        seed: bytes = b"seed",
+        token: str = WORKTEAM,
+        **extra: Any,
+    ) -> pb.CheckResponse:
+        return self.stub.Check(
+            pb.CheckRequest(
+                urn=urn(name, token), name=name, olds=encode(olds or {}), news=encode(news), randomSeed=seed, **extra
+            )
+        )
 
     def inputs(self, name: str, news: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         response = self.check(name, news, **kwargs)
@@ -64,11 +85,26 @@ class Plugin:
         response = self.stub.Create(pb.CreateRequest(urn=urn(name, token), properties=encode(inputs), **extra))
         return response.id, decode(response.properties)
 
-    def diff(self, name: str, id_: str, olds: Mapping[str, Any], old_inputs: Mapping[str, Any],
-             news: Mapping[str, Any], token: str = WORKTEAM, ignore: list[str] | None = None) -> pb.DiffResponse:
-        return self.stub.Diff(pb.DiffRequest(urn=urn(name, token), id=id_, olds=encode(olds),
-                                             old_inputs=encode(old_inputs), news=encode(news),
-                                             ignoreChanges=ignore or []))
+    def diff(
+        self,
+        name: str,
+        id_: str,
+        olds: Mapping[str, Any],
+        old_inputs: Mapping[str, Any],
+        news: Mapping[str, Any],
+        token: str = WORKTEAM,
+        ignore: list[str] | None = None,
+    ) -> pb.DiffResponse:
+        return self.stub.Diff(
+            pb.DiffRequest(
+                urn=urn(name, token),
+                id=id_,
+                olds=encode(olds),
+                old_inputs=encode(old_inputs),
+                news=encode(news),
+                ignoreChanges=ignore or [],
+            )
+        )
 
 
 @pytest.fixture

@@ -12,8 +12,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_tarball_holds_the_launcher_at_its_root_and_the_package_source(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "sagemaker_reconciler", "plugin-pack", "--out", str(tmp_path)], check=False,
-                          capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [sys.executable, "-m", "sagemaker_reconciler", "plugin-pack", "--out", str(tmp_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr
     tarball = Path(done.stdout.strip())
     assert tarball.name == "pulumi-resource-sagemaker-reconciler-v0.1.0.tar.gz"
@@ -30,8 +36,9 @@ def test_the_tarball_holds_the_launcher_at_its_root_and_the_package_source(tmp_p
     # Run as the engine runs it, from another directory: it prints its port, then serves.
     launcher = tmp_path / "plugin" / "pulumi-resource-sagemaker-reconciler"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SAGEMAKER_RECONCILER_PYTHON")}
-    proc = subprocess.Popen([str(launcher), "127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=tmp_path, env=env)
+    proc = subprocess.Popen(
+        [str(launcher), "127.0.0.1:1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env
+    )
     try:
         assert 0 < int(proc.stdout.readline()) < 65536
     finally:

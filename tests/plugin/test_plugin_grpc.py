@@ -59,12 +59,14 @@ def test_check_draws_the_name_from_the_seed_and_keeps_it_on_later_runs(plugin):
 
 def test_check_follows_the_stacks_autonaming_settings(plugin):
     options = pb.CheckRequest.AutonamingOptions
-    enforced = plugin.inputs("team", cognito_team(),
-                             autonaming=options(proposed_name="prod-team", mode=options.ENFORCE))
+    enforced = plugin.inputs(
+        "team", cognito_team(), autonaming=options(proposed_name="prod-team", mode=options.ENFORCE)
+    )
     assert enforced["workteamName"] == "prod-team"
     refused = plugin.check("team", cognito_team(), autonaming=options(mode=options.DISABLE))
     assert [(f.property, f.reason) for f in refused.failures] == [
-        ("workteamName", "is required: autonaming is disabled for this stack")]
+        ("workteamName", "is required: autonaming is disabled for this stack")
+    ]
 
 
 def test_check_names_each_broken_rule_and_calls_nothing(plugin, endpoint):
@@ -111,13 +113,24 @@ def test_ignore_changes_leaves_a_console_edit_alone_in_diff_and_update(plugin):
     id_, outputs, inputs = made(plugin)
     sagemaker = boto3.client("sagemaker")
     sagemaker.update_workteam(WorkteamName=id_, Description="edited in the console")
-    assert plugin.diff("labelers", id_, outputs, inputs, inputs, ignore=["description"]).changes == \
-        pb.DiffResponse.DIFF_NONE
+    assert (
+        plugin.diff("labelers", id_, outputs, inputs, inputs, ignore=["description"]).changes
+        == pb.DiffResponse.DIFF_NONE
+    )
     news = {**inputs, "tags": {"owner": "ml"}}
     response = plugin.diff("labelers", id_, outputs, inputs, news, ignore=["description"])
     assert detailed(response) == {"tags.owner": ("ADD", True)}
-    plugin.stub.Update(pb.UpdateRequest(urn=urn("labelers"), id=id_, olds=encode(outputs), news=encode(news),
-                                        old_inputs=encode(inputs), ignoreChanges=["description"], timeout=60))
+    plugin.stub.Update(
+        pb.UpdateRequest(
+            urn=urn("labelers"),
+            id=id_,
+            olds=encode(outputs),
+            news=encode(news),
+            old_inputs=encode(inputs),
+            ignoreChanges=["description"],
+            timeout=60,
+        )
+    )
     live = sagemaker.describe_workteam(WorkteamName=id_)["Workteam"]
     assert live["Description"] == "edited in the console"
     tags = sagemaker.list_tags(ResourceArn=live["WorkteamArn"])["Tags"]
@@ -188,8 +201,9 @@ def test_import_by_id_returns_the_live_inputs_and_outputs(plugin):
 
 def test_refresh_keeps_the_drawn_name_marker_and_a_deleted_team_reads_as_gone(plugin):
     id_, outputs, inputs = made(plugin)
-    response = plugin.stub.Read(pb.ReadRequest(urn=urn("labelers"), id=id_, properties=encode(outputs),
-                                               inputs=encode(inputs)))
+    response = plugin.stub.Read(
+        pb.ReadRequest(urn=urn("labelers"), id=id_, properties=encode(outputs), inputs=encode(inputs))
+    )
     assert decode(response.inputs)["__defaults"] == ["workteamName"]
     plugin.stub.Delete(pb.DeleteRequest(urn=urn("labelers"), id=id_, properties=encode(outputs)))
     gone = plugin.stub.Read(pb.ReadRequest(urn=urn("labelers"), id=id_, properties=encode(outputs)))
@@ -204,10 +218,15 @@ def test_a_job_that_outlasts_the_request_timeout_is_kept_as_a_partial_failure(pl
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
     endpoint.set_compilation_timing(compiling_seconds=600)
-    job = {"roleArn": "arn:aws:iam::123456789012:role/neo",
-           "inputConfig": {"s3Uri": "s3://models/m.tar.gz", "framework": "ONNX",
-                           "dataInputConfig": '{"data": [1, 3, 224, 224]}'},
-           "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"}}
+    job = {
+        "roleArn": "arn:aws:iam::123456789012:role/neo",
+        "inputConfig": {
+            "s3Uri": "s3://models/m.tar.gz",
+            "framework": "ONNX",
+            "dataInputConfig": '{"data": [1, 3, 224, 224]}',
+        },
+        "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"},
+    }
     inputs = plugin.inputs("resnet", job, token=JOB)
     with pytest.raises(grpc.RpcError) as raised:
         plugin.create("resnet", inputs, token=JOB, timeout=2)
@@ -220,10 +239,20 @@ def test_a_job_that_outlasts_the_request_timeout_is_kept_as_a_partial_failure(pl
 
 
 def test_check_config_refuses_credentials_unknown_keys_and_bad_endpoints(plugin):
-    response = plugin.stub.CheckConfig(pb.CheckRequest(
-        urn="urn:pulumi:dev::proj::pulumi:providers:sagemaker-reconciler::default",
-        news=encode({"region": "us-east-1", "secretKey": "x", "endpont": "y", "endpoint": "localhost:5005",
-                     "version": "0.1.0"})))
+    response = plugin.stub.CheckConfig(
+        pb.CheckRequest(
+            urn="urn:pulumi:dev::proj::pulumi:providers:sagemaker-reconciler::default",
+            news=encode(
+                {
+                    "region": "us-east-1",
+                    "secretKey": "x",
+                    "endpont": "y",
+                    "endpoint": "localhost:5005",
+                    "version": "0.1.0",
+                }
+            ),
+        )
+    )
     failures = {f.property: f.reason for f in response.failures}
     assert set(failures) == {"secretKey", "endpont", "endpoint"}
     assert "standard AWS chain" in failures["secretKey"] and "valid keys: region" in failures["endpont"]
@@ -238,10 +267,13 @@ def test_get_schema_is_schema_json_with_the_plugin_version(plugin):
 def test_a_preview_with_values_not_known_yet_diffs_them_as_changes_and_writes_nothing(plugin, endpoint):
     id_, outputs, inputs = made(plugin)
     endpoint.clear_requests()
-    news = {**inputs, "description": UNKNOWN_STRING, "notificationConfiguration": {"notificationTopicArn": UNKNOWN_STRING}}
+    news = {
+        **inputs,
+        "description": UNKNOWN_STRING,
+        "notificationConfiguration": {"notificationTopicArn": UNKNOWN_STRING},
+    }
     response = plugin.diff("labelers", id_, outputs, inputs, news)
-    assert detailed(response) == {"description": ("UPDATE", True),
-                                  "notificationConfiguration": ("ADD", True)}
+    assert detailed(response) == {"description": ("UPDATE", True), "notificationConfiguration": ("ADD", True)}
     assert not response.replaces
     renamed = plugin.diff("labelers", id_, outputs, inputs, {**inputs, "workteamName": UNKNOWN_STRING})
     assert list(renamed.replaces) == ["workteamName"]

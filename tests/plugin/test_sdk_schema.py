@@ -18,8 +18,11 @@ CLASSES = {"sagemaker-reconciler:index:Workteam": Workteam, "sagemaker-reconcile
 
 
 def keywords(cls: type) -> set[str]:
-    return {name for name, p in inspect.signature(cls.__init__).parameters.items()
-            if p.kind is p.KEYWORD_ONLY and not name.startswith("_")}
+    return {
+        name
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and not name.startswith("_")
+    }
 
 
 def test_every_schema_resource_has_a_class_and_no_class_lacks_one():
@@ -57,10 +60,18 @@ def recorder():
 @pulumi.runtime.test
 def test_the_classes_register_the_schemas_tokens_with_camel_case_properties(recorder):
     provider = Provider("explicit", region="eu-west-1")
-    team = Workteam("team", opts=pulumi.ResourceOptions(provider=provider), description="d",
-                    member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}], tags={"cost_center": "1"})
-    CompilationJob("job", role_arn="arn:aws:iam::123456789012:role/r",
-                   output_config={"s3_output_location": "s3://b/o", "target_device": "ml_c5"})
+    team = Workteam(
+        "team",
+        opts=pulumi.ResourceOptions(provider=provider),
+        description="d",
+        member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}],
+        tags={"cost_center": "1"},
+    )
+    CompilationJob(
+        "job",
+        role_arn="arn:aws:iam::123456789012:role/r",
+        output_config={"s3_output_location": "s3://b/o", "target_device": "ml_c5"},
+    )
 
     def check(_):
         by_name = {name: (typ, inputs) for typ, name, inputs in recorder.registered}

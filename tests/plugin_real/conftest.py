@@ -61,7 +61,9 @@ def plugin_home(tmp_path_factory: pytest.TempPathFactory, pulumi_bin: Path, plug
     home = tmp_path_factory.mktemp("pulumi-home")
     subprocess.run(
         [str(pulumi_bin), "plugin", "install", "resource", PACKAGE, plugin_version(), "--file", str(plugin_tarball)],
-        check=True, capture_output=True, env={**os.environ, **base_env(home)},
+        check=True,
+        capture_output=True,
+        env={**os.environ, **base_env(home)},
     )
     return home
 
@@ -78,7 +80,9 @@ class Deployment:
 
 
 @pytest.fixture
-def deploy(tmp_path: Path, plugin_home: Path, pulumi_bin: Path, endpoint, aws_env) -> Iterator[Callable[..., Deployment]]:
+def deploy(
+    tmp_path: Path, plugin_home: Path, pulumi_bin: Path, endpoint, aws_env
+) -> Iterator[Callable[..., Deployment]]:
     """``deploy(program)``: a fresh stack running `program` (swap it later with ``set_program``)."""
     made: list[Deployment] = []
 
@@ -89,13 +93,19 @@ def deploy(tmp_path: Path, plugin_home: Path, pulumi_bin: Path, endpoint, aws_en
         env = {
             **base_env(plugin_home),
             "PULUMI_BACKEND_URL": backend.as_uri(),
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
             "PYTHONPATH": str(FAST_RETRIES),
         }
         stack = auto.create_or_select_stack(
-            stack_name=stack_name, project_name="plugin-real", program=lambda: holder["main"](),
+            stack_name=stack_name,
+            project_name="plugin-real",
+            program=lambda: holder["main"](),
             opts=auto.LocalWorkspaceOptions(
-                work_dir=str(tmp_path), pulumi_home=str(plugin_home), env_vars=env,
+                work_dir=str(tmp_path),
+                pulumi_home=str(plugin_home),
+                env_vars=env,
                 pulumi_command=auto.PulumiCommand(root=str(pulumi_bin.parent.parent), skip_version_check=True),
                 project_settings=auto.ProjectSettings(name="plugin-real", runtime="python"),
             ),

@@ -14,8 +14,14 @@ from .conftest import PACKAGE, REPO, base_env
 
 
 def pulumi(pulumi_bin: Path, home: Path, *args: str) -> str:
-    done = subprocess.run([str(pulumi_bin), *args], check=False, env={**os.environ, **base_env(home)}, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [str(pulumi_bin), *args],
+        check=False,
+        env={**os.environ, **base_env(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

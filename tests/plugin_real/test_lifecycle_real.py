@@ -7,8 +7,15 @@ import pulumi
 
 from sagemaker_reconciler.sdk import CompilationJob, Workteam
 
-MEMBERS = [{"cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
-                                          "client_id": "client1"}}]
+MEMBERS = [
+    {
+        "cognito_member_definition": {
+            "user_pool": "us-east-1_AbCdEf123",
+            "user_group": "labelers",
+            "client_id": "client1",
+        }
+    }
+]
 
 
 def teams() -> list[str]:
@@ -26,14 +33,21 @@ def test_up_then_nothing_to_do_then_destroy(deploy):
     s3.put_object(Bucket="models", Key="resnet.tar.gz", Body=b"model bytes")
 
     def program():
-        job = CompilationJob("resnet", role_arn="arn:aws:iam::123456789012:role/neo",
-                             input_config={"s3_uri": "s3://models/resnet.tar.gz", "framework": "ONNX",
-                                           "data_input_config": '{"data": [1, 3, 224, 224]}'},
-                             output_config={"s3_output_location": "s3://models/compiled", "target_device": "ml_c5"},
-                             stopping_condition={"max_runtime_in_seconds": 900})
+        job = CompilationJob(
+            "resnet",
+            role_arn="arn:aws:iam::123456789012:role/neo",
+            input_config={
+                "s3_uri": "s3://models/resnet.tar.gz",
+                "framework": "ONNX",
+                "data_input_config": '{"data": [1, 3, 224, 224]}',
+            },
+            output_config={"s3_output_location": "s3://models/compiled", "target_device": "ml_c5"},
+            stopping_condition={"max_runtime_in_seconds": 900},
+        )
         pulumi.export("artifact", job.compiled_artifact_uri)
-        auto_named = Workteam("labelers", description="Labels street scenes", member_definitions=MEMBERS,
-                              tags={"team": "perception"})
+        auto_named = Workteam(
+            "labelers", description="Labels street scenes", member_definitions=MEMBERS, tags={"team": "perception"}
+        )
         Workteam("reviewers", workteam_name="reviewers", description="Reviews labels", member_definitions=MEMBERS)
         pulumi.export("arn", auto_named.arn)
         pulumi.export("name", auto_named.workteam_name)
@@ -58,6 +72,7 @@ def test_replacements_delete_first_only_for_a_fixed_name(deploy):
             Workteam("fixed", workteam_name=fixed, description="d", member_definitions=MEMBERS)
             auto = Workteam("auto", description="d", member_definitions=MEMBERS, workforce_name=workforce)
             pulumi.export("auto", auto.workteam_name)
+
         return run
 
     deployment = deploy(program("team-one"))
@@ -70,6 +85,8 @@ def test_replacements_delete_first_only_for_a_fixed_name(deploy):
         if event.resource_pre_event and event.resource_pre_event.metadata.op.value != "same":
             step = event.resource_pre_event.metadata
             steps.setdefault(step.urn.rsplit("::", 1)[-1], []).append(step.op.value)
-    assert steps == {"fixed": ["delete-replaced", "replace", "create-replacement"],
-                     "auto": ["create-replacement", "replace", "delete-replaced"]}
+    assert steps == {
+        "fixed": ["delete-replaced", "replace", "create-replacement"],
+        "auto": ["create-replacement", "replace", "delete-replaced"],
+    }
     assert teams() == sorted(["team-two", up.outputs["auto"].value]) and up.outputs["auto"].value != first

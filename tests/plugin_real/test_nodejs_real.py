@@ -29,15 +29,26 @@ def node_modules() -> Path:
     root = CACHE / f"nodejs-pulumi-{NODE_PULUMI}"
     if not (root / "node_modules" / "@pulumi" / "pulumi" / "package.json").exists():
         root.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", f"@pulumi/pulumi@{NODE_PULUMI}"],
-                       cwd=root, check=True, capture_output=True, timeout=600)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", f"@pulumi/pulumi@{NODE_PULUMI}"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     return root / "node_modules"
 
 
 def node(node_modules: Path, *argv: str, env: dict[str, str] | None = None) -> list[dict]:
     """Run ``node *argv``; the JSON lines it printed."""
-    done = subprocess.run(["node", *argv], capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, **(env or {}), "NODE_PATH": str(node_modules)})
+    done = subprocess.run(
+        ["node", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, **(env or {}), "NODE_PATH": str(node_modules)},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
@@ -50,16 +61,24 @@ def test_the_nodejs_classes_carry_the_schemas_tokens_and_inputs(node_modules):
     )
     (found,) = node(node_modules, "-e", script, str(REPO / "sdk" / "nodejs"))
     assert {token: sorted(names) for token, names in found.items()} == {
-        token: sorted(resource["inputProperties"]) for token, resource in SCHEMA["resources"].items()}
+        token: sorted(resource["inputProperties"]) for token, resource in SCHEMA["resources"].items()
+    }
 
 
 def test_a_nodejs_inline_program_creates_previews_and_destroys_through_the_plugin(
-        node_modules, plugin_home, pulumi_bin, endpoint, aws_env, tmp_path):
+    node_modules, plugin_home, pulumi_bin, endpoint, aws_env, tmp_path
+):
     (tmp_path / "state").mkdir()
-    env = {**base_env(plugin_home), "PULUMI_BACKEND_URL": (tmp_path / "state").as_uri(),
-           "PULUMI_ROOT": str(pulumi_bin.parent.parent), "SAGEMAKER_RECONCILER_ENDPOINT": endpoint.url,
-           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-           "PYTHONPATH": str(REPO / "tests" / "plugin" / "fast_retries")}
+    env = {
+        **base_env(plugin_home),
+        "PULUMI_BACKEND_URL": (tmp_path / "state").as_uri(),
+        "PULUMI_ROOT": str(pulumi_bin.parent.parent),
+        "SAGEMAKER_RECONCILER_ENDPOINT": endpoint.url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONPATH": str(REPO / "tests" / "plugin" / "fast_retries"),
+    }
     steps = node(node_modules, str(REPO / "examples" / "nodejs" / "inline.js"), str(tmp_path), env=env)
     up, preview, destroy = steps
     name = up["outputs"]["name"]

@@ -14,16 +14,28 @@ from pulumi import automation as auto
 
 from sagemaker_reconciler.sdk import CompilationJob, Workteam
 
-MEMBERS = [{"cognito_member_definition": {"user_pool": "us-east-1_AbCdEf123", "user_group": "labelers",
-                                          "client_id": "client1"}}]
+MEMBERS = [
+    {
+        "cognito_member_definition": {
+            "user_pool": "us-east-1_AbCdEf123",
+            "user_group": "labelers",
+            "client_id": "client1",
+        }
+    }
+]
 TOKEN = "sagemaker-reconciler:index:Workteam"
 
 
 def team_program(**kwargs):
     def program():
-        team = Workteam("labelers", description=kwargs.pop("description", "Labels street scenes"),
-                        member_definitions=MEMBERS, **kwargs)
+        team = Workteam(
+            "labelers",
+            description=kwargs.pop("description", "Labels street scenes"),
+            member_definitions=MEMBERS,
+            **kwargs,
+        )
         pulumi.export("name", team.workteam_name)
+
     return program
 
 
@@ -37,8 +49,11 @@ def teams() -> list[str]:
 
 def pre_events(preview_events: list) -> dict[str, object]:
     """Resource name -> the step metadata of its resource_pre_event in a preview."""
-    return {e.resource_pre_event.metadata.urn.rsplit("::", 1)[-1]: e.resource_pre_event.metadata
-            for e in preview_events if e.resource_pre_event}
+    return {
+        e.resource_pre_event.metadata.urn.rsplit("::", 1)[-1]: e.resource_pre_event.metadata
+        for e in preview_events
+        if e.resource_pre_event
+    }
 
 
 def test_preview_events_carry_the_detailed_diff_with_drift_labelled(deploy):
@@ -54,11 +69,12 @@ def test_preview_events_carry_the_detailed_diff_with_drift_labelled(deploy):
     assert diff == {"description": ("update", False), "tags.cost": ("add", True)}
     assert step.op.value == "update" and sorted(step.diffs) == ["description", "tags"]
     # the reason, logged through the engine against the resource
-    (said,) = [e.diagnostic_event for e in events
-               if e.diagnostic_event and "description" in e.diagnostic_event.message]
+    (said,) = [e.diagnostic_event for e in events if e.diagnostic_event and "description" in e.diagnostic_event.message]
     assert said.urn.endswith("::labelers") and said.severity == "info"
-    assert '"edited in the console" -> "Labels street scenes" [update in place; drift: changed outside Pulumi]' \
+    assert (
+        '"edited in the console" -> "Labels street scenes" [update in place; drift: changed outside Pulumi]'
         in said.message
+    )
     assert preview.change_summary == {"same": 1, "update": 1}
     deployment.stack.up()
     assert live(name)["Description"] == "Labels street scenes"  # drift reverted, program edit applied
@@ -68,8 +84,13 @@ def test_ignore_changes_keeps_a_console_edit(deploy):
     ignoring = pulumi.ResourceOptions(ignore_changes=["description"])
 
     def program():
-        Workteam("labelers", opts=ignoring, description="Labels street scenes", member_definitions=MEMBERS,
-                 workteam_name="kept-team")
+        Workteam(
+            "labelers",
+            opts=ignoring,
+            description="Labels street scenes",
+            member_definitions=MEMBERS,
+            workteam_name="kept-team",
+        )
 
     deployment = deploy(program)
     deployment.stack.up()
@@ -86,14 +107,32 @@ def test_import_by_id(deploy):
     then Check of what Read returned, then the program's inputs compared with it."""
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_workteam(
-        WorkteamName="console-team", Description="Made in the console", Tags=[{"Key": "team", "Value": "ops"}],
-        MemberDefinitions=[{"CognitoMemberDefinition": {"UserPool": "us-east-1_AbCdEf123", "UserGroup": "labelers",
-                                                         "ClientId": "client1"}}])
+        WorkteamName="console-team",
+        Description="Made in the console",
+        Tags=[{"Key": "team", "Value": "ops"}],
+        MemberDefinitions=[
+            {
+                "CognitoMemberDefinition": {
+                    "UserPool": "us-east-1_AbCdEf123",
+                    "UserGroup": "labelers",
+                    "ClientId": "client1",
+                }
+            }
+        ],
+    )
 
     def program(**extra):
         def run():
-            Workteam("imported", opts=pulumi.ResourceOptions(import_="console-team"), workteam_name="console-team",
-                     description="Made in the console", member_definitions=MEMBERS, tags={"team": "ops"}, **extra)
+            Workteam(
+                "imported",
+                opts=pulumi.ResourceOptions(import_="console-team"),
+                workteam_name="console-team",
+                description="Made in the console",
+                member_definitions=MEMBERS,
+                tags={"team": "ops"},
+                **extra,
+            )
+
         return run
 
     deployment = deploy(program())
@@ -104,9 +143,15 @@ def test_import_by_id(deploy):
     (imported,) = [r for r in state if r["type"] == TOKEN]
     assert imported["id"] == "console-team" and imported["outputs"]["arn"].endswith("/console-team")
     assert imported["inputs"]["tags"] == {"team": "ops"}
-    deployment.set_program(lambda: Workteam(
-        "imported", workteam_name="console-team", description="Made in the console", member_definitions=MEMBERS,
-        tags={"team": "ops"}))
+    deployment.set_program(
+        lambda: Workteam(
+            "imported",
+            workteam_name="console-team",
+            description="Made in the console",
+            member_definitions=MEMBERS,
+            tags={"team": "ops"},
+        )
+    )
     assert deployment.stack.preview().change_summary == {"same": 2}  # adopted: nothing to do
     with pytest.raises(auto.CommandError) as refused:  # an import whose program differs from the live team
         deploy(program(force_delete=False, workforce_name="other"), stack_name="second").stack.up()
@@ -138,11 +183,17 @@ def test_custom_timeouts_bound_a_compilation_jobs_wait_and_the_job_stays_in_stat
     endpoint.set_compilation_timing(compiling_seconds=3600)
 
     def program():
-        CompilationJob("slow", role_arn="arn:aws:iam::123456789012:role/neo",
-                       input_config={"s3_uri": "s3://models/m.tar.gz", "framework": "ONNX",
-                                     "data_input_config": '{"data": [1, 3, 224, 224]}'},
-                       output_config={"s3_output_location": "s3://models/out", "target_device": "ml_c5"},
-                       opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s")))
+        CompilationJob(
+            "slow",
+            role_arn="arn:aws:iam::123456789012:role/neo",
+            input_config={
+                "s3_uri": "s3://models/m.tar.gz",
+                "framework": "ONNX",
+                "data_input_config": '{"data": [1, 3, 224, 224]}',
+            },
+            output_config={"s3_output_location": "s3://models/out", "target_device": "ml_c5"},
+            opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s")),
+        )
 
     deployment = deploy(program)
     started = time.monotonic()

@@ -17,9 +17,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self.registered.append(args)
         outs = dict(args.inputs)
-        outs.update(arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x", subdomain="abc.labeling",
-                    workforceArn="arn:aws:sagemaker:us-east-1:123456789012:workforce/default",
-                    createDate="2026-11-21T00:00:00", compiledArtifactUri="s3://m/out/resnet-ml_c5.tar.gz")
+        outs.update(
+            arn="arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x",
+            subdomain="abc.labeling",
+            workforceArn="arn:aws:sagemaker:us-east-1:123456789012:workforce/default",
+            createDate="2026-11-21T00:00:00",
+            compiledArtifactUri="s3://m/out/resnet-ml_c5.tar.gz",
+        )
         return args.name + "_id", outs
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -40,7 +44,9 @@ def test_snake_case_kwargs_register_camel_case_properties(mocks):
     team = Workteam(
         "labelers",
         description="d",
-        member_definitions=[{"cognito_member_definition": {"user_pool": "us-east-1_A1", "user_group": "g", "client_id": "c"}}],
+        member_definitions=[
+            {"cognito_member_definition": {"user_pool": "us-east-1_A1", "user_group": "g", "client_id": "c"}}
+        ],
         notification_configuration={"notification_topic_arn": "arn:aws:sns:us-east-1:123456789012:t"},
         tags={"cost_center": "42"},
     )
@@ -66,8 +72,12 @@ def test_snake_case_kwargs_register_camel_case_properties(mocks):
 def test_a_fixed_name_is_passed_through_without_autoname_marker(mocks):
     from sagemaker_reconciler import Workteam
 
-    team = Workteam("labelers", workteam_name="fixed", description="d",
-                    member_definitions=[{"oidcMemberDefinition": {"groups": ["g"]}}])
+    team = Workteam(
+        "labelers",
+        workteam_name="fixed",
+        description="d",
+        member_definitions=[{"oidcMemberDefinition": {"groups": ["g"]}}],
+    )
 
     def check(_):
         props = mocks.registered[0].inputs
@@ -83,7 +93,11 @@ def test_compilation_job_outputs_are_snake_case_attributes(mocks):
     compiled = CompilationJob(
         "resnet",
         role_arn="arn:aws:iam::123456789012:role/neo",
-        input_config={"s3_uri": "s3://m/resnet.tar.gz", "framework": "ONNX", "data_input_config": '{"data":[1,3,224,224]}'},
+        input_config={
+            "s3_uri": "s3://m/resnet.tar.gz",
+            "framework": "ONNX",
+            "data_input_config": '{"data":[1,3,224,224]}',
+        },
         output_config={"s3_output_location": "s3://m/out", "target_device": "ml_c5"},
     )
 
@@ -102,8 +116,9 @@ def test_compilation_job_outputs_are_snake_case_attributes(mocks):
 def test_multi_word_outputs_resolve_as_snake_case_attributes(mocks):
     from sagemaker_reconciler import Workteam
 
-    team = Workteam("t", workteam_name="t", description="d",
-                    member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}])
+    team = Workteam(
+        "t", workteam_name="t", description="d", member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}]
+    )
 
     def check(values):
         workforce_arn, create_date = values

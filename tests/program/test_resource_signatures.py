@@ -38,7 +38,11 @@ def shape(annotation: Any) -> Any:
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(annotation) if a is not type(None)]
         # pulumi.Input[T] is Union[T, Awaitable[T], Output[T]]: T is the plain value
-        plain = [a for a in options if not isinstance(a, typing.ForwardRef) and get_origin(a) not in (pulumi.Output, Awaitable)]
+        plain = [
+            a
+            for a in options
+            if not isinstance(a, typing.ForwardRef) and get_origin(a) not in (pulumi.Output, Awaitable)
+        ]
         assert len({shape(a) for a in plain}) == 1, annotation
         return shape(plain[0])
     if origin is pulumi.Output:
@@ -55,7 +59,9 @@ def shape(annotation: Any) -> Any:
 def annotations(cls: type, of: Any) -> dict[str, Any]:
     """``of``'s own annotations, evaluated in the class's module (``from __future__ import annotations``)."""
     namespace = vars(sys.modules[cls.__module__])
-    return {n: eval(a, namespace) if isinstance(a, str) else a for n, a in of.__dict__.get("__annotations__", {}).items()}
+    return {
+        n: eval(a, namespace) if isinstance(a, str) else a for n, a in of.__dict__.get("__annotations__", {}).items()
+    }
 
 
 def keyword_arguments(cls: type) -> dict[str, inspect.Parameter]:
@@ -73,10 +79,14 @@ def test_keyword_arguments_are_the_spec_fields(kind: ResourceType, cls: type) ->
     # the name is required by the spec but optional here: omitted, it is <resource name>-<random>
     assert required == {n for n, f in fields.items() if f.is_required()} - {name_field(kind)}
 
-    hints = {n: eval(a, vars(sys.modules[cls.__module__])) if isinstance(a, str) else a
-             for n, a in cls.__init__.__annotations__.items()}
+    hints = {
+        n: eval(a, vars(sys.modules[cls.__module__])) if isinstance(a, str) else a
+        for n, a in cls.__init__.__annotations__.items()
+    }
     for name, field in fields.items():
-        assert shape(hints[name]) is shape(field.annotation), f"{cls.__name__}({name}=...) vs {kind.spec_model.__name__}.{name}"
+        assert shape(hints[name]) is shape(field.annotation), (
+            f"{cls.__name__}({name}=...) vs {kind.spec_model.__name__}.{name}"
+        )
 
 
 @pytest.mark.parametrize(("kind", "cls"), CASES)

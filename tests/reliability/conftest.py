@@ -17,11 +17,26 @@ import pytest
 from sagemaker_reconciler.waiters import Backoff
 from tests.engine.harness import EngineClient
 
-MAX_ATTEMPTS = 9  # sagemaker_reconciler.aws: botocore standard retries, max_attempts 8 = 8 retries after the first attempt
+MAX_ATTEMPTS = (
+    9  # sagemaker_reconciler.aws: botocore standard retries, max_attempts 8 = 8 retries after the first attempt
+)
 FAST = Backoff(initial=0.01, factor=1.5, maximum=0.05)
-WRITES = frozenset({"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "AddTags", "DeleteTags",
-                    "CreateCompilationJob", "StopCompilationJob", "DeleteCompilationJob",
-                    "PutObject", "DeleteObject", "CopyObject", "DeleteObjects"})
+WRITES = frozenset(
+    {
+        "CreateWorkteam",
+        "UpdateWorkteam",
+        "DeleteWorkteam",
+        "AddTags",
+        "DeleteTags",
+        "CreateCompilationJob",
+        "StopCompilationJob",
+        "DeleteCompilationJob",
+        "PutObject",
+        "DeleteObject",
+        "CopyObject",
+        "DeleteObjects",
+    }
+)
 
 
 @pytest.fixture
@@ -57,8 +72,9 @@ def model(env) -> str:
 
 def attempts(endpoint, operation: str, service: str | None = "sagemaker") -> list[str | None]:
     """The fault (or None: served) of every attempt at ``operation``, in order."""
-    return [r.fault for r in endpoint.all_requests
-            if r.operation == operation and (service is None or r.service == service)]
+    return [
+        r.fault for r in endpoint.all_requests if r.operation == operation and (service is None or r.service == service)
+    ]
 
 
 def operations(endpoint) -> list[str]:

@@ -45,8 +45,10 @@ def server(embedded_endpoint):
 def reconcilers(embedded_endpoint):
     """Built once: a gateway makes no call until asked to (clients are cheap to keep, slow to build)."""
     config = AwsConfig(region="us-east-1", endpoint_url=embedded_endpoint.url)
-    return {"Workteam": WorkteamReconciler(SageMakerGateway(config)),
-            "CompilationJob": CompilationJobReconciler(SageMakerGateway(config), ObjectStore(config))}
+    return {
+        "Workteam": WorkteamReconciler(SageMakerGateway(config)),
+        "CompilationJob": CompilationJobReconciler(SageMakerGateway(config), ObjectStore(config)),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,9 @@ def quiet(clean):
 
 
 @pytest.mark.parametrize("resource, case, props, field, rule", CORPUS, ids=IDS)
-def test_check_over_the_engine_protocol_refuses_it_naming_the_property(server, quiet, resource, case, props, field,
-                                                                       rule):
+def test_check_over_the_engine_protocol_refuses_it_naming_the_property(
+    server, quiet, resource, case, props, field, rule
+):
     _, failures = server.check(PROVIDERS[resource](), {}, props)
     reasons = {prop: reason for prop, reason in failures}
     assert field in reasons, failures

@@ -17,15 +17,31 @@ from sagemaker_reconciler.report import EXIT_IN_SYNC
 from .test_api_calls import load_bench
 
 N = 200
-WRITES = {"CreateWorkteam", "UpdateWorkteam", "DeleteWorkteam", "CreateCompilationJob", "StopCompilationJob",
-          "DeleteCompilationJob", "AddTags", "DeleteTags", "PutObject", "DeleteObject"}
+WRITES = {
+    "CreateWorkteam",
+    "UpdateWorkteam",
+    "DeleteWorkteam",
+    "CreateCompilationJob",
+    "StopCompilationJob",
+    "DeleteCompilationJob",
+    "AddTags",
+    "DeleteTags",
+    "PutObject",
+    "DeleteObject",
+}
 
 
 def manifest_of(teams, jobs) -> str:
-    resources = {f"team{i}": {"type": "sagemaker-reconciler:Workteam", "properties": spec.to_props()}
-                 for i, spec in enumerate(teams)}
-    resources.update({f"job{i}": {"type": "sagemaker-reconciler:CompilationJob", "properties": spec.to_props()}
-                      for i, spec in enumerate(jobs)})
+    resources = {
+        f"team{i}": {"type": "sagemaker-reconciler:Workteam", "properties": spec.to_props()}
+        for i, spec in enumerate(teams)
+    }
+    resources.update(
+        {
+            f"job{i}": {"type": "sagemaker-reconciler:CompilationJob", "properties": spec.to_props()}
+            for i, spec in enumerate(jobs)
+        }
+    )
     return json.dumps({"resources": resources})  # JSON is YAML
 
 

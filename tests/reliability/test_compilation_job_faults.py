@@ -20,7 +20,9 @@ from tests.unit.test_compilation_job_spec import job
 from .conftest import MAX_ATTEMPTS, attempts
 
 KINDS = ("throttling", "internal", "drop")  # 503 is retried exactly as 500 (the Workteam tests cover both)
-SPEC = parse_compilation_job(job(stoppingCondition={"maxRuntimeInSeconds": 60}, tags={"team": "vision"}))  # tags: ListTags is read
+SPEC = parse_compilation_job(
+    job(stoppingCondition={"maxRuntimeInSeconds": 60}, tags={"team": "vision"})
+)  # tags: ListTags is read
 NAME = SPEC.compilation_job_name
 ARTIFACT = "s3://models/compiled/resnet-ml_c5.tar.gz"
 
@@ -44,16 +46,26 @@ def live_jobs() -> list[tuple[str, str]]:
 
 def start_running_job() -> None:
     """A job someone started (or an interrupted run left) that is still compiling."""
-    spec = parse_compilation_job(job(compilationJobName="running", outputConfig={
-        "s3OutputLocation": "s3://models/other", "targetDevice": "ml_c5"}))
+    spec = parse_compilation_job(
+        job(
+            compilationJobName="running",
+            outputConfig={"s3OutputLocation": "s3://models/other", "targetDevice": "ml_c5"},
+        )
+    )
     boto3.client("sagemaker").create_compilation_job(**spec.to_create_request())
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     "service, operation",
-    [("sagemaker", "CreateCompilationJob"), ("sagemaker", "DescribeCompilationJob"), ("sagemaker", "ListTags"),
-     ("sagemaker", "StopCompilationJob"), ("sagemaker", "DeleteCompilationJob"), ("s3", "HeadObject")],
+    [
+        ("sagemaker", "CreateCompilationJob"),
+        ("sagemaker", "DescribeCompilationJob"),
+        ("sagemaker", "ListTags"),
+        ("sagemaker", "StopCompilationJob"),
+        ("sagemaker", "DeleteCompilationJob"),
+        ("s3", "HeadObject"),
+    ],
 )
 def test_transient_faults_on_any_call_are_retried_with_backoff_and_the_run_completes(
     jobs, retry_delays, service, operation, kind
@@ -79,7 +91,10 @@ def test_a_persistent_fault_on_create_is_a_clear_error_and_the_next_run_creates_
     with pytest.raises(AwsError) as raised:
         reconciler(jobs).create(SPEC)
     assert (raised.value.operation, raised.value.code, raised.value.resource) == (
-        "CreateCompilationJob", "ServiceUnavailable", NAME)
+        "CreateCompilationJob",
+        "ServiceUnavailable",
+        NAME,
+    )
     assert attempts(jobs, "CreateCompilationJob") == ["unavailable"] * MAX_ATTEMPTS
     assert live_jobs() == []
     jobs.clear_faults()
@@ -116,8 +131,14 @@ def test_describe_failing_through_the_whole_wait_names_the_cause_and_the_next_ru
 
 def test_a_job_left_running_by_a_failed_run_is_adopted_and_waited_for(jobs):
     # A non-retryable failure ends the first run's wait at once, with the job still compiling.
-    jobs.inject_fault("error", "DescribeCompilationJob", count=1, code="AccessDeniedException", status=400,
-                      message="User is not authorized to perform: sagemaker:DescribeCompilationJob")
+    jobs.inject_fault(
+        "error",
+        "DescribeCompilationJob",
+        count=1,
+        code="AccessDeniedException",
+        status=400,
+        message="User is not authorized to perform: sagemaker:DescribeCompilationJob",
+    )
     with pytest.raises(AwsError, match=r"DescribeCompilationJob resnet-ml-c5 failed \(AccessDeniedException\)"):
         reconciler(jobs).create(SPEC)
     assert live_jobs() == [(NAME, "INPROGRESS")]
@@ -183,4 +204,4 @@ def test_a_wait_outlasts_a_poll_whose_every_attempt_lost_its_connection(jobs):
     jobs.inject_fault("drop", "DescribeCompilationJob", count=MAX_ATTEMPTS + 3)
     outputs = reconciler(jobs).create(SPEC)
     assert outputs["status"] == "COMPLETED"
-    assert attempts(jobs, "DescribeCompilationJob")[:MAX_ATTEMPTS + 4] == ["drop"] * (MAX_ATTEMPTS + 3) + [None]
+    assert attempts(jobs, "DescribeCompilationJob")[: MAX_ATTEMPTS + 4] == ["drop"] * (MAX_ATTEMPTS + 3) + [None]

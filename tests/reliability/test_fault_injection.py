@@ -27,7 +27,10 @@ MEMBERS = [{"OidcMemberDefinition": {"Groups": ["g"]}}]
 def client(endpoint, service: str = "sagemaker", attempts: int = 9, **config: Any):
     """A boto3 client for the endpoint making at most ``attempts`` attempts per call (the gateway's: 9)."""
     return boto3.client(
-        service, endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="testing",
+        service,
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(retries={"mode": "standard", "total_max_attempts": attempts}, **config),
     )
@@ -39,8 +42,12 @@ def create_team(sagemaker, name: str = "team-a") -> str:
 
 @pytest.mark.parametrize(
     "kind, status, code",
-    [("throttling", 400, "ThrottlingException"), ("internal", 500, "InternalFailure"),
-     ("unavailable", 503, "ServiceUnavailable"), ("error", 403, "UnrecognizedClientException")],
+    [
+        ("throttling", 400, "ThrottlingException"),
+        ("internal", 500, "InternalFailure"),
+        ("unavailable", 503, "ServiceUnavailable"),
+        ("error", 403, "UnrecognizedClientException"),
+    ],
 )
 def test_error_kinds_answer_in_the_services_shape(endpoint, kind, status, code):
     extra = {"code": code, "status": status} if kind == "error" else {}
@@ -144,9 +151,14 @@ def test_faults_match_region_and_parameters(env):
     sagemaker.describe_workteam(WorkteamName="team-a")
     with pytest.raises(ClientError, match="ServiceUnavailable"):
         sagemaker.describe_workteam(WorkteamName="team-b")
-    other_region = boto3.client("sagemaker", endpoint_url=endpoint.url, region_name="eu-west-1",
-                                aws_access_key_id="t", aws_secret_access_key="t",
-                                config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    other_region = boto3.client(
+        "sagemaker",
+        endpoint_url=endpoint.url,
+        region_name="eu-west-1",
+        aws_access_key_id="t",
+        aws_secret_access_key="t",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
     with pytest.raises(ClientError, match="ServiceUnavailable"):
         other_region.list_workteams()
 
@@ -197,9 +209,16 @@ def test_faults_over_http_and_reset_clears_them(env):
     control(endpoint, "DELETE", "faults")
     assert endpoint.faults == []
 
-    for bad in ({"kind": "meteor"}, {"kind": "slow"}, {"kind": "error", "code": "X"}, {"kind": "drop", "count": 0},
-                {"kind": "throttling", "probability": 1.5}, {"kind": "throttling", "service": "iam"},
-                {"kind": "throttling", "phase": "during"}, {"kind": "throttling", "bogus": 1}):
+    for bad in (
+        {"kind": "meteor"},
+        {"kind": "slow"},
+        {"kind": "error", "code": "X"},
+        {"kind": "drop", "count": 0},
+        {"kind": "throttling", "probability": 1.5},
+        {"kind": "throttling", "service": "iam"},
+        {"kind": "throttling", "phase": "during"},
+        {"kind": "throttling", "bogus": 1},
+    ):
         with pytest.raises(urllib.error.HTTPError) as raised:
             control(endpoint, "POST", "faults", bad)
         assert raised.value.code == 400, bad

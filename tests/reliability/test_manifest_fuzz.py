@@ -16,13 +16,37 @@ json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20,
 )
-property_names = st.sampled_from(["workteamName", "description", "memberDefinitions", "tags", "compilationJobName",
-                                  "roleArn", "inputConfig", "outputConfig", "mode", "forceDelete", "x"])
+property_names = st.sampled_from(
+    [
+        "workteamName",
+        "description",
+        "memberDefinitions",
+        "tags",
+        "compilationJobName",
+        "roleArn",
+        "inputConfig",
+        "outputConfig",
+        "mode",
+        "forceDelete",
+        "x",
+    ]
+)
 resource = st.fixed_dictionaries(
-    {"type": st.sampled_from(["sagemaker-reconciler:Workteam", "sagemaker-reconciler:CompilationJob",
-                              "sagemaker-reconciler:index:Workteam", "aws:s3:Bucket", ""])},
-    optional={"properties": st.dictionaries(property_names, json_values, max_size=6),
-              "options": st.dictionaries(st.sampled_from(["protect", "dependsOn"]), json_values, max_size=2)},
+    {
+        "type": st.sampled_from(
+            [
+                "sagemaker-reconciler:Workteam",
+                "sagemaker-reconciler:CompilationJob",
+                "sagemaker-reconciler:index:Workteam",
+                "aws:s3:Bucket",
+                "",
+            ]
+        )
+    },
+    optional={
+        "properties": st.dictionaries(property_names, json_values, max_size=6),
+        "options": st.dictionaries(st.sampled_from(["protect", "dependsOn"]), json_values, max_size=2),
+    },
 )
 documents = st.fixed_dictionaries(
     {"resources": st.dictionaries(st.text(min_size=1, max_size=10), resource, max_size=3) | json_values},
@@ -50,5 +74,9 @@ def test_any_structure_is_a_manifest_or_a_manifest_error(document, as_yaml):
 
 
 def test_deep_nesting_is_a_manifest_error():
-    outcome("resources:\n  a:\n    type: sagemaker-reconciler:Workteam\n    properties:\n      description: "
-            + "[" * 5000 + "]" * 5000 + "\n")
+    outcome(
+        "resources:\n  a:\n    type: sagemaker-reconciler:Workteam\n    properties:\n      description: "
+        + "[" * 5000
+        + "]" * 5000
+        + "\n"
+    )

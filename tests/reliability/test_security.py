@@ -64,8 +64,7 @@ class Credentials:
         return self.key_id, self.secret, self.token
 
     def env(self) -> dict[str, str]:
-        return {"AWS_ACCESS_KEY_ID": self.key_id, "AWS_SECRET_ACCESS_KEY": self.secret,
-                "AWS_SESSION_TOKEN": self.token}
+        return {"AWS_ACCESS_KEY_ID": self.key_id, "AWS_SECRET_ACCESS_KEY": self.secret, "AWS_SESSION_TOKEN": self.token}
 
     def leaked_into(self, *texts: str | bytes) -> list[str]:
         found = []
@@ -99,8 +98,15 @@ def profile_home(monkeypatch, tmp_path, endpoint) -> Credentials:
         f"aws_session_token = {found.token}\n\n[half]\naws_access_key_id = {found.key_id}\n"
     )
     (aws / "config").write_text("[profile ci]\nregion = us-east-1\n\n[profile half]\nregion = us-east-1\n")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SHARED_CREDENTIALS_FILE",
-                 "AWS_CONFIG_FILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("AWS_PROFILE", "ci")
@@ -111,8 +117,9 @@ def profile_home(monkeypatch, tmp_path, endpoint) -> Credentials:
 @pytest.fixture
 def model_bucket(endpoint) -> None:
     endpoint.set_compilation_timing(starting_seconds=0, compiling_seconds=0)
-    s3 = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="t",
-                      aws_secret_access_key="t")
+    s3 = boto3.client(
+        "s3", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    )
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="resnet.tar.gz", Body=b"model")
 
@@ -134,15 +141,17 @@ def pickled(provider: ConfiguredProvider) -> tuple[str, bytes]:
 
 CASES = [
     pytest.param(lambda url: WorkteamProvider(), cognito_team(), id="Workteam, no settings"),
-    pytest.param(lambda url: WorkteamProvider(region="us-east-1", endpoint=url), cognito_team(),
-                 id="Workteam, settings"),
+    pytest.param(
+        lambda url: WorkteamProvider(region="us-east-1", endpoint=url), cognito_team(), id="Workteam, settings"
+    ),
     pytest.param(lambda url: CompilationJobProvider(region="us-east-1", endpoint=url), job(), id="CompilationJob"),
 ]
 
 
 @pytest.mark.parametrize("make, props", CASES)
-def test_the_serialized_provider_holds_no_credentials_or_clients_after_real_calls(creds, model_bucket, endpoint,
-                                                                                   make, props):
+def test_the_serialized_provider_holds_no_credentials_or_clients_after_real_calls(
+    creds, model_bucket, endpoint, make, props
+):
     provider = make(endpoint.url)
     exercise(provider, props)
     assert endpoint.requests, "the provider really called the service with these credentials"
@@ -152,8 +161,12 @@ def test_the_serialized_provider_holds_no_credentials_or_clients_after_real_call
         assert marker not in raw, marker
     restored = dill.loads(raw)
     assert type(restored) is type(provider)
-    assert vars(restored) == {"region": provider.region, "profile": provider.profile, "endpoint": provider.endpoint,
-                              "_stack_config": {}}
+    assert vars(restored) == {
+        "region": provider.region,
+        "profile": provider.profile,
+        "endpoint": provider.endpoint,
+        "_stack_config": {},
+    }
     assert ConfiguredProvider.serialize_as_secret_always is True  # the blob is a secret in state anyway
 
 
@@ -165,7 +178,9 @@ def test_a_profile_from_a_credentials_file_leaves_only_its_name_in_state(profile
     assert profile_home.leaked_into(blob, raw) == []
     assert dill.loads(raw).profile == "ci"
     for attribute_free in (WorkteamProvider(), CompilationJobProvider()):  # AWS_PROFILE only in the environment
-        assert b"ci" not in pickled(attribute_free)[1].replace(b"CompilationJob", b"").replace(b"sagemaker_reconciler", b"")
+        assert b"ci" not in pickled(attribute_free)[1].replace(b"CompilationJob", b"").replace(
+            b"sagemaker_reconciler", b""
+        )
 
 
 def test_state_blobs_are_identical_whatever_credentials_the_environment_holds(creds, monkeypatch):
@@ -186,10 +201,14 @@ def failures_with_credentials(endpoint) -> list[BaseException]:
             raised.append(error)
 
     reconciler = WorkteamReconciler(SageMakerGateway())
-    for code, message in (("UnrecognizedClientException", "The security token included in the request is invalid."),
-                          ("ExpiredTokenException", "The security token included in the request is expired"),
-                          ("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/r/s is not "
-                                                    "authorized to perform: sagemaker:DescribeWorkteam")):
+    for code, message in (
+        ("UnrecognizedClientException", "The security token included in the request is invalid."),
+        ("ExpiredTokenException", "The security token included in the request is expired"),
+        (
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: sagemaker:DescribeWorkteam",
+        ),
+    ):
         endpoint.inject_fault("error", "DescribeWorkteam", count=1, code=code, status=400, message=message)
         attempt(lambda: reconciler.plan(parse_workteam(cognito_team())))
     endpoint.inject_fault("unavailable", "CreateWorkteam")
@@ -207,9 +226,16 @@ def test_errors_and_logs_never_print_credentials(creds, endpoint, caplog, capsys
     caplog.set_level(logging.DEBUG, logger="provider")
     raised = failures_with_credentials(endpoint)
     codes = [getattr(error, "code", type(error).__name__) for error in raised]
-    assert codes == ["UnrecognizedClientException", "ExpiredTokenException", "AccessDeniedException",
-                     "ServiceUnavailable", "ValidationException", "NoSuchBucket", "EndpointConnectionError",
-                     "ConfigError"]
+    assert codes == [
+        "UnrecognizedClientException",
+        "ExpiredTokenException",
+        "AccessDeniedException",
+        "ServiceUnavailable",
+        "ValidationException",
+        "NoSuchBucket",
+        "EndpointConnectionError",
+        "ConfigError",
+    ]
     texts = [text for error in raised for text in (str(error), repr(error), *traceback.format_exception(error))]
     captured = capsys.readouterr()
     assert creds.leaked_into(*texts, caplog.text, captured.out, captured.err) == []
@@ -249,8 +275,13 @@ def test_the_provider_server_never_accepts_secrets_so_the_engine_re_marks_output
 def test_a_failing_provider_server_prints_no_credentials(server, endpoint):
     inputs, _ = server.check(WorkteamProvider(), {}, cognito_team())
     team_id, outs = server.create(WorkteamProvider(), inputs)
-    endpoint.inject_fault("error", "*", code="UnrecognizedClientException", status=400,
-                          message="The security token included in the request is invalid.")
+    endpoint.inject_fault(
+        "error",
+        "*",
+        code="UnrecognizedClientException",
+        status=400,
+        message="The security token included in the request is invalid.",
+    )
     with pytest.raises(ProviderError) as raised:
         server.diff(WorkteamProvider(), team_id, outs, inputs)
     assert "UnrecognizedClientException" in raised.value.details
@@ -315,8 +346,15 @@ SECRET_TEAM = cognito_team(
     description=Secret(f"Labels {SECRET}-description"),
     tags={"team": Secret(f"{SECRET}-tag"), "plain": "visible"},
     notificationConfiguration={"notificationTopicArn": Secret(f"arn:aws:sns:us-east-1:123456789012:{SECRET}-topic")},
-    memberDefinitions=[{"cognitoMemberDefinition": {"userPool": "us-east-1_AbCdEf123", "userGroup": "labelers",
-                                                    "clientId": Secret(f"{SECRET}-client")}}],
+    memberDefinitions=[
+        {
+            "cognitoMemberDefinition": {
+                "userPool": "us-east-1_AbCdEf123",
+                "userGroup": "labelers",
+                "clientId": Secret(f"{SECRET}-client"),
+            }
+        }
+    ],
 )
 
 
@@ -338,9 +376,15 @@ def test_secret_workteam_inputs_stay_secret_in_outputs(server, endpoint):
 
 
 def test_secret_compilation_job_inputs_stay_secret_in_outputs(server, endpoint, model_bucket):
-    props = job(roleArn=Secret(f"arn:aws:iam::123456789012:role/{SECRET}"), tags={"k": Secret(SECRET)},
-                inputConfig={"s3Uri": Secret("s3://models/resnet.tar.gz"), "framework": "ONNX",
-                             "dataInputConfig": Secret(json.dumps({SECRET: [1, 3, 224, 224]}))})
+    props = job(
+        roleArn=Secret(f"arn:aws:iam::123456789012:role/{SECRET}"),
+        tags={"k": Secret(SECRET)},
+        inputConfig={
+            "s3Uri": Secret("s3://models/resnet.tar.gz"),
+            "framework": "ONNX",
+            "dataInputConfig": Secret(json.dumps({SECRET: [1, 3, 224, 224]})),
+        },
+    )
     inputs, _ = server.check(CompilationJobProvider(), {}, reveal(props))
     job_id, outs = server.create(CompilationJobProvider(), inputs)
     assert outs["status"] == "COMPLETED"

@@ -30,20 +30,84 @@ from tests.unit.workteam_samples import cognito_team, oidc_team
 
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-WORKTEAM_KEYS = ["workteamName", "workforceName", "description", "memberDefinitions", "notificationConfiguration",
-                 "workerAccessConfiguration", "tags", "forceDelete", "workteam_name", "member_definitions",
-                 "cognitoMemberDefinition", "oidcMemberDefinition", "userPool", "userGroup", "clientId", "groups",
-                 "notificationTopicArn", "s3Presign", "iamPolicyConstraints", "sourceIp", "vpcSourceIp"]
-JOB_KEYS = ["compilationJobName", "roleArn", "modelPackageVersionArn", "inputConfig", "outputConfig", "vpcConfig",
-            "stoppingCondition", "tags", "mode", "deleteArtifacts", "s3Uri", "dataInputConfig", "framework",
-            "frameworkVersion", "s3OutputLocation", "targetDevice", "targetPlatform", "os", "arch", "accelerator",
-            "compilerOptions", "kmsKeyId", "securityGroupIds", "subnets", "maxRuntimeInSeconds",
-            "maxWaitTimeInSeconds", "maxPendingTimeInSeconds", "input_config", "output_config"]
+WORKTEAM_KEYS = [
+    "workteamName",
+    "workforceName",
+    "description",
+    "memberDefinitions",
+    "notificationConfiguration",
+    "workerAccessConfiguration",
+    "tags",
+    "forceDelete",
+    "workteam_name",
+    "member_definitions",
+    "cognitoMemberDefinition",
+    "oidcMemberDefinition",
+    "userPool",
+    "userGroup",
+    "clientId",
+    "groups",
+    "notificationTopicArn",
+    "s3Presign",
+    "iamPolicyConstraints",
+    "sourceIp",
+    "vpcSourceIp",
+]
+JOB_KEYS = [
+    "compilationJobName",
+    "roleArn",
+    "modelPackageVersionArn",
+    "inputConfig",
+    "outputConfig",
+    "vpcConfig",
+    "stoppingCondition",
+    "tags",
+    "mode",
+    "deleteArtifacts",
+    "s3Uri",
+    "dataInputConfig",
+    "framework",
+    "frameworkVersion",
+    "s3OutputLocation",
+    "targetDevice",
+    "targetPlatform",
+    "os",
+    "arch",
+    "accelerator",
+    "compilerOptions",
+    "kmsKeyId",
+    "securityGroupIds",
+    "subnets",
+    "maxRuntimeInSeconds",
+    "maxWaitTimeInSeconds",
+    "maxPendingTimeInSeconds",
+    "input_config",
+    "output_config",
+]
 
-scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30)
-           | st.sampled_from(["", "ml_c5", "ONNX", "LINUX", "ARM64", "Enabled", "cloud", "local", "s3://b/k.tar.gz",
-                              "file:///tmp/m.tar.gz", "arn:aws:iam::123456789012:role/r", '{"data": [1, 3]}']))
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30)
+    | st.sampled_from(
+        [
+            "",
+            "ml_c5",
+            "ONNX",
+            "LINUX",
+            "ARM64",
+            "Enabled",
+            "cloud",
+            "local",
+            "s3://b/k.tar.gz",
+            "file:///tmp/m.tar.gz",
+            "arn:aws:iam::123456789012:role/r",
+            '{"data": [1, 3]}',
+        ]
+    )
+)
 
 
 def json_values(keys: list[str]) -> st.SearchStrategy[Any]:
@@ -97,12 +161,24 @@ def outcome(parse, props: Any) -> None:
     json.dumps(spec.to_create_request())
 
 
-VALID_TEAMS = [cognito_team(), oidc_team(), cognito_team(workerAccessConfiguration={
-    "s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled", "vpcSourceIp": "Disabled"}}})]
-VALID_JOBS = [job(), job(vpcConfig={"securityGroupIds": ["sg-1"], "subnets": ["subnet-1"]}, tags={"k": "v"},
-                         outputConfig={"s3OutputLocation": "s3://m/c",
-                                       "targetPlatform": {"os": "LINUX", "arch": "ARM64"}}),
-              job(inputConfig={"s3Uri": "s3://m/x.tar.gz", "framework": "PYTORCH", "dataInputConfig": "[[1,3,8,8]]"})]
+VALID_TEAMS = [
+    cognito_team(),
+    oidc_team(),
+    cognito_team(
+        workerAccessConfiguration={
+            "s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled", "vpcSourceIp": "Disabled"}}
+        }
+    ),
+]
+VALID_JOBS = [
+    job(),
+    job(
+        vpcConfig={"securityGroupIds": ["sg-1"], "subnets": ["subnet-1"]},
+        tags={"k": "v"},
+        outputConfig={"s3OutputLocation": "s3://m/c", "targetPlatform": {"os": "LINUX", "arch": "ARM64"}},
+    ),
+    job(inputConfig={"s3Uri": "s3://m/x.tar.gz", "framework": "PYTORCH", "dataInputConfig": "[[1,3,8,8]]"}),
+]
 
 
 @FUZZ
@@ -130,18 +206,29 @@ def test_a_valid_job_with_any_value_replaced_is_a_job_or_a_spec_error(props):
 
 
 @FUZZ
-@given(st.sampled_from(["ONNX", "PYTORCH", "TENSORFLOW", "XGBOOST", "MXNET"]),
-       st.text(max_size=60) | json_values(["data", "input0"]).map(json.dumps))
+@given(
+    st.sampled_from(["ONNX", "PYTORCH", "TENSORFLOW", "XGBOOST", "MXNET"]),
+    st.text(max_size=60) | json_values(["data", "input0"]).map(json.dumps),
+)
 @example("ONNX", '{"data": [1e400]}')
-@example("PYTORCH", '[[1, 3, 2.0]]')
+@example("PYTORCH", "[[1, 3, 2.0]]")
 @example("ONNX", '{"data": [NaN]}')
 def test_any_data_input_config_text_is_accepted_or_a_spec_error(framework, text):
-    outcome(parse_compilation_job, job(inputConfig={"s3Uri": "s3://m/x.tar.gz", "framework": framework,
-                                                    "dataInputConfig": text}))
+    outcome(
+        parse_compilation_job,
+        job(inputConfig={"s3Uri": "s3://m/x.tar.gz", "framework": framework, "dataInputConfig": text}),
+    )
 
 
 @pytest.mark.parametrize("depth", [1000, 8000])
 def test_a_deeply_nested_data_input_config_is_a_spec_error(depth):
     with pytest.raises(SpecError, match="nested too deeply"):
-        parse_compilation_job(job(inputConfig={"s3Uri": "s3://m/x.tar.gz", "framework": "ONNX",
-                                               "dataInputConfig": "[" * depth + "]" * depth}))
+        parse_compilation_job(
+            job(
+                inputConfig={
+                    "s3Uri": "s3://m/x.tar.gz",
+                    "framework": "ONNX",
+                    "dataInputConfig": "[" * depth + "]" * depth,
+                }
+            )
+        )

@@ -48,11 +48,19 @@ def lifecycle() -> None:
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     "operation",
-    ["CreateWorkteam", "DescribeWorkteam", "UpdateWorkteam", "DeleteWorkteam", "ListTags", "AddTags",
-     "ListLabelingJobsForWorkteam"],
+    [
+        "CreateWorkteam",
+        "DescribeWorkteam",
+        "UpdateWorkteam",
+        "DeleteWorkteam",
+        "ListTags",
+        "AddTags",
+        "ListLabelingJobsForWorkteam",
+    ],
 )
-def test_transient_faults_on_any_call_are_retried_with_backoff_and_the_run_completes(env, retry_delays, operation,
-                                                                                     kind):
+def test_transient_faults_on_any_call_are_retried_with_backoff_and_the_run_completes(
+    env, retry_delays, operation, kind
+):
     env.inject_fault(kind, operation, count=2)
     lifecycle()
     tried = attempts(env, operation)
@@ -93,7 +101,8 @@ def test_a_create_whose_answer_was_lost_is_adopted_not_duplicated(env, kind):
 
 def test_a_different_team_under_the_name_is_still_a_conflict(env):
     boto3.client("sagemaker").create_workteam(
-        WorkteamName="team-a", Description="someone else's",
+        WorkteamName="team-a",
+        Description="someone else's",
         MemberDefinitions=SPEC.to_create_request()["MemberDefinitions"],
     )
     env.clear_requests()

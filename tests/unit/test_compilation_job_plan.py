@@ -92,7 +92,9 @@ jobs = st.builds(
         stoppingCondition={"maxRuntimeInSeconds": runtime},
         tags=tags,
     ),
-    st.sampled_from(TARGET_DEVICES), shapes, st.integers(1, 28 * 86400),
+    st.sampled_from(TARGET_DEVICES),
+    shapes,
+    st.integers(1, 28 * 86400),
     st.dictionaries(st.text("abc", min_size=1, max_size=3), st.text("xyz", max_size=3), max_size=3),
 )
 

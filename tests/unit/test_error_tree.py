@@ -20,7 +20,9 @@ INTERNAL = {
     "specs/java_patterns.py: UnsupportedPattern",  # the API model grew a pattern: a test fails
     "plugin/errors.py: Failure",  # the gRPC status the plugin answers the engine with
 }
-EXCEPTION_NAMES = {name for name, value in vars(builtins).items() if inspect.isclass(value) and issubclass(value, BaseException)}
+EXCEPTION_NAMES = {
+    name for name, value in vars(builtins).items() if inspect.isclass(value) and issubclass(value, BaseException)
+}
 
 
 def _exception_classes_declared_in(path: Path) -> list[str]:
@@ -29,7 +31,9 @@ def _exception_classes_declared_in(path: Path) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
-            bases = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases}
+            bases = {
+                b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases
+            }
             if bases & known or any(b.endswith(("Error", "Exception")) for b in bases):
                 found.append(f"{path.relative_to(PACKAGE)}: {node.name}")
     return found
@@ -71,8 +75,21 @@ def test_moved_classes_are_still_importable_where_they_were() -> None:
     from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed, ToolchainMissing
     from sagemaker_reconciler.local_compile.verify import VerificationFailed
 
-    assert (UnsafeArchive, UnsupportedFramework, UnsupportedTarget, CompileFailed, ToolchainMissing, VerificationFailed) == (
-        errors.UnsafeArchive, errors.UnsupportedFramework, errors.UnsupportedTarget, errors.CompileFailed,
-        errors.ToolchainMissing, errors.VerificationFailed,
+    assert (
+        UnsafeArchive,
+        UnsupportedFramework,
+        UnsupportedTarget,
+        CompileFailed,
+        ToolchainMissing,
+        VerificationFailed,
+    ) == (
+        errors.UnsafeArchive,
+        errors.UnsupportedFramework,
+        errors.UnsupportedTarget,
+        errors.CompileFailed,
+        errors.ToolchainMissing,
+        errors.VerificationFailed,
     )
-    assert issubclass(errors.UnsupportedTarget, errors.SpecError) and issubclass(errors.ToolchainMissing, errors.ConfigError)
+    assert issubclass(errors.UnsupportedTarget, errors.SpecError) and issubclass(
+        errors.ToolchainMissing, errors.ConfigError
+    )

@@ -75,9 +75,21 @@ def test_every_pattern_of_the_reconciled_requests_translates() -> None:
             if hasattr(shape, attr):
                 walk(getattr(shape, attr))
 
-    for operation in ("CreateWorkteam", "UpdateWorkteam", "CreateCompilationJob", "AddTags", "DeleteTags",
-                      "DescribeWorkteam", "DescribeCompilationJob", "ListTags", "DeleteWorkteam",
-                      "StopCompilationJob", "DeleteCompilationJob", "ListCompilationJobs", "ListWorkteams"):
+    for operation in (
+        "CreateWorkteam",
+        "UpdateWorkteam",
+        "CreateCompilationJob",
+        "AddTags",
+        "DeleteTags",
+        "DescribeWorkteam",
+        "DescribeCompilationJob",
+        "ListTags",
+        "DeleteWorkteam",
+        "StopCompilationJob",
+        "DeleteCompilationJob",
+        "ListCompilationJobs",
+        "ListWorkteams",
+    ):
         walk(model.operation_model(operation).input_shape)
     assert len(patterns) > 15
     for pattern in patterns:

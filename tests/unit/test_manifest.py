@@ -81,8 +81,10 @@ def test_every_problem_of_every_resource_is_reported_at_once():
 
 def test_unknown_type_names_the_valid_ones():
     (found,) = problems(GOOD.replace("type: sagemaker-reconciler:Workteam", "type: aws:sagemaker:Workteam"))
-    assert found == ("line 5: resources.team.type: unknown type 'aws:sagemaker:Workteam'; valid types: "
-                     "sagemaker-reconciler:Workteam, sagemaker-reconciler:CompilationJob")
+    assert found == (
+        "line 5: resources.team.type: unknown type 'aws:sagemaker:Workteam'; valid types: "
+        "sagemaker-reconciler:Workteam, sagemaker-reconciler:CompilationJob"
+    )
 
 
 def test_yaml_syntax_errors_give_the_line():
@@ -97,35 +99,47 @@ def test_duplicate_keys_are_errors_not_silently_dropped():
 
 def test_the_name_is_required_because_the_cli_is_stateless():
     (found,) = problems(GOOD.replace("      workteamName: team-a\n", ""))
-    assert found == ("line 6: resources.team.properties.workteamName: is required: sagemaker-reconcile finds "
-                     "each resource by its name in the account and region")
+    assert found == (
+        "line 6: resources.team.properties.workteamName: is required: sagemaker-reconcile finds "
+        "each resource by its name in the account and region"
+    )
 
 
 def test_two_resources_with_one_name_are_refused():
-    second = GOOD.replace("  job:\n", "  team2:\n    type: sagemaker-reconciler:Workteam\n"
-                                    "    properties: {workteamName: team-a, description: d, memberDefinitions:"
-                                    " [{oidcMemberDefinition: {groups: [g]}}]}\n  job:\n")
+    second = GOOD.replace(
+        "  job:\n",
+        "  team2:\n    type: sagemaker-reconciler:Workteam\n"
+        "    properties: {workteamName: team-a, description: d, memberDefinitions:"
+        " [{oidcMemberDefinition: {groups: [g]}}]}\n  job:\n",
+    )
     (found,) = problems(second)
     assert "resources.team2.properties.workteamName: 'team-a' is also the name of resource 'team'" in found
 
 
 def test_interpolations_and_unsupported_options_need_the_engine():
     bad = GOOD.replace("roleArn: arn:aws:iam::123456789012:role/neo", "roleArn: ${role.arn}").replace(
-        "protect: true", "protect: true\n      ignoreChanges: [tags]")
+        "protect: true", "protect: true\n      ignoreChanges: [tags]"
+    )
     found = problems(bad)
     assert any("resources.job.properties.roleArn: ${role.arn} needs the Pulumi engine" in p for p in found)
     assert any("resources.job.options.ignoreChanges: is not supported" in p for p in found)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", "the manifest is empty"),
-    ("- a\n- b\n", "line 1: must be a mapping with a `resources:` key"),
-    ("name: x\n", "resources: is required"),
-    ("resources: [a]\n", "line 1: resources: must be a mapping"),
-    ("resources:\n  a: 3\n", "line 2: resources.a: must be a mapping"),
-    ("resources:\n  a: {properties: {}}\n", "line 2: resources.a.type: is required"),
-    ("resources:\n  a: {type: sagemaker-reconciler:Workteam, propertys: {}}\n", "resources.a.propertys: is not supported"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "the manifest is empty"),
+        ("- a\n- b\n", "line 1: must be a mapping with a `resources:` key"),
+        ("name: x\n", "resources: is required"),
+        ("resources: [a]\n", "line 1: resources: must be a mapping"),
+        ("resources:\n  a: 3\n", "line 2: resources.a: must be a mapping"),
+        ("resources:\n  a: {properties: {}}\n", "line 2: resources.a.type: is required"),
+        (
+            "resources:\n  a: {type: sagemaker-reconciler:Workteam, propertys: {}}\n",
+            "resources.a.propertys: is not supported",
+        ),
+    ],
+)
 def test_document_shape_problems(text, expected):
     assert any(expected in p for p in problems(text)), problems(text)
 
@@ -140,7 +154,9 @@ def test_outputs_resolve_against_applied_values():
     manifest = parse_manifest(GOOD)
     values = {"team": {"arn": "arn:team", "workteamName": "team-a"}, "job": {"compiledArtifactUri": "s3://b/k"}}
     assert resolve_outputs(manifest.outputs, values) == {
-        "arn": "arn:team", "summary": "team team-a compiles to s3://b/k"}
+        "arn": "arn:team",
+        "summary": "team team-a compiles to s3://b/k",
+    }
     assert resolve_outputs({"ids": "${team.ids}"}, {"team": {"ids": ["a"]}}) == {"ids": ["a"]}
     assert resolve_outputs({"x": "${team.missing}"}, values) == {"x": "${team.missing}"}
 

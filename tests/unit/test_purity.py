@@ -6,8 +6,19 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "provider"
-PURE = ["specs", "plan", "errors.py", "local_compile/targets.py", "resource_types.py", "schema.py", "manifest.py",
-        "report.py", "render.py", "printable.py", "local_paths.py"]
+PURE = [
+    "specs",
+    "plan",
+    "errors.py",
+    "local_compile/targets.py",
+    "resource_types.py",
+    "schema.py",
+    "manifest.py",
+    "report.py",
+    "render.py",
+    "printable.py",
+    "local_paths.py",
+]
 FORBIDDEN = {"boto3", "botocore", "pulumi", "tvm", "moto"}
 
 

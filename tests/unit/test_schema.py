@@ -130,8 +130,11 @@ def test_every_property_has_a_type_a_description_and_resolvable_references():
                 assert prop["description"].strip(), f"{where}: {name} has no description"
                 kinds = [k for k in ("$ref", "type") if k in prop]
                 assert len(kinds) == 1, f"{where}: {name} needs exactly one of $ref/type"
-                for ref in (prop.get("$ref"), prop.get("items", {}).get("$ref"),
-                            prop.get("additionalProperties", {}).get("$ref")):
+                for ref in (
+                    prop.get("$ref"),
+                    prop.get("items", {}).get("$ref"),
+                    prop.get("additionalProperties", {}).get("$ref"),
+                ):
                     if ref:
                         assert ref.removeprefix("#/types/") in SCHEMA["types"], f"{where}: {name} -> {ref}"
                 if prop.get("type") == "array":
@@ -173,7 +176,9 @@ def test_enums_equal_the_specs_literal_values():
     assert _enum("Framework") == list(FRAMEWORKS)
     assert _enum("TargetPlatformOs") == list(get_args(TargetPlatform.model_fields["os"].annotation))
     assert _enum("TargetPlatformArch") == list(get_args(TargetPlatform.model_fields["arch"].annotation))
-    accelerator = next(a for a in get_args(TargetPlatform.model_fields["accelerator"].annotation) if a is not type(None))
+    accelerator = next(
+        a for a in get_args(TargetPlatform.model_fields["accelerator"].annotation) if a is not type(None)
+    )
     assert _enum("TargetPlatformAccelerator") == list(get_args(accelerator))
     assert _enum("EnabledOrDisabled") == list(get_args(EnabledOrDisabled))
     assert _enum("CompilationMode") == ["cloud", "local"]

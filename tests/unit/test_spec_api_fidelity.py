@@ -27,8 +27,10 @@ COREML = [
     '{"input_1": {"shape": [1,224,224,3]}}',
     '{"input_1": {"shape": ["1..10", 224, 224, 3]}}',
     '{"input_1": {"shape": [[1,224,224,3], [1,160,160,3]], "default_shape": [1,224,224,3]}}',
-    ('{"input_1": {"shape": [[1,224,224,3]], "default_shape": [1,224,224,3], "type": "Image", '
-     '"bias": [-1,-1,-1], "scale": 0.007843137255}}'),
+    (
+        '{"input_1": {"shape": [[1,224,224,3]], "default_shape": [1,224,224,3], "type": "Image", '
+        '"bias": [-1,-1,-1], "scale": 0.007843137255}}'
+    ),
     '{"input_1": [1,224,224,3]}',
 ]
 COREML_PYTORCH = [
@@ -49,10 +51,17 @@ COREML_PYTORCH = [
         job(inputConfig={"s3Uri": "s3://m/model.tar.gz", "framework": "SKLEARN"}),
         job(inputConfig=inputs(framework="KERAS", dataInputConfig='{"input_1": [1,3,224,224]}')),
         job(stoppingCondition={"maxRuntimeInSeconds": 900.0}),  # Pulumi sends every number as a double
-        *[job(inputConfig=inputs(framework="TENSORFLOW", dataInputConfig=c), outputConfig=outputs(targetDevice="coreml"))
-          for c in COREML],
-        *[job(inputConfig=inputs(framework="PYTORCH", dataInputConfig=c), outputConfig=outputs(targetDevice="coreml"))
-          for c in COREML_PYTORCH],
+        *[
+            job(
+                inputConfig=inputs(framework="TENSORFLOW", dataInputConfig=c),
+                outputConfig=outputs(targetDevice="coreml"),
+            )
+            for c in COREML
+        ],
+        *[
+            job(inputConfig=inputs(framework="PYTORCH", dataInputConfig=c), outputConfig=outputs(targetDevice="coreml"))
+            for c in COREML_PYTORCH
+        ],
     ],
 )
 def test_compilation_jobs_the_api_allows_are_accepted(props) -> None:
@@ -65,8 +74,17 @@ def test_compilation_jobs_the_api_allows_are_accepted(props) -> None:
         oidc_team(memberDefinitions=[{"oidcMemberDefinition": {}}]),
         cognito_team(notificationConfiguration={}),
         cognito_team(description="Étiquettes 街景 \t tabs are fine"),
-        cognito_team(memberDefinitions=[{"cognitoMemberDefinition": {
-            "userPool": "us-east-1_AbCdEf123", "userGroup": "équipe-٣😀", "clientId": "client1"}}]),
+        cognito_team(
+            memberDefinitions=[
+                {
+                    "cognitoMemberDefinition": {
+                        "userPool": "us-east-1_AbCdEf123",
+                        "userGroup": "équipe-٣😀",
+                        "clientId": "client1",
+                    }
+                }
+            ]
+        ),
     ],
 )
 def test_work_teams_the_api_allows_are_accepted(props) -> None:
@@ -145,8 +163,13 @@ def test_numbers_are_strict(stopping, rule) -> None:
 
 @pytest.mark.parametrize("value", ["yes", "no", "true", 1, 0])
 def test_booleans_are_strict(value) -> None:
-    assert "must be a boolean (true or false)" in refusals(parse_compilation_job, job(deleteArtifacts=value))["deleteArtifacts"]
-    assert "must be a boolean (true or false)" in refusals(parse_workteam, cognito_team(forceDelete=value))["forceDelete"]
+    assert (
+        "must be a boolean (true or false)"
+        in refusals(parse_compilation_job, job(deleteArtifacts=value))["deleteArtifacts"]
+    )
+    assert (
+        "must be a boolean (true or false)" in refusals(parse_workteam, cognito_team(forceDelete=value))["forceDelete"]
+    )
 
 
 def test_a_yaml_yes_is_not_one_second() -> None:
@@ -167,8 +190,9 @@ def test_a_yaml_yes_is_not_one_second() -> None:
 
 
 def test_max_wait_must_cover_max_runtime() -> None:
-    found = refusals(parse_compilation_job, job(stoppingCondition={"maxRuntimeInSeconds": 900,
-                                                                   "maxWaitTimeInSeconds": 600}))
+    found = refusals(
+        parse_compilation_job, job(stoppingCondition={"maxRuntimeInSeconds": 900, "maxWaitTimeInSeconds": 600})
+    )
     assert found["stoppingCondition.maxWaitTimeInSeconds"] == "must be at least maxRuntimeInSeconds (900), got 600"
 
 
@@ -183,8 +207,9 @@ def test_max_wait_must_cover_max_runtime() -> None:
     ],
 )
 def test_coreml_forms_only_for_coreml_and_well_formed(config, target, rule) -> None:
-    props = job(inputConfig=inputs(framework="TENSORFLOW", dataInputConfig=config),
-                outputConfig=outputs(targetDevice=target))
+    props = job(
+        inputConfig=inputs(framework="TENSORFLOW", dataInputConfig=config), outputConfig=outputs(targetDevice=target)
+    )
     assert rule in refusals(parse_compilation_job, props)["inputConfig.dataInputConfig"]
 
 
@@ -207,8 +232,15 @@ def test_every_violation_of_a_job_is_reported_together() -> None:
         deleteArtifacts="yes",
     )
     found = refusals(parse_compilation_job, props)
-    assert {"roleArn", "inputConfig", "inputConfig.dataInputConfig", "inputConfig.s3Uri",
-            "stoppingCondition.maxWaitTimeInSeconds", "verify", "deleteArtifacts"} <= set(found), found
+    assert {
+        "roleArn",
+        "inputConfig",
+        "inputConfig.dataInputConfig",
+        "inputConfig.s3Uri",
+        "stoppingCondition.maxWaitTimeInSeconds",
+        "verify",
+        "deleteArtifacts",
+    } <= set(found), found
 
 
 def test_tag_problems_are_reported_together() -> None:
@@ -218,6 +250,8 @@ def test_tag_problems_are_reported_together() -> None:
 
 def test_a_coreml_form_is_not_refused_while_the_target_is_not_known() -> None:
     """A preview Unknown (or an outputConfig broken elsewhere) must not make the CoreML form look wrong."""
-    props = job(inputConfig=inputs(framework="TENSORFLOW", dataInputConfig='{"input_1": {"shape": [1,224,224,3]}}'),
-                outputConfig=object())
+    props = job(
+        inputConfig=inputs(framework="TENSORFLOW", dataInputConfig='{"input_1": {"shape": [1,224,224,3]}}'),
+        outputConfig=object(),
+    )
     assert "inputConfig.dataInputConfig" not in refusals(parse_compilation_job, props)

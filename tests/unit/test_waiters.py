@@ -64,7 +64,10 @@ def test_throttling_is_waited_out_but_other_errors_are_not():
     fake = FakeTime()
     throttled = AwsError("DescribeCompilationJob", "ThrottlingException", "slow down")
     poll, polls = job_finishing_at(0, fake, statuses=[throttled, throttled, "COMPLETED"])
-    assert wait_for(poll, lambda s: s == "COMPLETED", timeout=100, what="j", sleep=fake.sleep, clock=fake.clock) == "COMPLETED"
+    assert (
+        wait_for(poll, lambda s: s == "COMPLETED", timeout=100, what="j", sleep=fake.sleep, clock=fake.clock)
+        == "COMPLETED"
+    )
     assert len(polls) == 3
 
     denied = AwsError("DescribeCompilationJob", "AccessDeniedException", "no")

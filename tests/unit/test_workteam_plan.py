@@ -34,12 +34,20 @@ def test_description_change_is_one_update_with_only_name_and_description():
     assert [c.to_dict() for c in result.calls] == [
         {"operation": "UpdateWorkteam", "params": {"WorkteamName": "team-a", "Description": "new words"}}
     ]
-    assert [(c.property, c.old, c.new) for c in result.changes] == [("description", "Labels street scenes", "new words")]
+    assert [(c.property, c.old, c.new) for c in result.changes] == [
+        ("description", "Labels street scenes", "new words")
+    ]
 
 
 def test_added_member_sends_the_whole_member_list():
     members = cognito_team()["memberDefinitions"] + [
-        {"cognitoMemberDefinition": {"userPool": "us-east-1_AbCdEf123", "userGroup": "reviewers", "clientId": "client1"}}
+        {
+            "cognitoMemberDefinition": {
+                "userPool": "us-east-1_AbCdEf123",
+                "userGroup": "reviewers",
+                "clientId": "client1",
+            }
+        }
     ]
     result = plan(cognito_team(memberDefinitions=members), observe(cognito_team()))
     (call,) = result.calls
@@ -55,7 +63,9 @@ def test_removing_notification_clears_the_topic():
 
 
 def test_removing_worker_access_disables_every_constraint():
-    live = observe(cognito_team(workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled"}}}))
+    live = observe(
+        cognito_team(workerAccessConfiguration={"s3Presign": {"iamPolicyConstraints": {"sourceIp": "Enabled"}}})
+    )
     result = plan(cognito_team(), live)
     assert result.calls[0].params["WorkerAccessConfiguration"] == {
         "S3Presign": {"IamPolicyConstraints": {"SourceIp": "Disabled", "VpcSourceIp": "Disabled"}}
@@ -68,15 +78,23 @@ def test_explicit_disabled_equals_absent():
 
 
 def test_tags_change_uses_add_and_delete_tags_only():
-    result = plan(cognito_team(tags={"team": "nlp", "cost": "42"}), observe(cognito_team(), tags={"team": "vision", "old": "x"}))
+    result = plan(
+        cognito_team(tags={"team": "nlp", "cost": "42"}), observe(cognito_team(), tags={"team": "vision", "old": "x"})
+    )
     assert [c.to_dict() for c in result.calls] == [
-        {"operation": "AddTags", "params": {"ResourceArn": ARN, "Tags": [{"Key": "cost", "Value": "42"}, {"Key": "team", "Value": "nlp"}]}},
+        {
+            "operation": "AddTags",
+            "params": {"ResourceArn": ARN, "Tags": [{"Key": "cost", "Value": "42"}, {"Key": "team", "Value": "nlp"}]},
+        },
         {"operation": "DeleteTags", "params": {"ResourceArn": ARN, "TagKeys": ["old"]}},
     ]
 
 
 def test_aws_reserved_tags_are_not_ours():
-    live = observed_props(describe_body(cognito_team(), ARN), [{"Key": "team", "Value": "vision"}, {"Key": "aws:cloudformation:stack", "Value": "s"}])
+    live = observed_props(
+        describe_body(cognito_team(), ARN),
+        [{"Key": "team", "Value": "vision"}, {"Key": "aws:cloudformation:stack", "Value": "s"}],
+    )
     assert plan(cognito_team(), live).action is Action.NOOP
 
 
@@ -120,7 +138,8 @@ oidc_members = st.lists(group_names, min_size=1, max_size=10, unique=True).map(
 )
 cognito_members = st.lists(names, min_size=1, max_size=10, unique=True).map(
     lambda groups: [
-        {"cognitoMemberDefinition": {"userPool": "us-east-1_Pool1", "userGroup": g, "clientId": "client"}} for g in groups
+        {"cognitoMemberDefinition": {"userPool": "us-east-1_Pool1", "userGroup": g, "clientId": "client"}}
+        for g in groups
     ]
 )
 constraint = st.sampled_from([None, "Enabled", "Disabled"])
@@ -135,7 +154,13 @@ specs = st.builds(
             "s3Presign": {"iamPolicyConstraints": {k: v for k, v in (("sourceIp", src), ("vpcSourceIp", vpc)) if v}}
         },
     },
-    names, texts, st.one_of(oidc_members, cognito_members), tags, st.booleans(), constraint, constraint,
+    names,
+    texts,
+    st.one_of(oidc_members, cognito_members),
+    tags,
+    st.booleans(),
+    constraint,
+    constraint,
 )
 
 
@@ -172,5 +197,8 @@ def test_a_description_edit_is_exactly_one_minimal_update(props, new_description
         assert result.action is Action.NOOP
     else:
         assert [c.to_dict() for c in result.calls] == [
-            {"operation": "UpdateWorkteam", "params": {"WorkteamName": props["workteamName"], "Description": new_description}}
+            {
+                "operation": "UpdateWorkteam",
+                "params": {"WorkteamName": props["workteamName"], "Description": new_description},
+            }
         ]
