@@ -16,6 +16,7 @@ import pytest
 
 from sagemaker_reconciler.endpoint import EmbeddedEndpoint
 
+from . import test_endpoint_compilation_job as _jobs
 from .conftest import Client, ClientFactory
 from .test_endpoint_compilation_job import (
     BUCKET,
@@ -25,9 +26,10 @@ from .test_endpoint_compilation_job import (
     create,
     describe,
     error_of,
-    s3,  # noqa: F401  (fixture)
-    slow_jobs,  # noqa: F401  (fixture)
 )
+
+s3 = _jobs.s3  # the fixtures of the job tests, shared here
+slow_jobs = _jobs.slow_jobs
 
 REQUIRED = (
     botocore.session.get_session()
@@ -46,7 +48,7 @@ def assert_every_required_member(job: dict[str, Any]) -> None:
 def test_describe_has_every_required_member_in_every_status(
     sagemaker: Client,
     s3: Client,
-    slow_jobs: EmbeddedEndpoint,  # noqa: F811
+    slow_jobs: EmbeddedEndpoint,
 ) -> None:
     assert {"FailureReason", "ModelArtifacts", "InputConfig"} <= set(REQUIRED)
     create(sagemaker, "done")
@@ -85,7 +87,7 @@ def test_neo_fails_what_the_api_accepts(
     s3: Client,
     slow_jobs: EmbeddedEndpoint,
     input_change: dict[str, str],
-    reason: str,  # noqa: F811
+    reason: str,
 ) -> None:
     s3.put_object(Bucket=BUCKET, Key="trained/resnet50.zip", Body=MODEL)
     inputs = {
@@ -108,7 +110,7 @@ def test_tags_are_capped_at_50_per_resource_and_aws_keys_are_reserved(
     sagemaker: Client,
     s3: Client,
     kind: str,
-    endpoint: EmbeddedEndpoint,  # noqa: F811
+    endpoint: EmbeddedEndpoint,
 ) -> None:
     first = [{"Key": "team", "Value": "vision"}]
     if kind == "workteam":
