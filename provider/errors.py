@@ -26,6 +26,8 @@ ends catch :class:`ReconcilerError` and show its message; anything else is a bug
     ├── WaitTimeout            a wait ran past its bound
     ├── CompileFailed          local mode: TVM rejected the model or the target
     ├── VerificationFailed     local mode: the artifact's outputs differ from onnxruntime's
+    ├── TuningFailed           local mode: every tuning candidate failed to build or measure
+    ├── RemoteTuningFailed     local mode: the RPC tracker's devices could not measure (names tracker and key)
     └── UnsafeArchive          a model archive refused before anything was written
 
 Only an :class:`AwsError` says the service was asked; every other class is the
@@ -42,7 +44,10 @@ says the API model grew a pattern the translator cannot read (a test fails, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sagemaker_reconciler.local_compile.remote import RemoteDevices
 
 __all__ = [
     "ReconcilerError",
@@ -62,6 +67,8 @@ __all__ = [
     "RequiresReplacement",
     "DeleteRefused",
     "TerminalState",
+    "TuningFailed",
+    "RemoteTuningFailed",
     "CreatedButFailed",
     "WaitTimeout",
     "CompileFailed",
@@ -261,3 +268,27 @@ class CreatedButFailed(ReconcilerError):
         self.cause = cause
         self.outputs = outputs
         super().__init__(f"{cause} (the resource {name!r} was created nonetheless)")
+
+
+class TuningFailed(ReconcilerError):
+    """Every candidate of a tuning run failed to build or to measure: nothing was learned."""
+
+    def __init__(self, failed: int, first_error: str):
+        self.failed = failed
+        self.first_error = first_error
+        super().__init__(
+            f"tuning failed: all {failed} candidates failed to build or measure; the first error: {first_error}"
+        )
+
+
+class RemoteTuningFailed(ReconcilerError):
+    """Tuning could not measure on the tracker's devices; the message names the tracker and key."""
+
+    def __init__(self, devices: RemoteDevices, problem: str, remedy: str = ""):
+        self.devices = devices
+        query = f"python -m tvm.exec.query_rpc_tracker --host {devices.host} --port {devices.port}"
+        remedy = remedy or f"check the tracker and its devices with `{query}`"
+        super().__init__(
+            f"tuning through {devices.describe()}: {problem}; {remedy}. "
+            "Trials already measured are kept: the next run continues from them"
+        )

@@ -430,7 +430,7 @@ def _decode(data: bytes, source: str) -> str:
 
 
 def _read_bounded(handle: Any, source: str, limits: ManifestLimits) -> bytes:
-    data = handle.read(limits.max_bytes + 1)
+    data: bytes = handle.read(limits.max_bytes + 1)
     if len(data) > limits.max_bytes:
         raise ManifestError(source, [ManifestProblem("", f"is larger than {limits.max_bytes} bytes")])
     return data

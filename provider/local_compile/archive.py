@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sagemaker_reconciler.errors import UnsafeArchive
-from sagemaker_reconciler.local_compile.tar_stream import TarFormatError, TarMember, TarStream
+from sagemaker_reconciler.local_compile.tar_stream import Readable, TarFormatError, TarMember, TarStream
 
 __all__ = [
     "UnsafeArchive",
@@ -112,7 +112,7 @@ def _check_name(name: str) -> str:
 class _Meter:
     """The decompressed stream, counted: refuses a gzip bomb by its ratio before it fills memory or disk."""
 
-    def __init__(self, stream: BinaryIO, raw: BinaryIO, limits: ArchiveLimits):
+    def __init__(self, stream: Readable, raw: BinaryIO, limits: ArchiveLimits):
         self._stream, self._raw, self._limits = stream, raw, limits
         self.expanded = 0
         self.member = "the start of the archive"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagemaker_reconciler.errors import ReconcilerError
+from sagemaker_reconciler.errors import RemoteTuningFailed
 
 __all__ = [
     "RemoteDevices",
@@ -59,19 +59,6 @@ class RemoteDevices:
 
     def describe(self) -> str:
         return f"RPC tracker {self.tracker}, device key {self.key!r}"
-
-
-class RemoteTuningFailed(ReconcilerError):
-    """Tuning could not measure on the tracker's devices; the message names the tracker and key."""
-
-    def __init__(self, devices: RemoteDevices, problem: str, remedy: str = ""):
-        self.devices = devices
-        query = f"python -m tvm.exec.query_rpc_tracker --host {devices.host} --port {devices.port}"
-        remedy = remedy or f"check the tracker and its devices with `{query}`"
-        super().__init__(
-            f"tuning through {devices.describe()}: {problem}; {remedy}. "
-            "Trials already measured are kept: the next run continues from them"
-        )
 
 
 def _tracker_socket(devices: RemoteDevices, timeout: float) -> socket.socket:

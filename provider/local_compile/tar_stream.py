@@ -12,9 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Protocol
 
-__all__ = ["BLOCK", "TarMember", "TarFormatError", "TarStream"]
+__all__ = ["BLOCK", "Readable", "TarMember", "TarFormatError", "TarStream"]
+
+
+class Readable(Protocol):
+    """What the reader needs of a stream: ``read(n)`` (a file, a GzipFile, a metered stream)."""
+
+    def read(self, size: int, /) -> bytes: ...
+
 
 BLOCK = 512
 _CHUNK = 1 << 20
@@ -112,7 +119,7 @@ def _pax_records(payload: bytes, where: str) -> dict[str, str]:
 class TarStream:
     """Iterate members of an uncompressed tar stream; read each one's data with :meth:`chunks`."""
 
-    def __init__(self, stream: BinaryIO, *, max_header_bytes: int, max_headers: int):
+    def __init__(self, stream: Readable, *, max_header_bytes: int, max_headers: int):
         self._stream = stream
         self._max_header_bytes = max_header_bytes
         self._max_headers = max_headers

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sagemaker_reconciler.errors import ReconcilerError
+from sagemaker_reconciler.errors import TuningFailed
 from sagemaker_reconciler.local_compile._deps import require, torch_hidden_from_subprocesses
 from sagemaker_reconciler.local_compile.cpu_schedules import (
     ConvParams,
@@ -128,17 +128,6 @@ class TuningRecords:
 
     def has_metaschedule(self) -> bool:
         return (self.directory / "database_workload.json").exists()
-
-
-class TuningFailed(ReconcilerError):
-    """Every candidate of a tuning run failed to build or to measure: nothing was learned."""
-
-    def __init__(self, failed: int, first_error: str):
-        self.failed = failed
-        self.first_error = first_error
-        super().__init__(
-            f"tuning failed: all {failed} candidates failed to build or measure; the first error: {first_error}"
-        )
 
 
 def _first_line(text: Any) -> str:

@@ -169,5 +169,5 @@ def plan_compilation_job(
     if any(c.kind is ChangeKind.REPLACE for c in changes):
         calls = _replace_calls(display_name, status, create)
         return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, tuple(changes), calls, tuple(notes))
-    calls = tag_calls(observed["compilationJobArn"], have_tags, dict(want_tags or {})) if known else []
-    return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, tuple(changes), tuple(calls))
+    updates = tag_calls(observed["compilationJobArn"], have_tags, dict(want_tags or {})) if known else []
+    return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, tuple(changes), tuple(updates))

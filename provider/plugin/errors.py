@@ -22,7 +22,7 @@ from pulumi.runtime.proto import status_pb2
 __all__ = ["Failure", "PartialFailure", "failure_for"]
 
 
-class _Status(grpc.Status):  # type: ignore[misc]
+class _Status(grpc.Status):
     def __init__(self, code: grpc.StatusCode, details: str, trailing: tuple[tuple[str, bytes], ...] = ()):
         self.code = code
         self.details = details

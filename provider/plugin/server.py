@@ -76,7 +76,7 @@ def plugin_version() -> str:
     """The version the plugin was packed as (its install directory's), else the installed package's."""
     try:
         # written into the tarball by `plugin-pack`
-        from sagemaker_reconciler.plugin._packed import VERSION
+        from sagemaker_reconciler.plugin._packed import VERSION  # type: ignore[import-not-found]
 
         return str(VERSION)
     except ImportError:

@@ -65,7 +65,7 @@ class ObservedJob:
 
     @property
     def props(self) -> dict[str, Any]:
-        members = (
+        members: tuple[str, ...] = (
             "CompilationJobName",
             "RoleArn",
             "ModelPackageVersionArn",

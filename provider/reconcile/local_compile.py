@@ -67,6 +67,7 @@ def local_artifact_uri(spec: CompilationJobSpec) -> str:
         target = output.target_device
     else:
         platform = output.target_platform
+        assert platform is not None  # the spec holds exactly one of targetDevice and targetPlatform
         target = "_".join(p for p in (platform.os, platform.arch, platform.accelerator) if p).lower()
     return f"{output.s3_output_location.rstrip('/')}/{stem}-{target}.tar.gz"
 
@@ -231,27 +232,27 @@ class LocalCompiler:
                 )
                 notes.append(f"{uri} was compiled for inputs {json.dumps(built_inputs)}")
         built = manifest.get("tuning") or {}
-        wanted = tuning_settings(spec.tuning, spec.tuning_trials)
+        tuning = tuning_settings(spec.tuning, spec.tuning_trials)
         built_trials = built.get("trials_requested", 0)
-        if built_trials != wanted.trials:
+        if built_trials != tuning.trials:
             field = "tuning" if spec.tuning is not None else "tuningTrials"
             changes.append(
                 PropertyChange(
                     field,
                     ChangeKind.REPLACE,
                     built_trials,
-                    wanted.trials,
+                    tuning.trials,
                     ("tuning.trials",) if spec.tuning is not None else (),
                 )
             )
             notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
         built_key = (built.get("measured_on") or {}).get("device_key")
-        if wanted.trials and built_key != wanted.device_key:
+        if tuning.trials and built_key != tuning.device_key:
             changes.append(
-                PropertyChange("tuning", ChangeKind.REPLACE, built_key, wanted.device_key, ("tuning.deviceKey",))
+                PropertyChange("tuning", ChangeKind.REPLACE, built_key, tuning.device_key, ("tuning.deviceKey",))
             )
             notes.append(
-                f"{uri} was tuned on {built_key or 'this host'}, not on devices {wanted.device_key or 'of this host'}"
+                f"{uri} was tuned on {built_key or 'this host'}, not on devices {tuning.device_key or 'of this host'}"
             )
         if not changes:
             return Plan("CompilationJob", name, Action.NOOP)

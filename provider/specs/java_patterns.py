@@ -138,7 +138,8 @@ def _runs_by_category() -> dict[str, list[tuple[int, int]]]:
                 if current is not None:
                     runs.setdefault(current, []).append((start, cp - 1))
                 current, start = name, cp
-        runs.setdefault(current, []).append((start, block[-1]))
+        if current is not None:
+            runs.setdefault(current, []).append((start, block[-1]))
     return runs
 
 
