@@ -41,6 +41,7 @@ class CompilationJob(pulumi.CustomResource):
         delete_artifacts: pulumi.Input[bool] | None = None,
         verify: pulumi.Input[bool] | None = None,
         tuning_trials: pulumi.Input[int] | None = None,
+        tuning: pulumi.Input[dict] | None = None,
         __id: str | None = None,
     ) -> None:
         args = {
@@ -56,6 +57,7 @@ class CompilationJob(pulumi.CustomResource):
             "delete_artifacts": delete_artifacts,
             "verify": verify,
             "tuning_trials": tuning_trials,
+            "tuning": tuning,
         }
         register(self, COMPILATION_JOB, resource_name, args, opts, __id)
 

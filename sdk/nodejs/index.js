@@ -60,7 +60,7 @@ const Workteam = define(
 const CompilationJob = define(
   `${PACKAGE}:index:CompilationJob`,
   ["compilationJobName", "roleArn", "modelPackageVersionArn", "inputConfig", "outputConfig", "vpcConfig",
-    "stoppingCondition", "tags", "mode", "deleteArtifacts", "verify", "tuningTrials"],
+    "stoppingCondition", "tags", "mode", "deleteArtifacts", "verify", "tuningTrials", "tuning"],
   ["roleArn", "outputConfig"],
   ["arn", "status", "compiledArtifactUri", "artifactDigest", "inferenceImage", "failureReason", "creationTime",
     "compilationStartTime", "compilationEndTime"],
