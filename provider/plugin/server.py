@@ -257,6 +257,10 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
             done = core().crud.read(
                 kind, self._settings, request.id, decode(request.properties), decode(request.inputs)
             )
+            if not done.id:
+                # Gone: no properties at all. The engine takes only that as "does not exist"; an empty
+                # map would be imported (or refreshed) as a resource with no properties.
+                return pb.ReadResponse()
             return pb.ReadResponse(id=done.id, properties=encode(done.properties), inputs=encode(done.inputs or {}))
 
         return self._answer(context, "Read", body)

@@ -52,7 +52,10 @@ def main() -> None:
     server.start()
     sys.stdout.write(f"{port}\n")
     sys.stdout.flush()
-    Event().wait()
+    try:
+        Event().wait()
+    except KeyboardInterrupt:  # the engine stops its plugins with SIGINT: end quietly, no traceback in its output
+        server.stop(0)
 
 
 if __name__ == "__main__":

@@ -208,6 +208,7 @@ def test_refresh_keeps_the_drawn_name_marker_and_a_deleted_team_reads_as_gone(pl
     plugin.stub.Delete(pb.DeleteRequest(urn=urn("labelers"), id=id_, properties=encode(outputs)))
     gone = plugin.stub.Read(pb.ReadRequest(urn=urn("labelers"), id=id_, properties=encode(outputs)))
     assert gone.id == ""
+    assert not gone.HasField("properties") and not gone.HasField("inputs")  # the engine's test for "gone"
 
 
 # --- CompilationJob: timeouts and partial failure ------------------------------------------------------

@@ -102,9 +102,9 @@ def test_ignore_changes_keeps_a_console_edit(deploy):
 
 
 def test_import_by_id(deploy):
-    """The engine's import step (the `import` resource option; `pulumi import` takes the same path but
-    needs the program's language host, which this machine has no build of): Read with only the id,
-    then Check of what Read returned, then the program's inputs compared with it."""
+    """The engine's import step through the `import` resource option (the `pulumi import` command:
+    test_cli_import_real.py): Read with only the id, then Check of what Read returned, then the
+    program's inputs compared with it."""
     sagemaker = boto3.client("sagemaker")
     sagemaker.create_workteam(
         WorkteamName="console-team",
