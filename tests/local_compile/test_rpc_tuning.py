@@ -399,7 +399,8 @@ def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, c
     import io
     import tarfile
 
-    from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+    from sagemaker_reconciler.plan.model import Action
+    from sagemaker_reconciler.reconcile.local_compile import LocalCompiler, local_artifact_uri
 
     def job(key: str) -> dict:
         return {
@@ -414,14 +415,13 @@ def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, c
         "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
         "tuning": {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}},
     }
-    published = tmp_path / "tuned" / "model-ml_c5.tar.gz"
-    published.parent.mkdir()
+    published = Path(local_artifact_uri(parse_compilation_job(job("pi4"))).removeprefix("file://"))
     with tarfile.open(published, "w:gz") as tar:
         data = json.dumps(manifest).encode()
         info = tarfile.TarInfo("manifest.json")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    assert LocalCompiler().plan(parse_compilation_job(job("pi4"))).replaces == []
+    assert LocalCompiler().plan(parse_compilation_job(job("pi4"))).action is Action.NOOP
     plan = LocalCompiler().plan(parse_compilation_job(job("jetson-cpu")))
     assert plan.replaces == ["tuning"]
     assert plan.changes[0].old == "pi4" and plan.changes[0].new == "jetson-cpu"
