@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sagemaker_reconciler.errors import SpecError, UnsupportedTarget, Violation
+from sagemaker_reconciler.specs.compilation_job import TARGET_DEVICES
 
 __all__ = [
     "ALL_TARGET_DEVICES",
@@ -44,47 +45,8 @@ TARGET_PLATFORM_FIELD = "outputConfig.targetPlatform"
 COMPILER_OPTIONS_FIELD = "outputConfig.compilerOptions"
 _RESOURCE = "CompilationJob"
 
-# The TargetDevice enum of the SageMaker API (botocore's model, 2025); a test
-# keeps this tuple equal to botocore's so a new device is noticed.
-ALL_TARGET_DEVICES: tuple[str, ...] = (
-    "lambda",
-    "ml_m4",
-    "ml_m5",
-    "ml_m6g",
-    "ml_c4",
-    "ml_c5",
-    "ml_c6g",
-    "ml_p2",
-    "ml_p3",
-    "ml_g4dn",
-    "ml_inf1",
-    "ml_inf2",
-    "ml_trn1",
-    "ml_eia2",
-    "jetson_tx1",
-    "jetson_tx2",
-    "jetson_nano",
-    "jetson_xavier",
-    "rasp3b",
-    "rasp4b",
-    "imx8qm",
-    "deeplens",
-    "rk3399",
-    "rk3288",
-    "aisage",
-    "sbe_c",
-    "qcs605",
-    "qcs603",
-    "sitara_am57x",
-    "amba_cv2",
-    "amba_cv22",
-    "amba_cv25",
-    "x86_win32",
-    "x86_win64",
-    "coreml",
-    "jacinto_tda4vm",
-    "imx8mplus",
-)
+# The TargetDevice enum of the SageMaker API, kept in one place (a unit test keeps it equal to botocore's).
+ALL_TARGET_DEVICES: tuple[str, ...] = TARGET_DEVICES
 
 
 @dataclass(frozen=True)
