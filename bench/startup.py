@@ -34,9 +34,9 @@ CASES = {
 PROBE = """
 import json, sys, time
 started = time.perf_counter()
-import provider
+import sagemaker_reconciler
 lazy = sorted({m.split('.')[0] for m in sys.modules} & {'pulumi', 'boto3', 'botocore', 'tvm', 'moto', 'numpy', 'onnx'})
-provider.Workteam, provider.CompilationJob
+sagemaker_reconciler.Workteam, sagemaker_reconciler.CompilationJob
 import sagemaker_reconciler.pulumi_resources
 heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'tvm', 'tvm_ffi', 'onnx', 'onnxruntime', 'torch', 'moto'})
 from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-c", PROBE], cwd=REPO, env=_env(), check=True, capture_output=True, text=True
         ).stdout
     )
-    print(f"\n`import provider` alone loads: {', '.join(probe['lazy']) or 'none of pulumi/boto3/tvm'}")
+    print(f"\n`import sagemaker_reconciler` alone loads: {', '.join(probe['lazy']) or 'none of pulumi/boto3/tvm'}")
     print(f"heavy modules after importing the Pulumi resources: {', '.join(probe['heavy']) or 'none'}")
     print(
         f"gateway (boto3 session + SageMaker client): first {1000 * probe['first_gateway']:.0f} ms, "
