@@ -148,7 +148,8 @@ def test_a_local_mode_job_compiles_here_and_then_has_nothing_to_do(deploy, endpo
     model.write_bytes(tiny_cnn_archive())
     out = tmp_path / "compiled"
     endpoint.clear_requests()
-    deployment = deploy(local_job(model, out))
+    cache = {"SAGEMAKER_RECONCILER_CACHE": str(tmp_path / "cache")}  # a real compile, not the user's cache
+    deployment = deploy(local_job(model, out), env=cache)
     events: list = []
     up = deployment.stack.up(on_event=events.append)
     assert up.summary.result == "succeeded"
