@@ -9,7 +9,7 @@ Update, and the drawn-name marker kept through refresh.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,24 +17,45 @@ from sagemaker_reconciler.plan.model import UNKNOWN
 from sagemaker_reconciler.plugin.check import DEFAULTS_KEY
 from sagemaker_reconciler.plugin.config import aws_config
 from sagemaker_reconciler.plugin.paths import overlay
+from sagemaker_reconciler.printable import escape
 from sagemaker_reconciler.pulumi_resources.compilation_job import CompilationJobProvider
 from sagemaker_reconciler.pulumi_resources.workteam import WorkteamProvider
 from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
 from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
 from sagemaker_reconciler.resource_types import WORKTEAM, ResourceType
 
 __all__ = ["Outcome", "create", "delete", "output_keys", "provider_for", "read", "update"]
 
 
+Say = Callable[[str], None]
+"""One line to the engine's log against the request's resource (the plugin has no Pulumi runtime, so
+``pulumi.log`` there would only reach its stderr)."""
+
+
 class _BoundedJobProvider(CompilationJobProvider):
-    """The dynamic job provider whose waits stop at the request's timeout."""
+    """The dynamic job provider whose waits stop at the request's timeout, and whose progress lines
+    (a local compile's verify result, a FAILED job recreated) reach the engine's log."""
 
     timeout: float | None = None
+    say: Say | None = None
 
     def _reconciler(self) -> CompilationJobReconciler:
         reconciler = super()._reconciler()
         reconciler.timeout = self.timeout
+        if self.say is not None:
+            reconciler.log = self._escaped
         return reconciler
+
+    def _local(self) -> LocalCompiler:
+        local = super()._local()
+        if self.say is not None:
+            local.progress = self._escaped
+        return local
+
+    def _escaped(self, line: str) -> None:
+        if self.say is not None:
+            self.say(escape(line))
 
 
 @dataclass(frozen=True)
@@ -48,13 +69,14 @@ def output_keys(kind: ResourceType) -> tuple[str, ...]:
     return OUTPUT_KEYS if kind is WORKTEAM else JOB_OUTPUT_KEYS
 
 
-def provider_for(kind: ResourceType, settings: Mapping[str, Any], timeout: float = 0) -> Any:
+def provider_for(kind: ResourceType, settings: Mapping[str, Any], timeout: float = 0, say: Say | None = None) -> Any:
     config = aws_config(settings)
     args = {"region": config.region, "profile": config.profile, "endpoint": config.endpoint_url}
     if kind is WORKTEAM:
         return WorkteamProvider(**args)
     provider = _BoundedJobProvider(**args)
     provider.timeout = timeout or None
+    provider.say = say
     return provider
 
 
@@ -69,10 +91,11 @@ def create(
     *,
     timeout: float = 0,
     preview: bool = False,
+    say: Say | None = None,
 ) -> Outcome:
     if preview:
         return Outcome("", {**_stored(props), **{k: UNKNOWN for k in output_keys(kind)}})
-    result = provider_for(kind, settings, timeout).create(dict(props))
+    result = provider_for(kind, settings, timeout, say).create(dict(props))
     return Outcome(result.id, _stored(result.outs))
 
 
@@ -86,11 +109,12 @@ def update(
     ignore: list[str],
     timeout: float = 0,
     preview: bool = False,
+    say: Say | None = None,
 ) -> Outcome:
     if preview:
         moving = {"lastUpdatedDate": UNKNOWN} if kind is WORKTEAM else {}
         return Outcome(id_, {**dict(olds), **_stored(news), **moving})
-    provider = provider_for(kind, settings, timeout)
+    provider = provider_for(kind, settings, timeout, say)
     if ignore:  # the live value stays wherever the program ignores changes
         reconciler = provider._reconciler()
         live = (

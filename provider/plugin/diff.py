@@ -122,10 +122,11 @@ def diff_compilation_job(
     new job, including members the service does not echo), with per-path entries."""
     name_key = "compilationJobName"
     desired = spec_props(news, JOB_OUTPUT_KEYS)
-    if contains_unknown(desired):
-        desired = {**CompilationJobSpec.prop_defaults(), **desired}
-    else:
+    known = not contains_unknown(desired)
+    if known:
         desired = parse_compilation_job(desired).to_props()
+    else:
+        desired = {**CompilationJobSpec.prop_defaults(), **desired}
     stored = spec_props(olds, JOB_OUTPUT_KEYS)
     outcome = DiffOutcome()
     edited = sorted(k for k in set(desired) | set(stored) if stored.get(k) != desired.get(k))
@@ -133,7 +134,8 @@ def diff_compilation_job(
         _add(outcome, stored.get(key), desired.get(key), key, replace=key not in UPDATABLE, input_diff=True)
     outcome.replaces = [k for k in edited if k not in UPDATABLE]
     if "local" in (desired.get("mode"), stored.get("mode")):
-        drifted = [] if outcome.replaces else provider._local_drift(id_, dict(olds))
+        # the artifact's manifest is judged against the program's spec (unknown until the preview resolves)
+        drifted = provider._local_drift(id_, dict(olds), desired) if known and not outcome.replaces else []
         if drifted:
             outcome.replaces.append(name_key)
             outcome.detailed[name_key] = Entry(UPDATE, True, False)

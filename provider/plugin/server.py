@@ -136,6 +136,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         except grpc.RpcError as exc:
             print(f"sagemaker-reconciler: engine log unavailable: {exc}", file=sys.stderr)
 
+    def _sayer(self, urn: str) -> Callable[[str], None]:
+        return lambda line: self._log(urn, [line])
+
     # --- plugin and configuration ----------------------------------------------------------------
 
     def Handshake(self, request: pb.ProviderHandshakeRequest, context: Any) -> pb.ProviderHandshakeResponse:
@@ -245,7 +248,12 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.CreateResponse:
             kind = resource_kind(request.urn, request.type)
             done = core().crud.create(
-                kind, self._settings, decode(request.properties), timeout=request.timeout, preview=request.preview
+                kind,
+                self._settings,
+                decode(request.properties),
+                timeout=request.timeout,
+                preview=request.preview,
+                say=self._sayer(request.urn),
             )
             return pb.CreateResponse(id=done.id, properties=encode(done.properties))
 
@@ -277,6 +285,7 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
                 ignore=list(request.ignoreChanges),
                 timeout=request.timeout,
                 preview=request.preview,
+                say=self._sayer(request.urn),
             )
             return pb.UpdateResponse(properties=encode(done.properties))
 

@@ -83,10 +83,11 @@ class Deployment:
 def deploy(
     tmp_path: Path, plugin_home: Path, pulumi_bin: Path, endpoint, aws_env
 ) -> Iterator[Callable[..., Deployment]]:
-    """``deploy(program)``: a fresh stack running `program` (swap it later with ``set_program``)."""
+    """``deploy(program)``: a fresh stack running `program` (swap it later with ``set_program``);
+    ``env`` overrides the plugin's environment (credentials, say)."""
     made: list[Deployment] = []
 
-    def start(program: Callable[[], Any], stack_name: str = "dev") -> Deployment:
+    def start(program: Callable[[], Any], stack_name: str = "dev", env: dict[str, str] | None = None) -> Deployment:
         holder = {"main": program}
         backend = tmp_path / "state"
         backend.mkdir(exist_ok=True)
@@ -97,6 +98,7 @@ def deploy(
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "PYTHONPATH": str(FAST_RETRIES),
+            **(env or {}),
         }
         stack = auto.create_or_select_stack(
             stack_name=stack_name,
