@@ -15,7 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sagemaker_reconciler.plan import compilation_job as job_plans
+from sagemaker_reconciler.plan import workteam as team_plans
 from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
+from sagemaker_reconciler.plan.explain import explain_lines
 from sagemaker_reconciler.plan.model import ChangeKind, Plan, contains_unknown
 from sagemaker_reconciler.plan.workteam import comparable_workteam, plan_workteam
 from sagemaker_reconciler.plugin.check import drawn_names
@@ -23,7 +26,6 @@ from sagemaker_reconciler.plugin.paths import UPDATE, format_path, leaf_changes,
 from sagemaker_reconciler.pulumi_resources._common import spec_props
 from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
 from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
-from sagemaker_reconciler.render import preview_lines
 from sagemaker_reconciler.specs.compilation_job import (
     UPDATABLE,
     CompilationJobSpec,
@@ -105,9 +107,12 @@ def diff_workteam(
     observed = reconciler.observe(id_, tags="tags" in desired)
     if observed is None:
         return _gone("workteamName", "work team", id_)
+    # The engine already put the stored value in place of an ignored input; the live value stands in
+    # for it when planning, so its drift is left alone.
+    edits = team_plans.program_changes(stored, desired)
     desired = overlay(desired, observed.props, ignore)
     plan = plan_workteam(desired, observed.props)
-    outcome = DiffOutcome(explanations=preview_lines(plan, stored))
+    outcome = DiffOutcome(explanations=explain_lines("Workteam", id_, plan, edits))
     before, after = comparable_workteam(stored), comparable_workteam(desired)
     _from_plan(outcome, plan, lambda prop: before.get(prop) != after.get(prop))
     _flag(outcome, stored, desired, "forceDelete")
@@ -129,7 +134,10 @@ def diff_compilation_job(
         desired = {**CompilationJobSpec.prop_defaults(), **desired}
     stored = spec_props(olds, JOB_OUTPUT_KEYS)
     outcome = DiffOutcome()
-    edited = sorted(k for k in set(desired) | set(stored) if stored.get(k) != desired.get(k))
+    # What the program changed, normalised as the dynamic resource and the CLI do (JSON whitespace, set
+    # order, provider-only defaults are no change).
+    edits = job_plans.program_changes(stored, desired)
+    edited = sorted({edit.property for edit in edits})
     for key in edited:
         _add(outcome, stored.get(key), desired.get(key), key, replace=key not in UPDATABLE, input_diff=True)
     outcome.replaces = [k for k in edited if k not in UPDATABLE]
@@ -139,16 +147,20 @@ def diff_compilation_job(
         if drifted:
             outcome.replaces.append(name_key)
             outcome.detailed[name_key] = Entry(UPDATE, True, False)
-        outcome.explanations = drifted
+        outcome.explanations = explain_lines("CompilationJob", id_, None, edits) + drifted
     else:
         observed = provider._reconciler().observe(id_, tags="tags" in desired)
         if observed is None:
             return _gone(name_key, "compilation job", id_)
         live_desired = overlay(desired, observed.props, ignore)
         plan = plan_compilation_job(
-            live_desired, observed.props, status=observed.status, artifact_exists=observed.artifact_exists
+            live_desired,
+            observed.props,
+            status=observed.status,
+            artifact_exists=observed.artifact_exists,
+            failure_reason=observed.job.get("FailureReason"),
         )
-        outcome.explanations = preview_lines(plan, stored)
+        outcome.explanations = explain_lines("CompilationJob", id_, plan, edits)
         _from_plan(outcome, plan, lambda prop: prop in edited)
     outcome.replaces = sorted(set(outcome.replaces))
     outcome.delete_before_replace = bool(outcome.replaces) and name_key not in drawn_names(news)

@@ -279,3 +279,30 @@ def test_a_preview_with_values_not_known_yet_diffs_them_as_changes_and_writes_no
     renamed = plugin.diff("labelers", id_, outputs, inputs, {**inputs, "workteamName": UNKNOWN_STRING})
     assert list(renamed.replaces) == ["workteamName"]
     assert [r.operation for r in endpoint.requests] == ["DescribeWorkteam", "DescribeWorkteam"]
+
+
+def test_a_whitespace_only_edit_of_a_json_input_is_no_change_for_a_job(plugin, endpoint):
+    """The plugin compares program edits as the dynamic resource and the CLI do: JSON inputs normalised."""
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="models")
+    s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
+    endpoint.set_compilation_timing(compiling_seconds=0)
+    job = {
+        "roleArn": "arn:aws:iam::123456789012:role/neo",
+        "inputConfig": {
+            "s3Uri": "s3://models/m.tar.gz",
+            "framework": "ONNX",
+            "dataInputConfig": '{"data": [1,3,224,224]}',
+        },
+        "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"},
+    }
+    inputs = plugin.inputs("resnet", job, token=JOB)
+    id_, outputs = plugin.create("resnet", inputs, token=JOB)
+    spaced = {**job, "inputConfig": {**job["inputConfig"], "dataInputConfig": '{ "data" : [1, 3, 224, 224] }'}}
+    news = plugin.inputs("resnet", spaced, olds=inputs, token=JOB)
+    unchanged = plugin.diff("resnet", id_, outputs, inputs, news, token=JOB)
+    assert unchanged.changes == pb.DiffResponse.DIFF_NONE and not unchanged.replaces
+    moved = {**job, "inputConfig": {**job["inputConfig"], "dataInputConfig": '{"data": [1, 3, 256, 256]}'}}
+    news = plugin.inputs("resnet", moved, olds=inputs, token=JOB)
+    changed = plugin.diff("resnet", id_, outputs, inputs, news, token=JOB)
+    assert changed.changes == pb.DiffResponse.DIFF_SOME and list(changed.replaces) == ["inputConfig"]
