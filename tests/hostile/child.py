@@ -126,3 +126,20 @@ def snapshot(root: Path, *, skip: tuple[Path, ...] = ()) -> dict[str, bytes | No
             continue
         found[str(path.relative_to(root))] = path.read_bytes() if path.is_file() and not path.is_symlink() else None
     return found
+
+
+def write_local_job(root: Path, model: str, output: str, outputs: dict[str, str] | None = None) -> Path:
+    """A manifest of one local-mode CompilationJob (a tiny ONNX input) at `root`/stack.yaml."""
+    manifest = root / "stack.yaml"
+    job = {
+        "type": "sagemaker-reconciler:CompilationJob",
+        "properties": {
+            "compilationJobName": "tiny",
+            "roleArn": "arn:aws:iam::123456789012:role/unused",
+            "mode": "local",
+            "inputConfig": {"s3Uri": model, "framework": "ONNX", "dataInputConfig": '{"data": [1, 3, 8, 8]}'},
+            "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"},
+        },
+    }
+    manifest.write_text(json.dumps({"resources": {"job": job}, **({"outputs": outputs} if outputs else {})}))
+    return manifest

@@ -3,7 +3,6 @@ written through a symlink out of the chosen output directory."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,33 +10,11 @@ import pytest
 
 from sagemaker_reconciler.errors import ConfigError
 from sagemaker_reconciler.local_files import copy_model, publish_file, remove_published
-from tests.hostile.child import child_env, run_case, snapshot
+from tests.hostile.child import child_env, run_case, snapshot, write_local_job
 
 
 def _plan(root: Path, model: str, output: str, name: str):
-    manifest = root / "stack.yaml"
-    manifest.write_text(
-        json.dumps(
-            {
-                "resources": {
-                    "job": {
-                        "type": "sagemaker-reconciler:CompilationJob",
-                        "properties": {
-                            "compilationJobName": "tiny",
-                            "roleArn": "arn:aws:iam::123456789012:role/unused",
-                            "mode": "local",
-                            "inputConfig": {
-                                "s3Uri": model,
-                                "framework": "ONNX",
-                                "dataInputConfig": '{"data": [1, 3, 8, 8]}',
-                            },
-                            "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"},
-                        },
-                    }
-                }
-            }
-        )
-    )
+    manifest = write_local_job(root, model, output)
     child_env(root)
     return run_case(name, "cli", ["plan", str(manifest)], root)
 

@@ -20,7 +20,7 @@ from sagemaker_reconciler.plan.model import Action, ApiCall, ChangeKind, Plan, P
 from sagemaker_reconciler.printable import escape, message_lines
 from sagemaker_reconciler.render import preview_lines, render_report
 from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
-from tests.hostile.child import child_env, run_case
+from tests.hostile.child import child_env, run_case, write_local_job
 
 FORGED = [
     "\n::error::forged",
@@ -91,31 +91,7 @@ def test_engine_log_lines_and_error_messages_are_escaped(name, value, note):
 
 
 def _local_job(root: Path, model: str, output: str) -> Path:
-    manifest = root / "stack.yaml"
-    manifest.write_text(
-        json.dumps(
-            {
-                "resources": {
-                    "job": {
-                        "type": "sagemaker-reconciler:CompilationJob",
-                        "properties": {
-                            "compilationJobName": "tiny",
-                            "roleArn": "arn:aws:iam::123456789012:role/unused",
-                            "mode": "local",
-                            "inputConfig": {
-                                "s3Uri": model,
-                                "framework": "ONNX",
-                                "dataInputConfig": '{"data": [1, 3, 8, 8]}',
-                            },
-                            "outputConfig": {"s3OutputLocation": output, "targetDevice": "ml_c5"},
-                        },
-                    }
-                },
-                "outputs": {"\n::error::key": "${job.compiledArtifactUri}"},
-            }
-        )
-    )
-    return manifest
+    return write_local_job(root, model, output, outputs={"\n::error::key": "${job.compiledArtifactUri}"})
 
 
 def test_hostile_paths_are_escaped_in_every_format_of_plan_and_apply(tmp_path):
