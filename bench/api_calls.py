@@ -29,28 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import boto3
 
 from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.endpoint import WRITE_OPERATIONS
 from sagemaker_reconciler.plan.model import Action
 from sagemaker_reconciler.reconcile.compilation_job import CompilationJobReconciler
 from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
 from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 from sagemaker_reconciler.specs.workteam import WorkteamSpec, parse_workteam
 
-WRITES = frozenset(
-    {
-        "CreateWorkteam",
-        "UpdateWorkteam",
-        "DeleteWorkteam",
-        "AddTags",
-        "DeleteTags",
-        "CreateCompilationJob",
-        "StopCompilationJob",
-        "DeleteCompilationJob",
-        "PutObject",
-        "DeleteObject",
-        "CopyObject",
-        "DeleteObjects",
-    }
-)
+WRITES = WRITE_OPERATIONS
 READS = ("DescribeWorkteam", "DescribeCompilationJob", "ListTags", "HeadObject")
 
 

@@ -25,24 +25,9 @@ import boto3  # noqa: E402
 from engine_real.pulumi_env import PulumiEnv, aws_env, changes, cli_root, missing_cli_reason  # noqa: E402
 
 from sagemaker_reconciler import CompilationJob, Workteam  # noqa: E402
-from sagemaker_reconciler.endpoint import start_endpoint  # noqa: E402
+from sagemaker_reconciler.endpoint import WRITE_OPERATIONS, start_endpoint  # noqa: E402
 
-WRITES = frozenset(
-    {
-        "CreateWorkteam",
-        "UpdateWorkteam",
-        "DeleteWorkteam",
-        "AddTags",
-        "DeleteTags",
-        "CreateCompilationJob",
-        "StopCompilationJob",
-        "DeleteCompilationJob",
-        "PutObject",
-        "DeleteObject",
-        "CopyObject",
-        "DeleteObjects",
-    }
-)
+WRITES = WRITE_OPERATIONS
 
 
 def program(n: int):

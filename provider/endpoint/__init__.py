@@ -39,7 +39,7 @@ except ImportError as error:
 from .control import CONTROL_PREFIX
 from .faults import FAULT_KINDS
 from .protocol import ACCOUNT_ID, DEFAULT_REGION
-from .state import RecordedRequest
+from .state import WRITE_OPERATIONS, RecordedRequest
 
 __all__ = [
     "ACCOUNT_ID",
@@ -50,4 +50,5 @@ __all__ = [
     "RecordedRequest",
     "serve_forever",
     "start_endpoint",
+    "WRITE_OPERATIONS",
 ]

@@ -59,6 +59,25 @@ Backend = TypeVar("Backend", bound=RegionalBackend)
 Shared = TypeVar("Shared")
 
 
+WRITE_OPERATIONS = frozenset(
+    {
+        "CreateWorkteam",
+        "UpdateWorkteam",
+        "DeleteWorkteam",
+        "AddTags",
+        "DeleteTags",
+        "CreateCompilationJob",
+        "StopCompilationJob",
+        "DeleteCompilationJob",
+        "PutObject",
+        "DeleteObject",
+        "CopyObject",
+        "DeleteObjects",
+    }
+)
+"""Every operation in the request log that changes something (what a read-only plan must never send)."""
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     """One call as received: tests assert on what the client actually sent.

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
+from sagemaker_reconciler.endpoint import WRITE_OPERATIONS
 from sagemaker_reconciler.waiters import Backoff
 from tests.engine.harness import EngineClient
 
@@ -21,22 +22,7 @@ MAX_ATTEMPTS = (
     9  # sagemaker_reconciler.aws: botocore standard retries, max_attempts 8 = 8 retries after the first attempt
 )
 FAST = Backoff(initial=0.01, factor=1.5, maximum=0.05)
-WRITES = frozenset(
-    {
-        "CreateWorkteam",
-        "UpdateWorkteam",
-        "DeleteWorkteam",
-        "AddTags",
-        "DeleteTags",
-        "CreateCompilationJob",
-        "StopCompilationJob",
-        "DeleteCompilationJob",
-        "PutObject",
-        "DeleteObject",
-        "CopyObject",
-        "DeleteObjects",
-    }
-)
+WRITES = WRITE_OPERATIONS
 
 
 @pytest.fixture
