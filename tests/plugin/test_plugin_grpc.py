@@ -214,20 +214,21 @@ def test_refresh_keeps_the_drawn_name_marker_and_a_deleted_team_reads_as_gone(pl
 # --- CompilationJob: timeouts and partial failure ------------------------------------------------------
 
 
-def test_a_job_that_outlasts_the_request_timeout_is_kept_as_a_partial_failure(plugin, endpoint):
+def neo_job(endpoint, compiling_seconds: int, data_input_config: str = '{"data": [1, 3, 224, 224]}') -> dict:
+    """A cloud job's inputs over a model put in the endpoint's S3; jobs compile for `compiling_seconds`."""
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
-    endpoint.set_compilation_timing(compiling_seconds=600)
-    job = {
+    endpoint.set_compilation_timing(compiling_seconds=compiling_seconds)
+    return {
         "roleArn": "arn:aws:iam::123456789012:role/neo",
-        "inputConfig": {
-            "s3Uri": "s3://models/m.tar.gz",
-            "framework": "ONNX",
-            "dataInputConfig": '{"data": [1, 3, 224, 224]}',
-        },
+        "inputConfig": {"s3Uri": "s3://models/m.tar.gz", "framework": "ONNX", "dataInputConfig": data_input_config},
         "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"},
     }
+
+
+def test_a_job_that_outlasts_the_request_timeout_is_kept_as_a_partial_failure(plugin, endpoint):
+    job = neo_job(endpoint, compiling_seconds=600)
     inputs = plugin.inputs("resnet", job, token=JOB)
     with pytest.raises(grpc.RpcError) as raised:
         plugin.create("resnet", inputs, token=JOB, timeout=2)
@@ -283,19 +284,7 @@ def test_a_preview_with_values_not_known_yet_diffs_them_as_changes_and_writes_no
 
 def test_a_whitespace_only_edit_of_a_json_input_is_no_change_for_a_job(plugin, endpoint):
     """The plugin compares program edits as the dynamic resource and the CLI do: JSON inputs normalised."""
-    s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="models")
-    s3.put_object(Bucket="models", Key="m.tar.gz", Body=b"model")
-    endpoint.set_compilation_timing(compiling_seconds=0)
-    job = {
-        "roleArn": "arn:aws:iam::123456789012:role/neo",
-        "inputConfig": {
-            "s3Uri": "s3://models/m.tar.gz",
-            "framework": "ONNX",
-            "dataInputConfig": '{"data": [1,3,224,224]}',
-        },
-        "outputConfig": {"s3OutputLocation": "s3://models/out", "targetDevice": "ml_c5"},
-    }
+    job = neo_job(endpoint, compiling_seconds=0, data_input_config='{"data": [1,3,224,224]}')
     inputs = plugin.inputs("resnet", job, token=JOB)
     id_, outputs = plugin.create("resnet", inputs, token=JOB)
     spaced = {**job, "inputConfig": {**job["inputConfig"], "dataInputConfig": '{ "data" : [1, 3, 224, 224] }'}}
