@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 
 import boto3
 import pulumi
@@ -18,6 +17,7 @@ from sagemaker_reconciler.pulumi_resources.importing import import_entry
 
 from .conftest import ACCESS_KEY, SECRET_KEY
 from .import_language_host import install
+from .outside import make_completed_job, make_workteam
 from .programs import MODEL_URI, ROLE, job_args, team_args
 from .pulumi_env import changes
 
@@ -70,32 +70,8 @@ def test_state_holds_the_provider_as_a_secret_and_no_credentials(new_stack, pulu
 
 def existing_resources() -> None:
     """A team and a completed job made outside Pulumi, matching `both_program`."""
-    sagemaker = boto3.client("sagemaker")
-    sagemaker.create_workteam(
-        WorkteamName="imported-team",
-        Description="Labels street scenes",
-        Tags=[{"Key": "team", "Value": "vision"}],
-        MemberDefinitions=[
-            {
-                "CognitoMemberDefinition": {
-                    "UserPool": "us-east-1_AbCdEf123",
-                    "UserGroup": "labelers",
-                    "ClientId": "client1",
-                }
-            }
-        ],
-    )
-    sagemaker.create_compilation_job(
-        CompilationJobName="imported-job",
-        RoleArn=ROLE,
-        StoppingCondition={"MaxRuntimeInSeconds": 900},
-        InputConfig={"S3Uri": MODEL_URI, "Framework": "ONNX", "DataInputConfig": '{"data": [1, 3, 224, 224]}'},
-        OutputConfig={"S3OutputLocation": "s3://models/compiled", "TargetDevice": "ml_c5"},
-    )
-    deadline = time.monotonic() + 30
-    while sagemaker.describe_compilation_job(CompilationJobName="imported-job")["CompilationJobStatus"] != "COMPLETED":
-        assert time.monotonic() < deadline, "the job did not complete"
-        time.sleep(0.1)
+    make_workteam("imported-team", "Labels street scenes", {"team": "vision"})
+    make_completed_job("imported-job", role=ROLE, model=MODEL_URI, shape='{"data": [1, 3, 224, 224]}')
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -19,6 +18,7 @@ import pulumi
 
 from sagemaker_reconciler.sdk import CompilationJob, Workteam
 from tests.engine_real.import_language_host import install
+from tests.engine_real.outside import make_completed_job, make_workteam
 
 from .conftest import PACKAGE, REPO
 
@@ -43,32 +43,8 @@ def made_outside_pulumi() -> None:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="resnet.tar.gz", Body=b"model bytes")
-    sagemaker = boto3.client("sagemaker")
-    sagemaker.create_workteam(
-        WorkteamName="console-team",
-        Description="Made in the console",
-        Tags=[{"Key": "team", "Value": "ops"}],
-        MemberDefinitions=[
-            {
-                "CognitoMemberDefinition": {
-                    "UserPool": "us-east-1_AbCdEf123",
-                    "UserGroup": "labelers",
-                    "ClientId": "client1",
-                }
-            }
-        ],
-    )
-    sagemaker.create_compilation_job(
-        CompilationJobName="console-job",
-        RoleArn=ROLE,
-        StoppingCondition={"MaxRuntimeInSeconds": 900},
-        InputConfig={"S3Uri": MODEL, "Framework": "ONNX", "DataInputConfig": SHAPE},
-        OutputConfig={"S3OutputLocation": "s3://models/compiled", "TargetDevice": "ml_c5"},
-    )
-    deadline = time.monotonic() + 30
-    while sagemaker.describe_compilation_job(CompilationJobName="console-job")["CompilationJobStatus"] != "COMPLETED":
-        assert time.monotonic() < deadline, "the job did not complete"
-        time.sleep(0.1)
+    make_workteam("console-team", "Made in the console", {"team": "ops"})
+    make_completed_job("console-job", role=ROLE, model=MODEL, shape=SHAPE)
 
 
 def declared() -> None:

@@ -13,6 +13,7 @@ import pytest
 from pulumi import automation as auto
 
 from sagemaker_reconciler.sdk import CompilationJob, Workteam
+from tests.engine_real.outside import make_workteam
 
 MEMBERS = [
     {
@@ -105,21 +106,7 @@ def test_import_by_id(deploy):
     """The engine's import step through the `import` resource option (the `pulumi import` command:
     test_cli_import_real.py): Read with only the id, then Check of what Read returned, then the
     program's inputs compared with it."""
-    sagemaker = boto3.client("sagemaker")
-    sagemaker.create_workteam(
-        WorkteamName="console-team",
-        Description="Made in the console",
-        Tags=[{"Key": "team", "Value": "ops"}],
-        MemberDefinitions=[
-            {
-                "CognitoMemberDefinition": {
-                    "UserPool": "us-east-1_AbCdEf123",
-                    "UserGroup": "labelers",
-                    "ClientId": "client1",
-                }
-            }
-        ],
-    )
+    make_workteam("console-team", "Made in the console", {"team": "ops"})
 
     def program(**extra):
         def run():
