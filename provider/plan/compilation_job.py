@@ -15,7 +15,7 @@ from typing import Any
 
 from sagemaker_reconciler.plan._compare import changed_paths, tag_calls
 from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.compilation_job import UPDATABLE, parse_compilation_job
 
 __all__ = [
     "plan_compilation_job",
@@ -41,8 +41,9 @@ _SET_LIKE = ("securityGroupIds", "subnets")
 _JSON_VALUED = ("dataInputConfig", "compilerOptions")
 PROVIDER_ONLY_DEFAULTS = {"mode": "cloud", "deleteArtifacts": False, "verify": False, "tuningTrials": 0}
 """This provider's own inputs and their defaults: absent compares equal to the default."""
-IN_PLACE = ("tags", "deleteArtifacts", "verify")
-"""Inputs that change without a new job (verify only matters while a local job is compiled)."""
+IN_PLACE = UPDATABLE
+"""Inputs that change without a new job (verify only matters while a local job is compiled): the spec's
+one list, which ``resource_types`` turns into the type's replaceOnChanges."""
 
 
 def _normalized(key: str, value: Any) -> Any:

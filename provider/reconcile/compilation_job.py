@@ -28,24 +28,12 @@ from sagemaker_reconciler.waiters import Backoff, wait_for
 __all__ = [
     "ObservedJob",
     "CompilationJobReconciler",
-    "JOB_OUTPUT_KEYS",
     "RUNNING",
     "ENDED",
     "DEFAULT_MAX_RUNTIME",
     "wait_limit",
 ]
 
-JOB_OUTPUT_KEYS = (
-    "arn",
-    "status",
-    "compiledArtifactUri",
-    "artifactDigest",
-    "inferenceImage",
-    "failureReason",
-    "creationTime",
-    "compilationStartTime",
-    "compilationEndTime",
-)
 RUNNING = ("STARTING", "INPROGRESS")
 DEFAULT_MAX_RUNTIME = 86400  # the service's default when the spec sets none
 DEFAULT_MAX_PENDING = 7200  # how long a create waits for a STARTING job when maxPendingTimeInSeconds is unset
