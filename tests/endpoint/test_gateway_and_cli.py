@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
-from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, NotFound
+from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, NotFound, Vanished
 from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler, workteam_not_found
 from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.workteam_samples import cognito_team
@@ -136,3 +136,14 @@ def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     # 6: drift finds the team made outside the manifest
     assert "?  Workteam console-made" in drift and "(exit code 2)" in drift
     assert out.rstrip().endswith("demo finished: every step did what it should")
+
+
+def test_an_update_that_finds_its_team_gone_says_so_without_calling_update(endpoint, aws_env):
+    """Re-planning found no team: the reconciler's own finding (Vanished), worded as users always saw it."""
+    with pytest.raises(Vanished) as gone:
+        WorkteamReconciler(SageMakerGateway()).update(parse_workteam(cognito_team(workteamName="ghost")))
+    assert str(gone.value) == (
+        "UpdateWorkteam ghost failed (NotFound): the work team no longer exists; refresh to recreate it"
+    )
+    assert not isinstance(gone.value, AwsError)
+    assert [r.operation for r in endpoint.requests] == ["DescribeWorkteam"]
