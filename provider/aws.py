@@ -224,13 +224,6 @@ class SageMakerGateway:
 
     # --- Workteam -------------------------------------------------------------------------
 
-    def describe_workteam(self, name: str, missing: NotFoundRule) -> dict[str, Any] | None:
-        try:
-            team: dict[str, Any] = self.call("DescribeWorkteam", name, missing=missing, WorkteamName=name)["Workteam"]
-            return team
-        except NotFound:
-            return None
-
     def list_tags(self, arn: str, missing: NotFoundRule = resource_not_found) -> list[dict[str, str]]:
         return list(self.paginate("ListTags", "Tags", missing=missing, ResourceArn=arn))
 
@@ -242,12 +235,6 @@ class SageMakerGateway:
         return list(self.paginate("ListWorkteams", "Workteams", **params))
 
     # --- CompilationJob -------------------------------------------------------------------
-
-    def describe_compilation_job(self, name: str, missing: NotFoundRule = resource_not_found) -> dict[str, Any] | None:
-        try:
-            return self.call("DescribeCompilationJob", name, missing=missing, CompilationJobName=name)
-        except NotFound:
-            return None
 
     def list_compilation_jobs(self, name_contains: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}

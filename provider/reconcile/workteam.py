@@ -13,8 +13,8 @@ from sagemaker_reconciler.aws import SageMakerGateway, resource_not_found
 from sagemaker_reconciler.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement, Vanished
 from sagemaker_reconciler.plan.model import Action, ApiCall, Plan
 from sagemaker_reconciler.plan.workteam import plan_workteam
-from sagemaker_reconciler.reconcile._time import iso_time
-from sagemaker_reconciler.specs.workteam import WorkteamSpec, observed_props
+from sagemaker_reconciler.specs.workteam import WorkteamSpec
+from sagemaker_reconciler.specs.workteam_api import delete_request, describe_request, read_outputs, read_props
 
 __all__ = ["Observed", "WorkteamReconciler", "workteam_not_found"]
 
@@ -35,7 +35,7 @@ class Observed:
 
     @property
     def props(self) -> dict[str, Any]:
-        return observed_props(self.workteam, self.tags)
+        return read_props(self.workteam, self.tags)
 
     def spec_props(self) -> dict[str, Any]:
         """What a spec would have to say to match this team exactly (used by refresh and import)."""
@@ -44,15 +44,7 @@ class Observed:
         return props
 
     def outputs(self) -> dict[str, Any]:
-        team = self.workteam
-        return {
-            "arn": team["WorkteamArn"],
-            "subdomain": team.get("SubDomain", ""),
-            "createDate": iso_time(team.get("CreateDate")),
-            "lastUpdatedDate": iso_time(team.get("LastUpdatedDate")),
-            "productListingIds": list(team.get("ProductListingIds", [])),
-            "workforceArn": team.get("WorkforceArn", ""),
-        }
+        return read_outputs(self.workteam)
 
 
 class WorkteamReconciler:
@@ -61,7 +53,7 @@ class WorkteamReconciler:
 
     def observe(self, name: str, *, tags: bool = True) -> Observed | None:
         """DescribeWorkteam, plus ListTags unless the caller does not manage tags (one call fewer)."""
-        team = self._aws.describe_workteam(name, workteam_not_found)
+        team = self._describe(name)
         if team is None:
             return None
         return Observed(team, self._aws.list_tags(team["WorkteamArn"], workteam_not_found) if tags else None)
@@ -121,7 +113,7 @@ class WorkteamReconciler:
 
     def delete(self, name: str, *, force: bool = False) -> None:
         """Delete unless labeling work is in progress (opt in with force); already gone is success."""
-        team = self._aws.describe_workteam(name, workteam_not_found)
+        team = self._describe(name)
         if team is None:
             return
         if not force:
@@ -139,9 +131,17 @@ class WorkteamReconciler:
 
     def _delete_by_name(self, name: str) -> None:
         try:
-            self._aws.call("DeleteWorkteam", name, missing=workteam_not_found, WorkteamName=name)
+            self._aws.call("DeleteWorkteam", name, missing=workteam_not_found, **delete_request(name))
         except NotFound:
             pass
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        try:
+            response = self._aws.call("DescribeWorkteam", name, missing=workteam_not_found, **describe_request(name))
+        except NotFound:
+            return None
+        team: dict[str, Any] = response["Workteam"]
+        return team
 
     def _outputs(self, spec: WorkteamSpec) -> dict[str, Any]:
         observed = self.observe(spec.workteam_name, tags=False)  # outputs carry no tags
