@@ -56,7 +56,7 @@ def core() -> SimpleNamespace:
     global _CORE
     with _CORE_LOCK:
         if _CORE is None:
-            from sagemaker_reconciler import registry, resource_types
+            from sagemaker_reconciler import registry, resource_types, schema
             from sagemaker_reconciler.plugin import check, config, crud, diff, wire
             from sagemaker_reconciler.reconcile.created import CreatedButFailed
 
@@ -68,6 +68,7 @@ def core() -> SimpleNamespace:
                 registry=registry,
                 wire=wire,
                 resource_types=resource_types,
+                schema=schema,
                 CreatedButFailed=CreatedButFailed,
             )
         return _CORE
@@ -159,9 +160,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.GetSchemaResponse:
             import json
 
-            from sagemaker_reconciler.schema import package_schema
-
-            schema = {**package_schema(), "version": plugin_version()}
+            # Through the one load: importing the spec models here while `serve`'s loader thread imports
+            # them too can meet a partially initialised module.
+            schema = {**core().schema.package_schema(), "version": plugin_version()}
             return pb.GetSchemaResponse(schema=json.dumps(schema))
 
         return self._answer(context, "GetSchema", body)
