@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,16 @@ import botocore.session
 
 from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, LimitExceeded, NotFound, ReconcilerError
 
-__all__ = ["AwsConfig", "SageMakerGateway", "ObjectStore", "split_s3_uri", "USER_AGENT"]
+__all__ = [
+    "AwsConfig",
+    "SageMakerGateway",
+    "ObjectStore",
+    "split_s3_uri",
+    "USER_AGENT",
+    "NotFoundRule",
+    "resource_not_found",
+    "object_not_found",
+]
 
 USER_AGENT = "sagemaker-reconciler/0.1"
 _RETRIES = {"mode": "standard", "max_attempts": 8}
@@ -99,18 +108,29 @@ class AwsConfig:
             raise error from None
 
 
-def _not_found(code: str, message: str) -> bool:
-    # SageMaker reports a missing work team as ValidationException "The work team ... does not exist".
-    return code in ("ResourceNotFound", "ResourceNotFoundException", "NoSuchKey", "404") or (
-        code == "ValidationException" and "does not exist" in message
-    )
+NotFoundRule = Callable[[str, str], bool]
+"""(error code, message) -> whether the service said the resource is not there. Decided per resource
+(``sagemaker_reconciler.registry``): SageMaker answers a missing work team with a ValidationException,
+a missing compilation job with ResourceNotFound, S3 a missing object with NoSuchKey / 404."""
 
 
-def _translate(exc: botocore.exceptions.ClientError, operation: str, resource: str | None) -> AwsError:
+def resource_not_found(code: str, message: str) -> bool:
+    """The service's own code for a missing resource (what SageMaker answers for a compilation job)."""
+    return code in ("ResourceNotFound", "ResourceNotFoundException")
+
+
+def object_not_found(code: str, message: str) -> bool:
+    """S3: GetObject / DeleteObject answer NoSuchKey; HeadObject, which has no body, a bare 404."""
+    return code in ("NoSuchKey", "404")
+
+
+def _translate(
+    exc: botocore.exceptions.ClientError, operation: str, resource: str | None, missing: NotFoundRule
+) -> AwsError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = str(error.get("Message", exc))
-    if _not_found(code, message):
+    if missing(code, message):
         return NotFound(operation, code, message, resource)
     if code == "ResourceInUse":
         return Conflict(operation, code, message, resource)
@@ -145,11 +165,15 @@ def _credentials_summary(exc: botocore.exceptions.BotoCoreError) -> str:
 
 
 def _failure(
-    exc: botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError, operation: str, resource: str | None
+    exc: botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError,
+    operation: str,
+    resource: str | None,
+    missing: NotFoundRule = resource_not_found,
 ) -> ReconcilerError:
-    """Any boto3 failure -> the project's error tree; the service's messages and botocore's never carry keys."""
+    """Any boto3 failure -> the project's error tree; the service's messages and botocore's never carry keys.
+    `missing` decides which service answers mean "not found" for the resource the call is about."""
     if isinstance(exc, botocore.exceptions.ClientError):
-        return _translate(exc, operation, resource)
+        return _translate(exc, operation, resource, missing)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return ConfigError(_NO_CREDENTIALS)
     if isinstance(exc, (botocore.exceptions.PartialCredentialsError, botocore.exceptions.CredentialRetrievalError)):
@@ -168,53 +192,52 @@ class SageMakerGateway:
         self._config = config or AwsConfig()
         self._sagemaker = self._config.client("sagemaker")
 
-    def call(self, operation: str, resource: str | None = None, /, **params: Any) -> dict[str, Any]:
-        """Invoke `operation` (PascalCase API name) and map failures to project errors."""
+    def call(
+        self,
+        operation: str,
+        resource: str | None = None,
+        /,
+        *,
+        missing: NotFoundRule = resource_not_found,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """Invoke `operation` (PascalCase API name) and map failures to project errors; `missing` is the
+        resource's rule for "not found" (a NotFound), every other refusal an AwsError."""
         method = getattr(self._sagemaker, _snake(operation))
         try:
             response: dict[str, Any] = method(**params)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise _failure(exc, operation, resource) from None
+            raise _failure(exc, operation, resource, missing) from None
         response.pop("ResponseMetadata", None)
         return response
 
-    def paginate(self, operation: str, result_key: str, /, **params: Any) -> Iterator[dict[str, Any]]:
+    def paginate(
+        self, operation: str, result_key: str, /, *, missing: NotFoundRule = resource_not_found, **params: Any
+    ) -> Iterator[dict[str, Any]]:
         paginator = self._sagemaker.get_paginator(_snake(operation))
         try:
             for page in paginator.paginate(**params):
                 yield from page.get(result_key, [])
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise _failure(exc, operation, params.get("WorkteamArn") or params.get("ResourceArn")) from None
+            resource = params.get("WorkteamArn") or params.get("ResourceArn")
+            raise _failure(exc, operation, resource, missing) from None
 
     # --- Workteam -------------------------------------------------------------------------
 
-    def describe_workteam(self, name: str) -> dict[str, Any] | None:
-        try:
-            team: dict[str, Any] = self.call("DescribeWorkteam", name, WorkteamName=name)["Workteam"]
-            return team
-        except NotFound:
-            return None
-
-    def list_tags(self, arn: str) -> list[dict[str, str]]:
-        return list(self.paginate("ListTags", "Tags", ResourceArn=arn))
+    def list_tags(self, arn: str, missing: NotFoundRule = resource_not_found) -> list[dict[str, str]]:
+        return list(self.paginate("ListTags", "Tags", missing=missing, ResourceArn=arn))
 
     def labeling_jobs_for_workteam(self, arn: str) -> list[dict[str, Any]]:
         return list(self.paginate("ListLabelingJobsForWorkteam", "LabelingJobSummaryList", WorkteamArn=arn))
 
     def list_workteams(self, name_contains: str | None = None) -> list[dict[str, Any]]:
-        params = {"NameContains": name_contains} if name_contains else {}
+        params: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
         return list(self.paginate("ListWorkteams", "Workteams", **params))
 
     # --- CompilationJob -------------------------------------------------------------------
 
-    def describe_compilation_job(self, name: str) -> dict[str, Any] | None:
-        try:
-            return self.call("DescribeCompilationJob", name, CompilationJobName=name)
-        except NotFound:
-            return None
-
     def list_compilation_jobs(self, name_contains: str | None = None) -> list[dict[str, Any]]:
-        params = {"NameContains": name_contains} if name_contains else {}
+        params: dict[str, Any] = {"NameContains": name_contains} if name_contains else {}
         return list(self.paginate("ListCompilationJobs", "CompilationJobSummaries", **params))
 
 
@@ -238,7 +261,7 @@ class ObjectStore:
             response: dict[str, Any] = getattr(self._s3, _snake(operation))(Bucket=bucket, Key=key, **params)
             return response
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise _failure(exc, operation, uri) from None
+            raise _failure(exc, operation, uri, object_not_found) from None
 
     def exists(self, uri: str) -> bool:
         try:
@@ -275,7 +298,7 @@ class ObjectStore:
                         raise ConfigError(f"{uri}: more than {limit} bytes")
                     out.write(chunk)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise _failure(exc, "GetObject", uri) from None
+            raise _failure(exc, "GetObject", uri, object_not_found) from None
 
     def write(self, uri: str, data: bytes) -> None:
         self._call("PutObject", uri, Body=data)

@@ -20,6 +20,7 @@ ends catch :class:`ReconcilerError` and show its message; anything else is a bug
     │   ├── Conflict               ResourceInUse: the name is taken, or the resource is busy
     │   └── LimitExceeded
     ├── RequiresReplacement    an in-place update was asked of a change only a replacement makes
+    ├── Vanished               the resource was gone when looked at again, before any call changed it
     ├── DeleteRefused          deleting would interrupt work in progress (forceDelete opts in)
     ├── TerminalState          a job ended FAILED or STOPPED
     ├── CreatedButFailed       a create failed after the resource came to exist (.name, .cause, .outputs)
@@ -65,6 +66,7 @@ __all__ = [
     "Conflict",
     "LimitExceeded",
     "RequiresReplacement",
+    "Vanished",
     "DeleteRefused",
     "TerminalState",
     "TuningFailed",
@@ -203,6 +205,18 @@ class RequiresReplacement(ReconcilerError):
         self.replaces = list(replaces)
         what = ", ".join(self.replaces) or "the change"
         super().__init__(f"{resource} {name}: {what} cannot change in place; it needs a replacement")
+
+
+class Vanished(ReconcilerError):
+    """The resource was gone when the reconciler looked again (an update re-plans and finds nothing; a
+    create's read-back finds nothing): the project's own finding, no service call was refused. The
+    message keeps the form users already see (``<operation> <name> failed (NotFound): ...``)."""
+
+    def __init__(self, operation: str, message: str, resource: str):
+        self.operation = operation
+        self.code = "NotFound"
+        self.resource = resource
+        super().__init__(f"{operation} {resource} failed (NotFound): {message}")
 
 
 class DeleteRefused(ReconcilerError):

@@ -14,23 +14,19 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from sagemaker_reconciler.aws import AwsConfig, ObjectStore, SageMakerGateway
+from sagemaker_reconciler.aws import AwsConfig
 from sagemaker_reconciler.errors import ConfigError, ReconcilerError
 from sagemaker_reconciler.manifest import Manifest, ManifestResource, resolve_outputs
 from sagemaker_reconciler.plan.model import Action, Plan
-from sagemaker_reconciler.reconcile._time import iso_time
-from sagemaker_reconciler.reconcile.compilation_job import RUNNING, CompilationJobReconciler, ObservedJob
-from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
-from sagemaker_reconciler.reconcile.workteam import Observed, WorkteamReconciler
+from sagemaker_reconciler.reconcile.backend import Backend, BackendOptions, Clients
+from sagemaker_reconciler.registry import Entry, entries, entry_for
 from sagemaker_reconciler.report import Report, ResourceReport, Unmanaged
-from sagemaker_reconciler.resource_types import COMPILATION_JOB, WORKTEAM
 from sagemaker_reconciler.waiters import Backoff
 
 __all__ = ["RunOptions", "plan", "apply", "drift", "DEFAULT_PARALLELISM"]
@@ -50,106 +46,16 @@ class RunOptions:
     """apply: told about each resource as it finishes (the CLI prints it to stderr)."""
 
 
-class _Clients(threading.local):
-    """One SageMaker gateway and one object store per worker thread, built on first use."""
-
-    def __init__(self, config: AwsConfig):
-        self._config = config
-        self._sagemaker: SageMakerGateway | None = None
-        self._objects: ObjectStore | None = None
-
-    @property
-    def sagemaker(self) -> SageMakerGateway:
-        if self._sagemaker is None:
-            self._sagemaker = SageMakerGateway(self._config)
-        return self._sagemaker
-
-    @property
-    def objects(self) -> ObjectStore:
-        if self._objects is None:
-            self._objects = ObjectStore(self._config)
-        return self._objects
+# --- each resource's backend, from the registry: observe + plan, then act ------------------------------
 
 
-# --- one handler per resource type: observe + plan, then act -------------------------------------
-
-
-class _Handler(Protocol):
-    def plan(self, resource: ManifestResource) -> tuple[Plan, Any]: ...
-
-    def apply(self, resource: ManifestResource, plan: Plan, observed: Any) -> dict[str, Any]: ...
+def _backend(resource: ManifestResource, clients: Clients, options: RunOptions) -> Backend:
+    backend_options = BackendOptions(options.config, options.backoff, progress=options.progress)
+    return entry_for(resource.kind).backend(clients, backend_options, resource.spec.to_props())
 
 
 def _only_outputs(outputs: dict[str, Any], resource: ManifestResource) -> dict[str, Any]:
     return {key: outputs.get(key) for key in resource.kind.output_names()}
-
-
-class _WorkteamHandler:
-    def __init__(self, clients: _Clients, options: RunOptions):
-        self._reconciler = WorkteamReconciler(clients.sagemaker)
-
-    def plan(self, resource: ManifestResource) -> tuple[Plan, Observed | None]:
-        return self._reconciler.plan(resource.spec)
-
-    def apply(self, resource: ManifestResource, plan: Plan, observed: Observed | None) -> dict[str, Any]:
-        spec, reconciler = resource.spec, self._reconciler
-        if plan.action is Action.NOOP and observed is not None:
-            return observed.outputs()
-        if plan.action is Action.CREATE:
-            return reconciler.create(spec, plan.call("CreateWorkteam"))
-        if plan.action is Action.UPDATE:
-            return reconciler.update(spec)  # re-plans: what runs is what is true now
-        # A fixed name: delete before create; the delete still refuses while labeling work is pending.
-        reconciler.delete(spec.workteam_name, force=spec.force_delete)
-        return reconciler.create(spec, plan.call("CreateWorkteam"))
-
-
-class _CompilationJobHandler:
-    def __init__(self, clients: _Clients, options: RunOptions):
-        self._reconciler = CompilationJobReconciler(
-            clients.sagemaker, clients.objects, backoff=options.backoff, log=options.progress
-        )
-
-    def plan(self, resource: ManifestResource) -> tuple[Plan, ObservedJob | None]:
-        return self._reconciler.plan(resource.spec)
-
-    def apply(self, resource: ManifestResource, plan: Plan, observed: ObservedJob | None) -> dict[str, Any]:
-        spec, reconciler = resource.spec, self._reconciler
-        if plan.action in (Action.NOOP, Action.UPDATE) and observed is not None:
-            outputs = observed.outputs() if plan.action is Action.NOOP else reconciler.update_tags(spec)
-            if observed.status in RUNNING:
-                return reconciler.wait(spec)  # the job an interrupted earlier apply started: see it through
-            return outputs
-        if plan.action is Action.CREATE:
-            return reconciler.create(spec, plan.call("CreateCompilationJob"))
-        # Jobs are immutable and the name is fixed: the old job goes first, then the new one is created.
-        reconciler.delete(spec.compilation_job_name, delete_artifacts=spec.delete_artifacts)
-        return reconciler.create(spec, plan.call("CreateCompilationJob"))
-
-
-class _LocalCompilationJobHandler:
-    """mode: local: compiled here with TVM; the published artifact's manifest is the live state."""
-
-    def __init__(self, clients: _Clients, options: RunOptions):
-        self._compiler = LocalCompiler(options.config, progress=options.progress)
-
-    def plan(self, resource: ManifestResource) -> tuple[Plan, None]:
-        return self._compiler.plan(resource.spec), None
-
-    def apply(self, resource: ManifestResource, plan: Plan, observed: None) -> dict[str, Any]:
-        if plan.action is Action.NOOP:
-            return self._compiler.published_outputs(resource.spec)
-        return self._compiler.create(resource.spec)  # same location: the new artifact replaces the old
-
-
-def _handler(resource: ManifestResource, clients: _Clients, options: RunOptions) -> _Handler:
-    if resource.kind is WORKTEAM:
-        return _WorkteamHandler(clients, options)
-    if resource.kind is COMPILATION_JOB:
-        if resource.spec.mode == "local":
-            return _LocalCompilationJobHandler(clients, options)
-        return _CompilationJobHandler(clients, options)
-    raise ConfigError(f"no handler for {resource.type_token}")
 
 
 # --- running the pool ------------------------------------------------------------------------------
@@ -171,16 +77,9 @@ def _check_config(config: AwsConfig) -> None:
 
 
 def _needs_aws(manifest: Manifest) -> bool:
-    """A manifest of local-mode jobs with file:// locations runs offline, with no AWS configuration."""
-    for resource in manifest.resources:
-        spec = resource.spec
-        if resource.kind is not COMPILATION_JOB or spec.mode != "local" or spec.input_config is None:
-            return True
-        if not all(
-            uri.startswith("file://") for uri in (spec.input_config.s3_uri, spec.output_config.s3_output_location)
-        ):
-            return True
-    return False
+    """A manifest of resources each handled offline (local-mode jobs with file:// locations) needs no AWS
+    configuration."""
+    return not all(entry_for(resource.kind).offline(resource.spec) for resource in manifest.resources)
 
 
 def _run(tasks: Iterable[Callable[[], Any]], parallelism: int) -> list[Any]:
@@ -190,10 +89,10 @@ def _run(tasks: Iterable[Callable[[], Any]], parallelism: int) -> list[Any]:
         return [future.result() for future in [pool.submit(task) for task in tasks]]
 
 
-def _plan_one(resource: ManifestResource, clients: _Clients, options: RunOptions) -> ResourceReport:
+def _plan_one(resource: ManifestResource, clients: Clients, options: RunOptions) -> ResourceReport:
     start = time.monotonic()
     try:
-        planned, _ = _handler(resource, clients, options).plan(resource)
+        planned, _ = _backend(resource, clients, options).plan(resource.spec)
     except Exception as exc:  # one resource's failure is reported with it; the others still plan
         return ResourceReport(
             resource.logical_name,
@@ -222,18 +121,18 @@ def _with_protect_warning(resource: ManifestResource, planned: Plan) -> Plan:
     return dataclasses.replace(planned, notes=(*planned.notes, warning))
 
 
-def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOptions) -> ResourceReport:
+def _apply_one(resource: ManifestResource, clients: Clients, options: RunOptions) -> ResourceReport:
     start = time.monotonic()
     planned: Plan | None = None
     try:
-        handler = _handler(resource, clients, options)
-        planned, observed = handler.plan(resource)
+        backend = _backend(resource, clients, options)
+        planned, observed = backend.plan(resource.spec)
         if resource.protect and planned.action is Action.REPLACE:
             raise ConfigError(
                 f"{resource.logical_name} is protected (options.protect) and would be replaced "
                 f"({', '.join(planned.replaces)} changed); unprotect it to let apply replace it"
             )
-        outputs = handler.apply(resource, planned, observed)
+        outputs = backend.apply(resource.spec, planned, observed)
         report = ResourceReport(
             resource.logical_name,
             resource.type_token,
@@ -258,9 +157,9 @@ def _apply_one(resource: ManifestResource, clients: _Clients, options: RunOption
 
 
 def _each(
-    manifest: Manifest, options: RunOptions, work: Callable[[ManifestResource, _Clients, RunOptions], ResourceReport]
+    manifest: Manifest, options: RunOptions, work: Callable[[ManifestResource, Clients, RunOptions], ResourceReport]
 ) -> list[Callable[[], Any]]:
-    clients = _Clients(options.config)
+    clients = Clients(options.config)
     return [functools.partial(work, resource, clients, options) for resource in manifest.resources]
 
 
@@ -335,44 +234,6 @@ def _name_contains_error(name_contains: str | None) -> str | None:
     )
 
 
-def _unmanaged_workteams(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
-    """ListWorkteams' NameContains must start and end with a letter or digit, so a prefix such as
-    ``team-`` is sent without its edge hyphens and the names are filtered here (ignoring case, as the
-    service does)."""
-    declared = {r.name for r in manifest.resources if r.kind is WORKTEAM}
-    core = name_contains.strip("-") if name_contains else None
-    return [
-        Unmanaged(
-            WORKTEAM.short_token,
-            team["WorkteamName"],
-            team.get("WorkteamArn", ""),
-            created=iso_time(team.get("CreateDate")),
-        )
-        for team in clients.sagemaker.list_workteams(core)
-        if team["WorkteamName"] not in declared
-        and (not name_contains or name_contains.lower() in team["WorkteamName"].lower())
-    ]
-
-
-def _unmanaged_jobs(clients: _Clients, manifest: Manifest, name_contains: str | None) -> list[Unmanaged]:
-    """Compilation jobs are records: an account keeps every one it ever ran. Unmanaged are the undeclared
-    jobs still running (STARTING, INPROGRESS, STOPPING: they cost and write artifacts); finished ones only
-    when --name-contains scopes the listing to a naming prefix the user owns."""
-    declared = {r.name for r in manifest.resources if r.kind is COMPILATION_JOB}
-    return [
-        Unmanaged(
-            COMPILATION_JOB.short_token,
-            job["CompilationJobName"],
-            job.get("CompilationJobArn", ""),
-            job.get("CompilationJobStatus", ""),
-            iso_time(job.get("CreationTime")),
-        )
-        for job in clients.sagemaker.list_compilation_jobs(name_contains)
-        if job["CompilationJobName"] not in declared
-        and (name_contains or job.get("CompilationJobStatus") in (*RUNNING, "STOPPING"))
-    ]
-
-
 def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
     """Read-only: how the live resources differ from the manifest, plus the ones it does not declare."""
     options = options or RunOptions()
@@ -383,21 +244,24 @@ def drift(manifest: Manifest, options: RunOptions | None = None) -> Report:
         _check_config(options.config)
     except ReconcilerError as exc:
         return Report("drift", manifest.source, errors=(str(exc),))
-    clients = _Clients(options.config)
+    clients = Clients(options.config)
 
-    def listing(find: Callable[[_Clients, Manifest, str | None], list[Unmanaged]]) -> Callable[[], Any]:
+    def listing(entry: Entry) -> Callable[[], Any]:
+        declared = frozenset(r.name for r in manifest.resources if r.kind is entry.kind)
+
         def task() -> list[Unmanaged] | str:
             try:
-                return find(clients, manifest, options.name_contains)
+                return entry.unmanaged(clients, declared, options.name_contains)
             except Exception as exc:
                 return f"listing unmanaged resources failed: {_error_text(exc)}"
 
         return task
 
-    tasks = [*_each(manifest, options, _plan_one), listing(_unmanaged_workteams), listing(_unmanaged_jobs)]
-    *reports, teams, jobs = _run(tasks, options.parallelism)
-    errors = tuple(found for found in (teams, jobs) if isinstance(found, str))
-    unmanaged = [u for found in (teams, jobs) if isinstance(found, list) for u in found]
+    listings = [listing(entry) for entry in entries()]
+    results = _run([*_each(manifest, options, _plan_one), *listings], options.parallelism)
+    reports, found = results[: len(results) - len(listings)], results[len(results) - len(listings) :]
+    errors = tuple(each for each in found if isinstance(each, str))
+    unmanaged = [u for each in found if isinstance(each, list) for u in each]
     unmanaged.sort(key=lambda u: (u.type, u.name))
     return Report(
         "drift", manifest.source, tuple(reports), tuple(unmanaged), errors=errors, seconds=time.monotonic() - start

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from sagemaker_reconciler.errors import ManifestError, ManifestProblem, SpecError
-from sagemaker_reconciler.resource_types import RESOURCE_TYPES, ResourceType, resource_type_for
+from sagemaker_reconciler.resource_types import ResourceType, all_types, resource_type_for
 
 __all__ = [
     "Manifest",
@@ -266,7 +266,7 @@ def _interpolations(value: Any, path: str) -> list[tuple[str, str]]:
 
 
 def _valid_types() -> str:
-    return ", ".join(kind.short_token for kind in RESOURCE_TYPES)
+    return ", ".join(kind.short_token for kind in all_types())
 
 
 def _resource(logical: str, body: Any, doc: _Document) -> tuple[ManifestResource | None, list[ManifestProblem]]:

@@ -18,7 +18,17 @@ from sagemaker_reconciler.specs.outputs import CompilationJobOutputs, WorkteamOu
 from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE as WORKTEAM_REPLACE_ON_CHANGE
 from sagemaker_reconciler.specs.workteam import WorkteamSpec, parse_workteam
 
-__all__ = ["PACKAGE", "ResourceType", "WORKTEAM", "COMPILATION_JOB", "RESOURCE_TYPES", "resource_type_for"]
+__all__ = [
+    "PACKAGE",
+    "ResourceType",
+    "WORKTEAM",
+    "COMPILATION_JOB",
+    "RESOURCE_TYPES",
+    "resource_type_for",
+    "all_types",
+    "register_type",
+    "unregister_type",
+]
 
 PACKAGE = "sagemaker-reconciler"
 
@@ -35,6 +45,8 @@ class ResourceType:
     """The input that names the resource in the account and region (and identifies it to the CLI)."""
     replace_on_changes: tuple[str, ...]
     """Inputs whose change replaces the resource; the others change in place (or are provider-only)."""
+    changing_outputs: tuple[str, ...] = ()
+    """Outputs every in-place update moves (a preview shows them as known only after the update)."""
 
     @property
     def token(self) -> str:
@@ -58,6 +70,7 @@ WORKTEAM = ResourceType(
     parse=parse_workteam,
     name_property="workteamName",
     replace_on_changes=WORKTEAM_REPLACE_ON_CHANGE,
+    changing_outputs=("lastUpdatedDate",),
 )
 
 
@@ -76,11 +89,28 @@ COMPILATION_JOB = ResourceType(
 )
 
 RESOURCE_TYPES: tuple[ResourceType, ...] = (WORKTEAM, COMPILATION_JOB)
+"""The types this package ships."""
+_EXTRA: list[ResourceType] = []
+
+
+def all_types() -> tuple[ResourceType, ...]:
+    """The shipped types plus any registered since (``sagemaker_reconciler.registry.registered``)."""
+    return (*RESOURCE_TYPES, *_EXTRA)
+
+
+def register_type(kind: ResourceType) -> None:
+    if resource_type_for(kind.token) is not None:
+        raise ValueError(f"{kind.token} is already a resource type")
+    _EXTRA.append(kind)
+
+
+def unregister_type(kind: ResourceType) -> None:
+    _EXTRA.remove(kind)
 
 
 def resource_type_for(token: str) -> ResourceType | None:
     """The type a token names, in its full (``pkg:index:Name``) or short (``pkg:Name``) form."""
-    for kind in RESOURCE_TYPES:
+    for kind in all_types():
         if token in (kind.token, kind.short_token):
             return kind
     return None

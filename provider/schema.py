@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from sagemaker_reconciler.resource_types import PACKAGE, RESOURCE_TYPES, ResourceType
+from sagemaker_reconciler.resource_types import PACKAGE, ResourceType, all_types
 from sagemaker_reconciler.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES
 
 __all__ = ["REGENERATE_COMMAND", "SCHEMA_FILE", "package_schema", "schema_text", "type_token"]
@@ -254,7 +254,7 @@ class _Generator:
 def package_schema() -> dict[str, Any]:
     """The whole package schema as a JSON-ready dict (deterministic: same models, same output)."""
     generator = _Generator()
-    resources = {kind.token: generator.resource(kind) for kind in RESOURCE_TYPES}
+    resources = {kind.token: generator.resource(kind) for kind in all_types()}
     config = {key: {"type": "string", "description": text} for key, text in _PROVIDER_CONFIG.items()}
     return {
         "name": PACKAGE,

@@ -3,8 +3,9 @@
 Pure. Compared against DescribeCompilationJob (+ ListTags): members the spec
 does not declare are the service's defaults and are not compared; tags are
 the one thing that changes in place. A job whose artifact is gone, or that
-ended FAILED/STOPPED, is recreated. The CreateCompilationJob request is built
-here, once, by the spec: the plan shows it and the reconciler sends it.
+ended FAILED/STOPPED, is recreated. Every request (create; stop, delete, create for
+a replacement) is built by ``specs.compilation_job_api``: the plan shows it and the
+reconciler sends the same.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 from sagemaker_reconciler.plan._compare import changed_paths, tag_calls
 from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
+from sagemaker_reconciler.specs.compilation_job import UPDATABLE, parse_compilation_job
+from sagemaker_reconciler.specs.compilation_job_api import create_request, delete_request, stop_request
 
 __all__ = [
     "plan_compilation_job",
@@ -41,8 +43,9 @@ _SET_LIKE = ("securityGroupIds", "subnets")
 _JSON_VALUED = ("dataInputConfig", "compilerOptions")
 PROVIDER_ONLY_DEFAULTS = {"mode": "cloud", "deleteArtifacts": False, "verify": False, "tuningTrials": 0}
 """This provider's own inputs and their defaults: absent compares equal to the default."""
-IN_PLACE = ("tags", "deleteArtifacts", "verify")
-"""Inputs that change without a new job (verify only matters while a local job is compiled)."""
+IN_PLACE = UPDATABLE
+"""Inputs that change without a new job (verify only matters while a local job is compiled): the spec's
+one list, which ``resource_types`` turns into the type's replaceOnChanges."""
 
 
 def _normalized(key: str, value: Any) -> Any:
@@ -103,17 +106,15 @@ def create_call(desired: Mapping[str, Any]) -> ApiCall | None:
     """The exact CreateCompilationJob call (tags included), built by the spec; None while inputs are unknown."""
     if contains_unknown(desired):
         return None
-    return ApiCall("CreateCompilationJob", parse_compilation_job(desired).to_create_request())
+    return ApiCall("CreateCompilationJob", create_request(parse_compilation_job(desired)))
 
 
 def _replace_calls(name: str, status: str | None, create: ApiCall | None) -> tuple[ApiCall, ...]:
     """A fixed name: stop a running job, delete it, create the new one."""
     if create is None:
         return ()
-    calls = (
-        [ApiCall("StopCompilationJob", {"CompilationJobName": name})] if status in ("STARTING", "INPROGRESS") else []
-    )
-    return (*calls, ApiCall("DeleteCompilationJob", {"CompilationJobName": name}), create)
+    calls = [ApiCall("StopCompilationJob", stop_request(name))] if status in ("STARTING", "INPROGRESS") else []
+    return (*calls, ApiCall("DeleteCompilationJob", delete_request(name)), create)
 
 
 def plan_compilation_job(

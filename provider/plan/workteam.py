@@ -2,7 +2,8 @@
 
 Pure. The result says whether nothing, an in-place update or a replacement is
 needed, which properties move, and the exact minimal calls: one UpdateWorkteam
-carrying only the changed members, then AddTags / DeleteTags.
+carrying only the changed members, then AddTags / DeleteTags (each request built by
+``specs.workteam_api``, which also reads the live team back).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 from sagemaker_reconciler.plan._compare import changed_paths, sort_set_like, tag_calls
 from sagemaker_reconciler.plan.model import UNKNOWN, Action, ApiCall, ChangeKind, Plan, PropertyChange, contains_unknown
-from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE, api_shape, parse_workteam
+from sagemaker_reconciler.specs.workteam import REPLACE_ON_CHANGE, parse_workteam
+from sagemaker_reconciler.specs.workteam_api import create_request, delete_request, update_request
 
 __all__ = ["plan_workteam", "comparable_workteam", "program_changes", "RESOURCE_TYPE"]
 
@@ -26,7 +28,6 @@ _COMPARED = (
     "workerAccessConfiguration",
     "tags",
 )
-_CONSTRAINTS = ("sourceIp", "vpcSourceIp")
 
 
 def _canonical_member(member: Any) -> Any:
@@ -70,29 +71,6 @@ def comparable_workteam(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _update_request(name: str, desired: Mapping[str, Any], changed: list[str]) -> dict[str, Any]:
-    request: dict[str, Any] = {"WorkteamName": name}
-    if "description" in changed:
-        request["Description"] = desired["description"]
-    if "memberDefinitions" in changed:
-        request["MemberDefinitions"] = api_shape(desired["memberDefinitions"])
-    if "notificationConfiguration" in changed:
-        # An empty block is how UpdateWorkteam clears the topic; omitting it would keep the old one.
-        request["NotificationConfiguration"] = api_shape(desired.get("notificationConfiguration") or {})
-    if "workerAccessConfiguration" in changed:
-        wanted = ((desired.get("workerAccessConfiguration") or {}).get("s3Presign") or {}).get(
-            "iamPolicyConstraints"
-        ) or {}
-        constraints = {k[:1].upper() + k[1:]: wanted.get(k) or "Disabled" for k in _CONSTRAINTS}
-        request["WorkerAccessConfiguration"] = {"S3Presign": {"IamPolicyConstraints": constraints}}
-    return request
-
-
-def _create_request(desired: Mapping[str, Any]) -> dict[str, Any]:
-    """CreateWorkteam's parameters, built by the spec: the plan shows them and the reconciler sends them."""
-    return parse_workteam(desired).to_create_request()
-
-
 def program_changes(stored: Mapping[str, Any], desired: Mapping[str, Any]) -> list[PropertyChange]:
     """What the program changed since the last deployment (stored inputs vs desired, normalised as
     the live comparison is); forceDelete included, undeclared workforceName/tags are not managed."""
@@ -123,7 +101,9 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
 
     if observed is None:
         changes = tuple(PropertyChange(k, ChangeKind.UPDATE, None, v) for k, v in want.items() if k != "tags" or v)
-        calls: tuple[ApiCall, ...] = (ApiCall("CreateWorkteam", _create_request(desired)),) if known else ()
+        calls: tuple[ApiCall, ...] = (
+            (ApiCall("CreateWorkteam", create_request(parse_workteam(desired))),) if known else ()
+        )
         return Plan(RESOURCE_TYPE, display_name, Action.CREATE, changes, calls)
 
     have = comparable_workteam(observed)
@@ -147,8 +127,8 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
         calls = ()
         if known:
             calls = (
-                ApiCall("DeleteWorkteam", {"WorkteamName": observed["workteamName"]}),
-                ApiCall("CreateWorkteam", _create_request(desired)),
+                ApiCall("DeleteWorkteam", delete_request(observed["workteamName"])),
+                ApiCall("CreateWorkteam", create_request(parse_workteam(desired))),
             )
         return Plan(RESOURCE_TYPE, display_name, Action.REPLACE, changes, calls)
 
@@ -156,7 +136,7 @@ def plan_workteam(desired: Mapping[str, Any], observed: Mapping[str, Any] | None
     if known:
         in_place = [c.property for c in changes if c.property != "tags"]
         if in_place:
-            update_calls.append(ApiCall("UpdateWorkteam", _update_request(str(name), desired, in_place)))
+            update_calls.append(ApiCall("UpdateWorkteam", update_request(str(name), desired, in_place)))
         if "tags" in moved:
             update_calls.extend(tag_calls(observed["workteamArn"], have.get("tags", {}), want.get("tags", {})))
     return Plan(RESOURCE_TYPE, display_name, Action.UPDATE, changes, tuple(update_calls))

@@ -1,7 +1,7 @@
 """Create / Read / Update / Delete through the same providers the dynamic resources use.
 
-The dynamic providers (``sagemaker_reconciler.pulumi_resources``) already drive the
-reconcilers for each type and mode; the plugin builds one per request from its
+The dynamic providers (``sagemaker_reconciler.pulumi_resources``, named by each type's registry
+entry) already drive each type's backend; the plugin builds one per request from its
 plain settings and adds only what the plugin protocol asks for: preview
 answers, the request's timeout as the bound on every wait, ignoreChanges in
 Update, and the drawn-name marker kept through refresh.
@@ -18,44 +18,15 @@ from sagemaker_reconciler.plugin.check import DEFAULTS_KEY
 from sagemaker_reconciler.plugin.config import aws_config
 from sagemaker_reconciler.plugin.paths import overlay
 from sagemaker_reconciler.printable import escape
-from sagemaker_reconciler.pulumi_resources.compilation_job import CompilationJobProvider
-from sagemaker_reconciler.pulumi_resources.workteam import WorkteamProvider
-from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS, CompilationJobReconciler
-from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
-from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
-from sagemaker_reconciler.resource_types import WORKTEAM, ResourceType
+from sagemaker_reconciler.registry import entry_for
+from sagemaker_reconciler.resource_types import ResourceType
 
-__all__ = ["Outcome", "create", "delete", "output_keys", "provider_for", "read", "update"]
+__all__ = ["Outcome", "create", "delete", "provider_for", "read", "update"]
 
 
 Say = Callable[[str], None]
 """One line to the engine's log against the request's resource (the plugin has no Pulumi runtime, so
 ``pulumi.log`` there would only reach its stderr)."""
-
-
-class _BoundedJobProvider(CompilationJobProvider):
-    """The dynamic job provider whose waits stop at the request's timeout, and whose progress lines
-    (a local compile's verify result, a FAILED job recreated) reach the engine's log."""
-
-    timeout: float | None = None
-    say: Say | None = None
-
-    def _reconciler(self) -> CompilationJobReconciler:
-        reconciler = super()._reconciler()
-        reconciler.timeout = self.timeout
-        if self.say is not None:
-            reconciler.log = self._escaped
-        return reconciler
-
-    def _local(self) -> LocalCompiler:
-        local = super()._local()
-        if self.say is not None:
-            local.progress = self._escaped
-        return local
-
-    def _escaped(self, line: str) -> None:
-        if self.say is not None:
-            self.say(escape(line))
 
 
 @dataclass(frozen=True)
@@ -65,19 +36,14 @@ class Outcome:
     inputs: dict[str, Any] | None = None
 
 
-def output_keys(kind: ResourceType) -> tuple[str, ...]:
-    return OUTPUT_KEYS if kind is WORKTEAM else JOB_OUTPUT_KEYS
-
-
 def provider_for(kind: ResourceType, settings: Mapping[str, Any], timeout: float = 0, say: Say | None = None) -> Any:
+    """The type's dynamic provider (its registry entry's), its waits bounded by the request's timeout and
+    its progress lines (a local compile's verify result, a FAILED job recreated) sent to the engine's log."""
     config = aws_config(settings)
-    args = {"region": config.region, "profile": config.profile, "endpoint": config.endpoint_url}
-    if kind is WORKTEAM:
-        return WorkteamProvider(**args)
-    provider = _BoundedJobProvider(**args)
-    provider.timeout = timeout or None
-    provider.say = say
-    return provider
+    provider = entry_for(kind).provider_class()(
+        region=config.region, profile=config.profile, endpoint=config.endpoint_url
+    )
+    return provider.bounded(timeout or None, (lambda line: say(escape(line))) if say is not None else None)
 
 
 def _stored(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -94,7 +60,7 @@ def create(
     say: Say | None = None,
 ) -> Outcome:
     if preview:
-        return Outcome("", {**_stored(props), **{k: UNKNOWN for k in output_keys(kind)}})
+        return Outcome("", {**_stored(props), **{k: UNKNOWN for k in kind.output_names()}})
     result = provider_for(kind, settings, timeout, say).create(dict(props))
     return Outcome(result.id, _stored(result.outs))
 
@@ -112,18 +78,13 @@ def update(
     say: Say | None = None,
 ) -> Outcome:
     if preview:
-        moving = {"lastUpdatedDate": UNKNOWN} if kind is WORKTEAM else {}
+        moving = {k: UNKNOWN for k in kind.changing_outputs}
         return Outcome(id_, {**dict(olds), **_stored(news), **moving})
     provider = provider_for(kind, settings, timeout, say)
     if ignore:  # the live value stays wherever the program ignores changes
-        reconciler = provider._reconciler()
-        live = (
-            reconciler.observe(id_, tags="tags" in news)
-            if kind is WORKTEAM
-            else reconciler.observe(id_, check_artifact=False, tags="tags" in news)
-        )
+        live = provider.backend(news).live_props(id_, tags="tags" in news)
         if live is not None:
-            news = overlay(news, live.props, ignore)
+            news = overlay(news, live, ignore)
     result = provider.update(id_, dict(olds), dict(news))
     return Outcome(id_, _stored(result.outs))
 

@@ -1,7 +1,8 @@
 """Diff against the live resource, per property path, with drift told apart from program edits.
 
-The plan is the core's (``plan_workteam`` / ``plan_compilation_job`` over one
-Describe, plus ListTags only where tags are declared). Each changed leaf becomes
+The plan is the core's, made by the resource's backend (``plan_workteam`` /
+``plan_compilation_job`` over one Describe, plus ListTags only where tags are
+declared; a local job's published artifact). Each changed leaf becomes
 a detailedDiff entry: add / delete / update, ``*_REPLACE`` where the property
 forces a new resource, and ``inputDiff`` true when the program changed it, false
 when the live resource drifted from an unchanged program. Paths the program
@@ -17,20 +18,15 @@ from typing import Any
 
 from sagemaker_reconciler.plan import compilation_job as job_plans
 from sagemaker_reconciler.plan import workteam as team_plans
-from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
 from sagemaker_reconciler.plan.explain import explain_lines
 from sagemaker_reconciler.plan.model import ChangeKind, Plan, contains_unknown
-from sagemaker_reconciler.plan.workteam import comparable_workteam, plan_workteam
+from sagemaker_reconciler.plan.workteam import comparable_workteam
 from sagemaker_reconciler.plugin.check import drawn_names
 from sagemaker_reconciler.plugin.paths import UPDATE, format_path, leaf_changes, overlay
 from sagemaker_reconciler.pulumi_resources._common import spec_props
-from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
-from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
-from sagemaker_reconciler.specs.compilation_job import (
-    UPDATABLE,
-    CompilationJobSpec,
-    parse_compilation_job,
-)
+from sagemaker_reconciler.reconcile.backend import Adjust, Backend
+from sagemaker_reconciler.resource_types import COMPILATION_JOB, WORKTEAM
+from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec, parse_compilation_job
 from sagemaker_reconciler.specs.workteam import parse_workteam
 
 __all__ = ["DiffOutcome", "Entry", "diff_compilation_job", "diff_workteam"]
@@ -96,72 +92,68 @@ def _flag(outcome: DiffOutcome, stored: Mapping[str, Any], desired: Mapping[str,
         _add(outcome, stored.get(flag), desired.get(flag), flag, replace=False, input_diff=True)
 
 
+def _ignoring(ignore: list[str]) -> Adjust:
+    return lambda desired, live: overlay(desired, live, ignore)
+
+
 def diff_workteam(
-    reconciler: Any, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
+    backend: Backend, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
 ) -> DiffOutcome:
     """`olds` are the stored outputs (the last spec written plus outputs), `news` the checked inputs."""
-    desired = spec_props(news, OUTPUT_KEYS)
-    stored = spec_props(olds, OUTPUT_KEYS)
+    outputs, name_key = WORKTEAM.output_names(), WORKTEAM.name_property
+    desired = spec_props(news, outputs)
+    stored = spec_props(olds, outputs)
     if not contains_unknown(desired):
         desired = parse_workteam(desired).to_props()
-    observed = reconciler.observe(id_, tags="tags" in desired)
-    if observed is None:
-        return _gone("workteamName", "work team", id_)
     # The engine already put the stored value in place of an ignored input; the live value stands in
     # for it when planning, so its drift is left alone.
+    live = backend.live(id_, desired, dict(olds), adjust=_ignoring(ignore))
+    if live.gone or live.plan is None or live.props is None:
+        return _gone(name_key, "work team", id_)
     edits = team_plans.program_changes(stored, desired)
-    desired = overlay(desired, observed.props, ignore)
-    plan = plan_workteam(desired, observed.props)
-    outcome = DiffOutcome(explanations=explain_lines("Workteam", id_, plan, edits))
+    desired = overlay(desired, live.props, ignore)
+    plan = live.plan
+    outcome = DiffOutcome(explanations=explain_lines(WORKTEAM.name, id_, plan, edits))
     before, after = comparable_workteam(stored), comparable_workteam(desired)
     _from_plan(outcome, plan, lambda prop: before.get(prop) != after.get(prop))
     _flag(outcome, stored, desired, "forceDelete")
-    outcome.delete_before_replace = bool(outcome.replaces) and "workteamName" not in drawn_names(news)
+    outcome.delete_before_replace = bool(outcome.replaces) and name_key not in drawn_names(news)
     return outcome
 
 
 def diff_compilation_job(
-    provider: Any, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
+    backend: Backend, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], ignore: list[str]
 ) -> DiffOutcome:
     """As the dynamic resource decides it (every input but tags and the provider's own flags forces a
-    new job, including members the service does not echo), with per-path entries."""
-    name_key = "compilationJobName"
-    desired = spec_props(news, JOB_OUTPUT_KEYS)
+    new job, including members the service does not echo), with per-path entries; cloud or local is
+    the backend's business (a local job's live state is its published artifact)."""
+    kind = COMPILATION_JOB
+    outputs, name_key = kind.output_names(), kind.name_property
+    desired = spec_props(news, outputs)
     known = not contains_unknown(desired)
     if known:
         desired = parse_compilation_job(desired).to_props()
     else:
         desired = {**CompilationJobSpec.prop_defaults(), **desired}
-    stored = spec_props(olds, JOB_OUTPUT_KEYS)
+    stored = spec_props(olds, outputs)
     outcome = DiffOutcome()
     # What the program changed, normalised as the dynamic resource and the CLI do (JSON whitespace, set
     # order, provider-only defaults are no change).
     edits = job_plans.program_changes(stored, desired)
     edited = sorted({edit.property for edit in edits})
     for key in edited:
-        _add(outcome, stored.get(key), desired.get(key), key, replace=key not in UPDATABLE, input_diff=True)
-    outcome.replaces = [k for k in edited if k not in UPDATABLE]
-    if "local" in (desired.get("mode"), stored.get("mode")):
-        # the artifact's manifest is judged against the program's spec (unknown until the preview resolves)
-        drifted = provider._local_drift(id_, dict(olds), desired) if known and not outcome.replaces else []
-        if drifted:
-            outcome.replaces.append(name_key)
-            outcome.detailed[name_key] = Entry(UPDATE, True, False)
-        outcome.explanations = explain_lines("CompilationJob", id_, None, edits) + drifted
-    else:
-        observed = provider._reconciler().observe(id_, tags="tags" in desired)
-        if observed is None:
-            return _gone(name_key, "compilation job", id_)
-        live_desired = overlay(desired, observed.props, ignore)
-        plan = plan_compilation_job(
-            live_desired,
-            observed.props,
-            status=observed.status,
-            artifact_exists=observed.artifact_exists,
-            failure_reason=observed.job.get("FailureReason"),
-        )
-        outcome.explanations = explain_lines("CompilationJob", id_, plan, edits)
-        _from_plan(outcome, plan, lambda prop: prop in edited)
+        replace = key in kind.replace_on_changes
+        _add(outcome, stored.get(key), desired.get(key), key, replace=replace, input_diff=True)
+    outcome.replaces = [k for k in edited if k in kind.replace_on_changes]
+    live = backend.live(id_, desired, dict(olds), adjust=_ignoring(ignore), program_replaces=bool(outcome.replaces))
+    if live.gone:
+        return _gone(name_key, "compilation job", id_)
+    if live.redo:
+        outcome.replaces.append(name_key)
+        outcome.detailed[name_key] = Entry(UPDATE, True, False)
+    outcome.explanations = explain_lines(kind.name, id_, live.plan, edits) + list(live.redo)
+    if live.plan is not None:
+        _from_plan(outcome, live.plan, lambda prop: prop in edited)
     outcome.replaces = sorted(set(outcome.replaces))
     outcome.delete_before_replace = bool(outcome.replaces) and name_key not in drawn_names(news)
     return outcome

@@ -56,7 +56,7 @@ def core() -> SimpleNamespace:
     global _CORE
     with _CORE_LOCK:
         if _CORE is None:
-            from sagemaker_reconciler import resource_types
+            from sagemaker_reconciler import registry, resource_types, schema
             from sagemaker_reconciler.plugin import check, config, crud, diff, wire
             from sagemaker_reconciler.reconcile.created import CreatedButFailed
 
@@ -65,8 +65,10 @@ def core() -> SimpleNamespace:
                 config=config,
                 crud=crud,
                 diff=diff,
+                registry=registry,
                 wire=wire,
                 resource_types=resource_types,
+                schema=schema,
                 CreatedButFailed=CreatedButFailed,
             )
         return _CORE
@@ -101,7 +103,7 @@ def resource_kind(urn: str, type_: str = "") -> Any:
     token = type_ or (urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else "")
     kind = types.resource_type_for(token)
     if kind is None:
-        valid = ", ".join(t.token for t in types.RESOURCE_TYPES)
+        valid = ", ".join(t.token for t in types.all_types())
         raise Failure(grpc.StatusCode.INVALID_ARGUMENT, f"unknown resource type {token!r}; valid types: {valid}")
     return kind
 
@@ -158,9 +160,9 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.GetSchemaResponse:
             import json
 
-            from sagemaker_reconciler.schema import package_schema
-
-            schema = {**package_schema(), "version": plugin_version()}
+            # Through the one load: importing the spec models here while `serve`'s loader thread imports
+            # them too can meet a partially initialised module.
+            schema = {**core().schema.package_schema(), "version": plugin_version()}
             return pb.GetSchemaResponse(schema=json.dumps(schema))
 
         return self._answer(context, "GetSchema", body)
@@ -233,12 +235,8 @@ class ProviderServicer(provider_pb2_grpc.ResourceProviderServicer):
         def body() -> pb.DiffResponse:
             kind = resource_kind(request.urn, request.type)
             olds, news, ignore = decode(request.olds), decode(request.news), list(request.ignoreChanges)
-            crud, diff = core().crud, core().diff
-            provider = crud.provider_for(kind, self._settings)
-            if kind is core().resource_types.WORKTEAM:
-                outcome = diff.diff_workteam(provider._reconciler(), request.id, olds, news, ignore)
-            else:
-                outcome = diff.diff_compilation_job(provider, request.id, olds, news, ignore)
+            backend = core().crud.provider_for(kind, self._settings).backend(news, olds)
+            outcome = core().registry.entry_for(kind).plugin_diff()(backend, request.id, olds, news, ignore)
             self._log(request.urn, outcome.explanations)
             return _diff_response(outcome)
 

@@ -9,22 +9,25 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi.dynamic
 from pulumi.runtime import rpc
 
 from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
-from sagemaker_reconciler.errors import ReconcilerError, SpecError
+from sagemaker_reconciler.errors import CreatedButFailed, ReconcilerError, SpecError
 from sagemaker_reconciler.plan.model import UNKNOWN, contains_unknown
 from sagemaker_reconciler.printable import escape
+from sagemaker_reconciler.reconcile.backend import Backend, BackendOptions, Clients
+from sagemaker_reconciler.resource_types import ResourceType
 from sagemaker_reconciler.specs._base import integral_floats_to_int
 
 __all__ = [
     "CONFIG_NAMESPACE",
     "AUTONAME_KEY",
     "ConfiguredProvider",
+    "BackendProvider",
     "from_wire",
     "unknown_paths",
     "failures_for",
@@ -155,6 +158,9 @@ class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
     """Region/profile/endpoint from the constructor, else stack config, else the AWS environment."""
 
     serialize_as_secret_always = True
+    _timeout: float | None = None
+    _progress: Callable[[str], None] | None = None
+    """Set only by `bounded` (the plugin): class defaults keep the instance's state what it always was."""
 
     def __init__(self, region: str | None = None, profile: str | None = None, endpoint: str | None = None):
         super().__init__()
@@ -162,6 +168,15 @@ class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
         self.profile = profile
         self.endpoint = endpoint
         self._stack_config: dict[str, str | None] = {}
+
+    def bounded(self, timeout: float | None, progress: Callable[[str], None] | None = None) -> ConfiguredProvider:
+        """Waits stop at `timeout` seconds (the plugin's request timeout), and progress lines (a local
+        compile's verify result, a FAILED job recreated) go to `progress` instead of Pulumi's log.
+        Neither reaches state: only region, profile and endpoint are pickled."""
+        self._timeout = timeout or None
+        if progress is not None:
+            self._progress = progress
+        return self
 
     def __getstate__(self) -> dict[str, Any]:
         # Only plain configuration reaches state: never a client, session or credential.
@@ -185,6 +200,59 @@ class ConfiguredProvider(pulumi.dynamic.ResourceProvider):
 
     def gateway(self) -> SageMakerGateway:
         return SageMakerGateway(self.aws_config())
+
+    def backend_options(self) -> BackendOptions:
+        return BackendOptions(self.aws_config(), timeout=self._timeout, progress=self._progress or log_line)
+
+
+class BackendProvider(ConfiguredProvider):
+    """check / create / update / read / delete for any registered resource type, over the backend its
+    registry entry builds (a CompilationJob's cloud or local one: chosen there, from the properties).
+    Each subclass names its `KIND` and decides its own diff."""
+
+    KIND: ClassVar[ResourceType]
+
+    def backend(self, *props: Mapping[str, Any]) -> Backend:
+        from sagemaker_reconciler.registry import entry_for  # the registry names these classes
+
+        return entry_for(self.KIND).backend(Clients(self.aws_config()), self.backend_options(), *props)
+
+    def spec(self, props: Mapping[str, Any]) -> Any:
+        return self.KIND.parse(spec_props(props, self.KIND.output_names()))
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        return checked_inputs(olds, news, self.KIND.name_property, self.KIND.parse)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        spec = self.spec(props)
+        desired = spec.to_props()
+        backend = self.backend(desired)
+        try:
+            outs = backend.create(spec)
+        except CreatedButFailed as exc:
+            # A failed create must leave nothing behind: an auto-named resource would be orphaned by the next name.
+            if AUTONAME_KEY not in props:
+                raise
+            remove_created(exc, lambda: backend.discard(spec))
+        return pulumi.dynamic.CreateResult(desired[self.KIND.name_property], with_autoname(outs, props))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        spec = self.spec(news)
+        outs = self.backend(spec.to_props()).update(spec, from_wire(olds))
+        return pulumi.dynamic.UpdateResult(with_autoname(outs, news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        stored = from_wire(props)
+        found = self.backend(stored).read(id_, stored)
+        if found is None:
+            return pulumi.dynamic.ReadResult("", {})  # gone: the engine drops it from state
+        if found.inputs is not None:
+            return pulumi.dynamic.ReadResult(id_, found.outputs, found.inputs)
+        return refreshed(id_, found.spec_props, found.outputs, props, found.flag, kept=found.kept)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        stored = from_wire(props)
+        self.backend(stored).delete(id_, stored)
 
 
 def checked_inputs(

@@ -14,32 +14,30 @@ from typing import Any
 from pulumi.dynamic.dynamic import serialize_provider
 
 from sagemaker_reconciler.errors import ConfigError, NotFound
-from sagemaker_reconciler.pulumi_resources.compilation_job import CompilationJobProvider
-from sagemaker_reconciler.pulumi_resources.workteam import WorkteamProvider
+from sagemaker_reconciler.pulumi_resources._common import ConfiguredProvider
+from sagemaker_reconciler.registry import entries
 
 __all__ = ["TYPE_TOKENS", "import_entry"]
 
-TYPE_TOKENS = {
-    "Workteam": "pulumi-python:dynamic/sagemaker:Workteam",
-    "CompilationJob": "pulumi-python:dynamic/sagemaker:CompilationJob",
-}
+TYPE_TOKENS = {entry.kind.name: f"pulumi-python:dynamic/sagemaker:{entry.kind.name}" for entry in entries()}
+"""The dynamic resources' engine type tokens (``module="sagemaker"``), by type name."""
 
 
 def import_entry(
-    kind: str, logical_name: str, resource_id: str, provider: WorkteamProvider | CompilationJobProvider | None = None
+    kind: str, logical_name: str, resource_id: str, provider: ConfiguredProvider | None = None
 ) -> dict[str, Any]:
     """One `resources[]` entry: `kind` is Workteam or CompilationJob, `resource_id` its name in the account.
 
     Pass the same `provider_config` the program uses (default: one built from the AWS environment).
     Raises NotFound when the resource does not exist, ConfigError for an unknown kind.
     """
-    if kind not in TYPE_TOKENS:
+    entry = next((e for e in entries() if e.kind.name == kind), None)
+    if entry is None:
         raise ConfigError(f"kind must be one of {sorted(TYPE_TOKENS)}, not {kind!r}")
-    provider = provider or (WorkteamProvider() if kind == "Workteam" else CompilationJobProvider())
+    provider = provider or entry.provider_class()()
     read = provider.read(resource_id, {})
     if not read.id:
-        operation = "DescribeWorkteam" if kind == "Workteam" else "DescribeCompilationJob"
-        raise NotFound(operation, "ResourceNotFound", f"no {kind} named {resource_id!r} to import", resource_id)
+        raise NotFound(f"Describe{kind}", "ResourceNotFound", f"no {kind} named {resource_id!r} to import", resource_id)
     blob = serialize_provider(provider)
     return {
         "type": TYPE_TOKENS[kind],

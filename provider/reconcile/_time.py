@@ -1,12 +1,7 @@
-"""Timestamps as outputs: the API's datetimes become ISO 8601 strings (state holds JSON)."""
+"""Timestamps as outputs: the one rule is ``sagemaker_reconciler.specs._time`` (the response readers use it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from sagemaker_reconciler.specs._time import iso_time
 
 __all__ = ["iso_time"]
-
-
-def iso_time(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else str(value))

@@ -20,32 +20,25 @@ from sagemaker_reconciler.aws import ObjectStore, SageMakerGateway
 from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, NotFound, RequiresReplacement, TerminalState
 from sagemaker_reconciler.plan.compilation_job import plan_compilation_job
 from sagemaker_reconciler.plan.model import Action, ApiCall, Plan
-from sagemaker_reconciler.reconcile._time import iso_time
 from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
-from sagemaker_reconciler.specs.workteam import props_shape
+from sagemaker_reconciler.specs.compilation_job_api import (
+    delete_request,
+    describe_request,
+    read_outputs,
+    read_props,
+    stop_request,
+)
 from sagemaker_reconciler.waiters import Backoff, wait_for
 
 __all__ = [
     "ObservedJob",
     "CompilationJobReconciler",
-    "JOB_OUTPUT_KEYS",
     "RUNNING",
     "ENDED",
     "DEFAULT_MAX_RUNTIME",
     "wait_limit",
 ]
 
-JOB_OUTPUT_KEYS = (
-    "arn",
-    "status",
-    "compiledArtifactUri",
-    "artifactDigest",
-    "inferenceImage",
-    "failureReason",
-    "creationTime",
-    "compilationStartTime",
-    "compilationEndTime",
-)
 RUNNING = ("STARTING", "INPROGRESS")
 DEFAULT_MAX_RUNTIME = 86400  # the service's default when the spec sets none
 DEFAULT_MAX_PENDING = 7200  # how long a create waits for a STARTING job when maxPendingTimeInSeconds is unset
@@ -65,25 +58,7 @@ class ObservedJob:
 
     @property
     def props(self) -> dict[str, Any]:
-        members: tuple[str, ...] = (
-            "CompilationJobName",
-            "RoleArn",
-            "ModelPackageVersionArn",
-            "InputConfig",
-            "OutputConfig",
-            "VpcConfig",
-            "StoppingCondition",
-            "CompilationJobArn",
-        )
-        if "ModelPackageVersionArn" in self.job:  # the service reports an InputConfig derived from the package
-            members = tuple(m for m in members if m != "InputConfig")
-        props = props_shape({k: self.job[k] for k in members if k in self.job})
-        artifact = (self.job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
-        if artifact:
-            props["compiledArtifactUri"] = artifact
-        if self.tags is not None:
-            props["tags"] = {t["Key"]: t["Value"] for t in self.tags if not t["Key"].lower().startswith("aws:")}
-        return props
+        return read_props(self.job, self.tags)
 
     def spec_props(self) -> dict[str, Any]:
         props = self.props
@@ -92,18 +67,7 @@ class ObservedJob:
         return props
 
     def outputs(self) -> dict[str, Any]:
-        job = self.job
-        return {
-            "arn": job.get("CompilationJobArn", ""),
-            "status": self.status,
-            "compiledArtifactUri": (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts", ""),
-            "artifactDigest": (job.get("ModelDigests") or {}).get("ArtifactDigest", ""),
-            "inferenceImage": job.get("InferenceImage", ""),
-            "failureReason": job.get("FailureReason", ""),
-            "creationTime": iso_time(job.get("CreationTime")),
-            "compilationStartTime": iso_time(job.get("CompilationStartTime")),
-            "compilationEndTime": iso_time(job.get("CompilationEndTime")),
-        }
+        return read_outputs(self.job)
 
 
 @dataclass
@@ -126,7 +90,7 @@ class CompilationJobReconciler:
 
     def observe(self, name: str, *, check_artifact: bool = True, tags: bool = True) -> ObservedJob | None:
         """Describe, plus ListTags unless tags are not managed, plus HeadObject on the artifact."""
-        job = self.sagemaker.describe_compilation_job(name)
+        job = self._describe(name)
         if job is None:
             return None
         live_tags = self.sagemaker.list_tags(job["CompilationJobArn"]) if tags else None
@@ -194,9 +158,15 @@ class CompilationJobReconciler:
 
     def _delete_ended(self, name: str) -> None:
         try:
-            self.sagemaker.call("DeleteCompilationJob", name, CompilationJobName=name)
+            self.sagemaker.call("DeleteCompilationJob", name, **delete_request(name))
         except NotFound:
             pass
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.sagemaker.call("DescribeCompilationJob", name, **describe_request(name))
+        except NotFound:
+            return None
 
     def _say(self, line: str) -> None:
         if self.log is not None:
@@ -207,7 +177,7 @@ class CompilationJobReconciler:
         name = spec.compilation_job_name
         timeout, limit_text = wait_limit(spec)
         job = wait_for(
-            lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
+            lambda: self.sagemaker.call("DescribeCompilationJob", name, **describe_request(name)),
             lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
             timeout=self._bound(timeout),
             what=f"compilation job {name}",
@@ -241,12 +211,12 @@ class CompilationJobReconciler:
 
     def delete(self, name: str, *, delete_artifacts: bool = False) -> None:
         """Stop a running job and wait for STOPPED, then delete; gone already is success."""
-        job = self.sagemaker.describe_compilation_job(name)
+        job = self._describe(name)
         if job is None:
             return
         if job["CompilationJobStatus"] in RUNNING:
             try:
-                self.sagemaker.call("StopCompilationJob", name, CompilationJobName=name)
+                self.sagemaker.call("StopCompilationJob", name, **stop_request(name))
             except NotFound:
                 return
             except AwsError as exc:
@@ -254,14 +224,14 @@ class CompilationJobReconciler:
                 # look again, and go on to delete it unless it is somehow still running.
                 if exc.code != "ValidationException":
                     raise
-                job = self.sagemaker.describe_compilation_job(name)
+                job = self._describe(name)
                 if job is None:
                     return
                 if job["CompilationJobStatus"] in RUNNING:
                     raise
         if job["CompilationJobStatus"] in (*RUNNING, "STOPPING"):
             job = wait_for(
-                lambda: self.sagemaker.call("DescribeCompilationJob", name, CompilationJobName=name),
+                lambda: self.sagemaker.call("DescribeCompilationJob", name, **describe_request(name)),
                 lambda j: j.get("CompilationJobStatus") not in (*RUNNING, "STOPPING"),
                 timeout=self._bound(WAIT_MARGIN * 4),
                 what=f"stopping compilation job {name}",
@@ -270,7 +240,7 @@ class CompilationJobReconciler:
                 clock=self.clock,
             )
         try:
-            self.sagemaker.call("DeleteCompilationJob", name, CompilationJobName=name)
+            self.sagemaker.call("DeleteCompilationJob", name, **delete_request(name))
         except NotFound:
             pass
         artifact = (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
@@ -296,7 +266,7 @@ class CompilationJobReconciler:
             other = summary["CompilationJobName"]
             if other == name:
                 continue
-            described = self.sagemaker.describe_compilation_job(other)
+            described = self._describe(other)
             if described and (described.get("ModelArtifacts") or {}).get("S3ModelArtifacts") == artifact:
                 return other
         return None

@@ -32,7 +32,8 @@ from sagemaker_reconciler.local_files import (
     remove_published,
 )
 from sagemaker_reconciler.local_paths import local_path
-from sagemaker_reconciler.plan.model import Action, ChangeKind, Plan, PropertyChange
+from sagemaker_reconciler.plan.local_compilation_job import plan_local_job, recompile_reasons
+from sagemaker_reconciler.plan.model import Plan
 from sagemaker_reconciler.specs.compilation_job import CompilationJobSpec
 from sagemaker_reconciler.specs.tuning import parse_tracker, tuning_settings
 
@@ -186,84 +187,20 @@ class LocalCompiler:
     def plan(self, spec: CompilationJobSpec, uri: str | None = None) -> Plan:
         """CREATE when nothing is published; REPLACE when the published artifact was made from other inputs.
 
-        The one rule both front ends use: the CLI (stateless) and the Pulumi provider's diff (`uri`
-        from state) compare the artifact's manifest.json with the spec: the model's digest (file://
-        models: a new model at the same path is a change), framework, input shapes, tuning budget.
+        Reads the artifact's manifest.json (and a file:// model's digest); the decision is
+        ``plan.local_compilation_job.plan_local_job``, the one rule the CLI (stateless) and the Pulumi
+        providers' diff (`uri` from state) share.
         """
-        name = spec.compilation_job_name
         uri = uri or local_artifact_uri(spec)
         manifest = self.manifest(uri)
-        if manifest is None:
-            return Plan(
-                "CompilationJob",
-                name,
-                Action.CREATE,
-                (PropertyChange("compiledArtifactUri", ChangeKind.UPDATE, None, uri),),
-            )
-        changes, notes = [], []
         source = spec.input_config.s3_uri if spec.input_config else ""
-        if source.startswith("file://"):
-            wanted = model_digest(source)
-            built = manifest.get("source_model_digest")
-            if built not in (wanted, wanted.removeprefix("sha256:")):
-                changes.append(PropertyChange("inputConfig", ChangeKind.REPLACE, built, wanted, ("inputConfig.s3Uri",)))
-                notes.append(
-                    f"the model at {source} is not the one {uri} was compiled from (model digest {built} -> {wanted})"
-                )
-        if spec.input_config and manifest.get("framework") != spec.input_config.framework:
-            changes.append(
-                PropertyChange(
-                    "inputConfig",
-                    ChangeKind.REPLACE,
-                    manifest.get("framework"),
-                    spec.input_config.framework,
-                    ("inputConfig.framework",),
-                )
-            )
-            notes.append(f"{uri} was compiled from a {manifest.get('framework')} model")
-        if spec.input_config and spec.input_config.data_input_config:
-            wanted_inputs = json.loads(spec.input_config.data_input_config)
-            built_inputs = {i.get("name"): i.get("shape") for i in manifest.get("inputs", [])}
-            if isinstance(wanted_inputs, dict) and built_inputs != wanted_inputs:
-                changes.append(
-                    PropertyChange(
-                        "inputConfig", ChangeKind.REPLACE, built_inputs, wanted_inputs, ("inputConfig.dataInputConfig",)
-                    )
-                )
-                notes.append(f"{uri} was compiled for inputs {json.dumps(built_inputs)}")
-        built = manifest.get("tuning") or {}
-        tuning = tuning_settings(spec.tuning, spec.tuning_trials)
-        built_trials = built.get("trials_requested", 0)
-        if built_trials != tuning.trials:
-            field = "tuning" if spec.tuning is not None else "tuningTrials"
-            changes.append(
-                PropertyChange(
-                    field,
-                    ChangeKind.REPLACE,
-                    built_trials,
-                    tuning.trials,
-                    ("tuning.trials",) if spec.tuning is not None else (),
-                )
-            )
-            notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
-        built_key = (built.get("measured_on") or {}).get("device_key")
-        if tuning.trials and built_key != tuning.device_key:
-            changes.append(
-                PropertyChange("tuning", ChangeKind.REPLACE, built_key, tuning.device_key, ("tuning.deviceKey",))
-            )
-            notes.append(
-                f"{uri} was tuned on {built_key or 'this host'}, not on devices {tuning.device_key or 'of this host'}"
-            )
-        if not changes:
-            return Plan("CompilationJob", name, Action.NOOP)
-        return Plan("CompilationJob", name, Action.REPLACE, tuple(changes), notes=tuple(notes))
+        wanted = model_digest(source) if manifest is not None and source.startswith("file://") else None
+        return plan_local_job(spec, uri, manifest, wanted)
 
     @staticmethod
     def reasons(plan: Plan) -> list[str]:
         """Why a local job must be compiled again, one sentence each."""
-        if plan.action is Action.CREATE:
-            return [f"nothing is published at {plan.changes[0].new}"]
-        return list(plan.notes)
+        return recompile_reasons(plan)
 
     def published_outputs(self, spec: CompilationJobSpec) -> dict[str, Any]:
         """Outputs of an artifact published by an earlier run (stateless callers have no stored outputs):

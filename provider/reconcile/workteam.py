@@ -9,16 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sagemaker_reconciler.aws import SageMakerGateway
-from sagemaker_reconciler.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement
+from sagemaker_reconciler.aws import SageMakerGateway, resource_not_found
+from sagemaker_reconciler.errors import Conflict, DeleteRefused, NotFound, RequiresReplacement, Vanished
 from sagemaker_reconciler.plan.model import Action, ApiCall, Plan
 from sagemaker_reconciler.plan.workteam import plan_workteam
-from sagemaker_reconciler.reconcile._time import iso_time
-from sagemaker_reconciler.specs.workteam import WorkteamSpec, observed_props
+from sagemaker_reconciler.specs.workteam import WorkteamSpec
+from sagemaker_reconciler.specs.workteam_api import delete_request, describe_request, read_outputs, read_props
 
-__all__ = ["Observed", "WorkteamReconciler", "OUTPUT_KEYS"]
+__all__ = ["Observed", "WorkteamReconciler", "workteam_not_found"]
 
-OUTPUT_KEYS = ("arn", "subdomain", "createDate", "lastUpdatedDate", "productListingIds", "workforceArn")
+
+def workteam_not_found(code: str, message: str) -> bool:
+    """SageMaker answers a missing work team with ValidationException "The work team ... does not exist"
+    (Describe, Update, Delete; the embedded endpoint answers the same), and a missing team's ARN in
+    ListLabelingJobsForWorkteam with ResourceNotFound."""
+    return resource_not_found(code, message) or (code == "ValidationException" and "does not exist" in message)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class Observed:
 
     @property
     def props(self) -> dict[str, Any]:
-        return observed_props(self.workteam, self.tags)
+        return read_props(self.workteam, self.tags)
 
     def spec_props(self) -> dict[str, Any]:
         """What a spec would have to say to match this team exactly (used by refresh and import)."""
@@ -39,15 +44,7 @@ class Observed:
         return props
 
     def outputs(self) -> dict[str, Any]:
-        team = self.workteam
-        return {
-            "arn": team["WorkteamArn"],
-            "subdomain": team.get("SubDomain", ""),
-            "createDate": iso_time(team.get("CreateDate")),
-            "lastUpdatedDate": iso_time(team.get("LastUpdatedDate")),
-            "productListingIds": list(team.get("ProductListingIds", [])),
-            "workforceArn": team.get("WorkforceArn", ""),
-        }
+        return read_outputs(self.workteam)
 
 
 class WorkteamReconciler:
@@ -56,10 +53,10 @@ class WorkteamReconciler:
 
     def observe(self, name: str, *, tags: bool = True) -> Observed | None:
         """DescribeWorkteam, plus ListTags unless the caller does not manage tags (one call fewer)."""
-        team = self._aws.describe_workteam(name)
+        team = self._describe(name)
         if team is None:
             return None
-        return Observed(team, self._aws.list_tags(team["WorkteamArn"]) if tags else None)
+        return Observed(team, self._aws.list_tags(team["WorkteamArn"], workteam_not_found) if tags else None)
 
     def plan(self, spec: WorkteamSpec) -> tuple[Plan, Observed | None]:
         observed = self.observe(spec.workteam_name, tags=spec.tags is not None)
@@ -73,7 +70,7 @@ class WorkteamReconciler:
         call = call or plan_workteam(spec.to_props(), None).call("CreateWorkteam")
         assert call is not None  # a known spec always plans its create call
         try:
-            self._aws.call(call.operation, spec.workteam_name, **call.params)
+            self._aws.call(call.operation, spec.workteam_name, missing=workteam_not_found, **call.params)
         except Conflict as exc:
             existing = self.observe(spec.workteam_name, tags=spec.tags is not None)
             if existing is None:
@@ -96,11 +93,8 @@ class WorkteamReconciler:
         """Bring the live team to `spec` with the minimal calls; refuses anything needing replacement."""
         plan, _ = self.plan(spec)
         if plan.action is Action.CREATE:
-            raise NotFound(
-                "UpdateWorkteam",
-                "NotFound",
-                "the work team no longer exists; refresh to recreate it",
-                spec.workteam_name,
+            raise Vanished(
+                "UpdateWorkteam", "the work team no longer exists; refresh to recreate it", spec.workteam_name
             )
         if plan.action is Action.REPLACE:
             raise RequiresReplacement("Workteam", spec.workteam_name, plan.replaces)
@@ -112,14 +106,14 @@ class WorkteamReconciler:
             if call.operation == "DeleteWorkteam":
                 self._delete_by_name(call.params["WorkteamName"])
             else:
-                self._aws.call(call.operation, plan.name, **call.params)
+                self._aws.call(call.operation, plan.name, missing=workteam_not_found, **call.params)
 
     def read(self, name: str) -> Observed | None:
         return self.observe(name)
 
     def delete(self, name: str, *, force: bool = False) -> None:
         """Delete unless labeling work is in progress (opt in with force); already gone is success."""
-        team = self._aws.describe_workteam(name)
+        team = self._describe(name)
         if team is None:
             return
         if not force:
@@ -137,14 +131,20 @@ class WorkteamReconciler:
 
     def _delete_by_name(self, name: str) -> None:
         try:
-            self._aws.call("DeleteWorkteam", name, WorkteamName=name)
+            self._aws.call("DeleteWorkteam", name, missing=workteam_not_found, **delete_request(name))
         except NotFound:
             pass
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        try:
+            response = self._aws.call("DescribeWorkteam", name, missing=workteam_not_found, **describe_request(name))
+        except NotFound:
+            return None
+        team: dict[str, Any] = response["Workteam"]
+        return team
 
     def _outputs(self, spec: WorkteamSpec) -> dict[str, Any]:
         observed = self.observe(spec.workteam_name, tags=False)  # outputs carry no tags
         if observed is None:
-            raise NotFound(
-                "DescribeWorkteam", "NotFound", "the work team vanished right after it was written", spec.workteam_name
-            )
+            raise Vanished("DescribeWorkteam", "the work team vanished right after it was written", spec.workteam_name)
         return {**spec.to_props(), **observed.outputs()}

@@ -16,10 +16,9 @@ from pydantic.alias_generators import to_snake
 from sagemaker_reconciler.errors import SpecError, Violation
 from sagemaker_reconciler.local_paths import check_file_uri, file_uri_path
 from sagemaker_reconciler.specs._base import Model, check_pattern, integral_floats_to_int, violations_from
-from sagemaker_reconciler.specs._tags import check_tags, tag_list
+from sagemaker_reconciler.specs._tags import check_tags
 from sagemaker_reconciler.specs.data_input import COREML_TARGET, FRAMEWORK_LAYOUT, parse_data_input_config
 from sagemaker_reconciler.specs.tuning import Tuning, tuning_violations
-from sagemaker_reconciler.specs.workteam import api_shape
 
 __all__ = [
     "UPDATABLE",
@@ -284,18 +283,10 @@ class CompilationJobSpec(Model):
     boards registered with a TVM RPC tracker under a key. This provider's own input."""
 
     def to_create_request(self) -> dict[str, Any]:
-        """CreateCompilationJob parameters (PascalCase), exactly what was declared."""
-        api_props = self.model_dump(
-            by_alias=True,
-            exclude_none=True,
-            mode="json",
-            exclude={"tags", "mode", "delete_artifacts", "verify", "tuning_trials", "tuning"},
-        )
-        request: dict[str, Any] = api_shape(api_props)
-        request.setdefault("StoppingCondition", {})
-        if self.tags:
-            request["Tags"] = tag_list(self.tags)
-        return request
+        """CreateCompilationJob parameters (PascalCase), exactly what was declared (built in compilation_job_api)."""
+        from sagemaker_reconciler.specs.compilation_job_api import create_request
+
+        return create_request(self)
 
 
 _INVALID: Any = object()  # a block that failed its own checks: already reported, not checked again here

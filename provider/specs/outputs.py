@@ -1,8 +1,8 @@
 """What each resource reports back beside its inputs (outputs), described once for schema.json.
 
-The reconcilers build these values (``sagemaker_reconciler.reconcile.*.OUTPUT_KEYS`` /
-``JOB_OUTPUT_KEYS``; a unit test keeps the names equal); these models only say
-what each one is. Every output is always present; a value the service has not
+The reconcilers build these values; their names are these models' fields
+(``ResourceType.output_names()``), which every front end reads; these models also
+say what each one is. Every output is always present; a value the service has not
 reported (yet) is the empty string.
 """
 

@@ -6,7 +6,7 @@ input, but only after a round trip, and Pulumi would have shown a plan first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, field_validator, model_validator
@@ -17,7 +17,7 @@ from sagemaker_reconciler.specs._base import (
     check_pattern,
     parse_spec,
 )
-from sagemaker_reconciler.specs._tags import check_tags, tag_list
+from sagemaker_reconciler.specs._tags import check_tags
 
 __all__ = [
     "WORKTEAM_NAME_PATTERN",
@@ -34,7 +34,6 @@ __all__ = [
     "UPDATABLE",
     "api_shape",
     "props_shape",
-    "observed_props",
 ]
 
 WORKTEAM_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
@@ -243,21 +242,10 @@ class WorkteamSpec(Model):
         return members
 
     def to_create_request(self) -> dict[str, Any]:
-        """CreateWorkteam parameters (PascalCase), exactly what the user declared."""
-        request: dict[str, Any] = {
-            "WorkteamName": self.workteam_name,
-            "Description": self.description,
-            "MemberDefinitions": [api_shape(m.to_props()) for m in self.member_definitions],
-        }
-        if self.workforce_name is not None:
-            request["WorkforceName"] = self.workforce_name
-        if self.notification_configuration is not None:
-            request["NotificationConfiguration"] = api_shape(self.notification_configuration.to_props())
-        if self.worker_access_configuration is not None:
-            request["WorkerAccessConfiguration"] = api_shape(self.worker_access_configuration.to_props())
-        if self.tags:
-            request["Tags"] = tag_list(self.tags)
-        return request
+        """CreateWorkteam parameters (PascalCase), exactly what the user declared (built in workteam_api)."""
+        from sagemaker_reconciler.specs.workteam_api import create_request
+
+        return create_request(self)
 
 
 def parse_workteam(props: Mapping[str, Any]) -> WorkteamSpec:
@@ -281,26 +269,3 @@ def props_shape(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [props_shape(v) for v in value]
     return value
-
-
-def observed_props(workteam: Mapping[str, Any], tags: Sequence[Mapping[str, str]] | None) -> dict[str, Any]:
-    """DescribeWorkteam's ``Workteam`` + ListTags -> the same camelCase shape a spec has.
-
-    The service reports the workforce by ARN; the spec names it, so the name is
-    the ARN's last path segment. ``aws:`` tags belong to AWS and are not ours.
-    """
-    props: dict[str, Any] = {
-        "workteamName": workteam["WorkteamName"],
-        "description": workteam.get("Description", ""),
-        "memberDefinitions": props_shape(workteam.get("MemberDefinitions", [])),
-        "workteamArn": workteam["WorkteamArn"],
-    }
-    workforce_arn = workteam.get("WorkforceArn")
-    if workforce_arn:
-        props["workforceName"] = workforce_arn.rsplit("/", 1)[-1]
-    for block in ("NotificationConfiguration", "WorkerAccessConfiguration"):
-        if workteam.get(block):
-            props[block[:1].lower() + block[1:]] = props_shape(workteam[block])
-    if tags is not None:  # None: not read, because the spec does not manage tags
-        props["tags"] = {t["Key"]: t["Value"] for t in tags if not t["Key"].lower().startswith("aws:")}
-    return props

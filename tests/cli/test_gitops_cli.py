@@ -163,6 +163,22 @@ def test_plan_json_of_an_edit_is_parseable_and_names_the_change(tmp_path, capsys
     assert doc["errors"] == [] and doc["unmanaged"] == []
 
 
+def test_apply_sends_exactly_the_calls_the_plan_shows(tmp_path, capsys, endpoint, model):
+    """Each request is built once (specs.*_api): a replacement's delete and create and an in-place
+    update are shown by plan --json and are what apply then sends, parameters included."""
+    assert run(capsys, "apply", stack(tmp_path))[0] == 0
+    edited = stack(tmp_path, description="Labels street scenes and signs", target="rasp4b")
+    code, out, _ = run(capsys, "plan", edited, "--json")
+    planned = {r["logical_name"]: r["calls"] for r in json.loads(out)["resources"]}
+    assert [c["operation"] for c in planned["job"]] == ["DeleteCompilationJob", "CreateCompilationJob"]
+    before = len(endpoint.requests)
+    assert run(capsys, "apply", edited)[0] == 0
+    applied = endpoint.requests[before:]
+    sent = [{"operation": r.operation, "params": r.params} for r in applied if r.operation in MUTATING]
+    assert [c for c in sent if "Workteam" in c["operation"]] == planned["team"]
+    assert [c for c in sent if "CompilationJob" in c["operation"]] == planned["job"]
+
+
 def test_markdown_plan_is_a_pull_request_comment(tmp_path, capsys, endpoint, model):
     assert run(capsys, "apply", stack(tmp_path))[0] == 0
     code, out, _ = run(capsys, "plan", stack(tmp_path, target="rasp4b"), "--format", "markdown")

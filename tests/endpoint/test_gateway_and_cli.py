@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from sagemaker_reconciler.aws import AwsConfig, SageMakerGateway
-from sagemaker_reconciler.errors import ConfigError, Conflict, NotFound
-from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler
+from sagemaker_reconciler.errors import AwsError, ConfigError, Conflict, NotFound, Vanished
+from sagemaker_reconciler.reconcile.workteam import WorkteamReconciler, workteam_not_found
 from sagemaker_reconciler.specs.workteam import parse_workteam
 from tests.unit.workteam_samples import cognito_team
 
@@ -51,8 +51,15 @@ def test_service_errors_become_project_errors(endpoint, aws_env):
     reconciler.create(parse_workteam(cognito_team()))
     with pytest.raises(Conflict, match="already exists; import it"):  # an identical team would be adopted
         reconciler.create(parse_workteam(cognito_team(description="another team")))
+    # "Not found" is the resource's rule: SageMaker answers a missing team with a ValidationException,
+    # which means "not found" only for a work team, never for any ValidationException.
     with pytest.raises(NotFound):
+        SageMakerGateway().call(
+            "UpdateWorkteam", "ghost", missing=workteam_not_found, WorkteamName="ghost", Description="x"
+        )
+    with pytest.raises(AwsError, match="ValidationException") as refused:
         SageMakerGateway().call("UpdateWorkteam", "ghost", WorkteamName="ghost", Description="x")
+    assert not isinstance(refused.value, NotFound)
 
 
 def test_serve_endpoint_command_serves_until_stopped(tmp_path):
@@ -129,3 +136,14 @@ def test_demo_runs_the_main_job_with_no_aws_configuration(tmp_path):
     # 6: drift finds the team made outside the manifest
     assert "?  Workteam console-made" in drift and "(exit code 2)" in drift
     assert out.rstrip().endswith("demo finished: every step did what it should")
+
+
+def test_an_update_that_finds_its_team_gone_says_so_without_calling_update(endpoint, aws_env):
+    """Re-planning found no team: the reconciler's own finding (Vanished), worded as users always saw it."""
+    with pytest.raises(Vanished) as gone:
+        WorkteamReconciler(SageMakerGateway()).update(parse_workteam(cognito_team(workteamName="ghost")))
+    assert str(gone.value) == (
+        "UpdateWorkteam ghost failed (NotFound): the work team no longer exists; refresh to recreate it"
+    )
+    assert not isinstance(gone.value, AwsError)
+    assert [r.operation for r in endpoint.requests] == ["DescribeWorkteam"]

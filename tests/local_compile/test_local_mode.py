@@ -13,8 +13,8 @@ import pytest
 from sagemaker_reconciler import CompilationJobProvider
 from sagemaker_reconciler.errors import MissingExtra
 from sagemaker_reconciler.plan import Action
-from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
 from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+from sagemaker_reconciler.resource_types import COMPILATION_JOB
 from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 
 CONVNET_INPUTS = '{"image": [1, 3, 32, 32]}'
@@ -53,7 +53,7 @@ def test_file_in_file_out_needs_no_aws_and_gives_cloud_outputs(no_aws, cache, co
     compiler = LocalCompiler(progress=lines.append)
     spec = parse_compilation_job(local_job(f"file://{convnet_archive}", f"file://{tmp_path}/out", verify=True))
     outs = compiler.create(spec)
-    assert set(JOB_OUTPUT_KEYS) <= set(outs)
+    assert set(COMPILATION_JOB.output_names()) <= set(outs)
     assert outs["status"] == "COMPLETED"
     assert outs["compiledArtifactUri"] == f"file://{tmp_path}/out/convnet-ml_c5.tar.gz"
     artifact = Path(outs["compiledArtifactUri"][len("file://") :])

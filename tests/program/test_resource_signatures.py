@@ -18,11 +18,19 @@ import pulumi
 import pytest
 from pydantic import BaseModel
 
-import sagemaker_reconciler.pulumi_resources as pulumi_resources
+from sagemaker_reconciler.registry import entries
 from sagemaker_reconciler.resource_types import RESOURCE_TYPES, ResourceType
 
 NOT_PROPERTIES = {"resource_name", "opts", "provider_config"}
-CASES = [pytest.param(kind, getattr(pulumi_resources, kind.name), id=kind.name) for kind in RESOURCE_TYPES]
+CASES = [pytest.param(entry.kind, entry.resource_class(), id=entry.kind.name) for entry in entries()]
+
+
+def test_every_shipped_type_has_a_registry_entry_and_its_classes_name_it():
+    assert tuple(entry.kind for entry in entries()) == RESOURCE_TYPES
+    for entry in entries():
+        provider = entry.provider_class()
+        assert provider.KIND is entry.kind
+        assert entry.resource_class().__module__ == provider.__module__  # dill pickles the provider by module path
 
 
 def name_field(kind: ResourceType) -> str:

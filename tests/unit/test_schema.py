@@ -17,9 +17,11 @@ from typing import Any, get_args
 
 import pytest
 
+from sagemaker_reconciler.aws import AwsConfig
 from sagemaker_reconciler.errors import SpecError
-from sagemaker_reconciler.reconcile.compilation_job import JOB_OUTPUT_KEYS
-from sagemaker_reconciler.reconcile.workteam import OUTPUT_KEYS
+from sagemaker_reconciler.reconcile.compilation_job import ObservedJob
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+from sagemaker_reconciler.reconcile.workteam import Observed
 from sagemaker_reconciler.schema import REGENERATE_COMMAND, SCHEMA_FILE, package_schema, schema_text
 from sagemaker_reconciler.specs.compilation_job import FRAMEWORKS, TARGET_DEVICES, TargetPlatform, parse_compilation_job
 from sagemaker_reconciler.specs.workteam import EnabledOrDisabled, parse_workteam
@@ -144,7 +146,12 @@ def test_every_property_has_a_type_a_description_and_resolvable_references():
 
 
 def test_outputs_are_the_reconcilers_outputs_and_always_present():
-    for token, keys in ((WORKTEAM, OUTPUT_KEYS), (JOB, JOB_OUTPUT_KEYS)):
+    """The names every front end reads (the outputs models) are the ones each backend builds."""
+    team = tuple(Observed({"WorkteamArn": "arn"}, None).outputs())
+    cloud_job = tuple(ObservedJob({}, None).outputs())
+    local_job = tuple(LocalCompiler(AwsConfig(region="us-east-1"))._outputs("job", "file:///m", "", "", ""))
+    assert cloud_job == local_job
+    for token, keys in ((WORKTEAM, team), (JOB, cloud_job)):
         resource = SCHEMA["resources"][token]
         outputs = [k for k in resource["properties"] if k not in resource["inputProperties"]]
         assert tuple(outputs) == keys

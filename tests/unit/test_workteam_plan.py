@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sagemaker_reconciler.plan import UNKNOWN, Action, plan_workteam
-from sagemaker_reconciler.specs.workteam import observed_props, parse_workteam
+from sagemaker_reconciler.specs.workteam import parse_workteam
+from sagemaker_reconciler.specs.workteam_api import read_props
 from tests.unit.workteam_samples import TOPIC, cognito_team, describe_body, oidc_team
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x"
@@ -14,7 +15,7 @@ ARN = "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/x"
 
 def observe(props, tags=None):
     tag_list = [{"Key": k, "Value": v} for k, v in (props.get("tags", {}) if tags is None else tags).items()]
-    return observed_props(describe_body(props, ARN), tag_list)
+    return read_props(describe_body(props, ARN), tag_list)
 
 
 def plan(desired, live):
@@ -91,7 +92,7 @@ def test_tags_change_uses_add_and_delete_tags_only():
 
 
 def test_aws_reserved_tags_are_not_ours():
-    live = observed_props(
+    live = read_props(
         describe_body(cognito_team(), ARN),
         [{"Key": "team", "Value": "vision"}, {"Key": "aws:cloudformation:stack", "Value": "s"}],
     )
