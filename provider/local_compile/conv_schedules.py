@@ -39,21 +39,22 @@ def _divisors(n: int, upper: int) -> list[int]:
     return [d for d in range(1, min(n, upper) + 1) if n % d == 0]
 
 
-def pointwise_tiles(out_channels: int, positions: int, lanes: int, registers: int) -> list[tuple[int, int]]:
-    """(output channels, positions) register tiles for a 1x1 conv over ``positions`` = H*W, best first.
+def pointwise_tiles(out_channels: int, height: int, width: int, lanes: int, registers: int) -> list[tuple[int, int]]:
+    """(output channels, positions) register tiles for a 1x1 conv over H*W positions, best first.
 
     Measured on AVX-512 (1x1 convs of MobileNetV2 at 112x112 .. 28x28): 4-6
     channels x 64 positions beat 8 x 32 by 5-10% when the output is large, and
     16-24 x 16 is what 28x28 (784 = 49 x 16) allows; every tile keeps at most
     three quarters of the vector registers as accumulators.  Empty when
-    ``positions`` is not a multiple of the vector width (14x14: the direct
-    template covers it).
+    H*W is not a multiple of the vector width (14x14: the direct template
+    covers it; a tile of 28 or 112 positions, not whole vectors, measured
+    30x slower).
     """
     budget = registers * 3 // 4
     tiles = []
     for vectors in (4, 2, 1):
         cols = vectors * lanes
-        if positions % cols:
+        if (height * width) % cols:
             continue
         fitting = [d for d in _divisors(out_channels, budget // vectors) if d >= 2] or [1]
         tiles.append((max(fitting), cols))
@@ -99,9 +100,11 @@ def schedule_pointwise_conv(func: Any, rows: int, cols: int) -> Any | None:
         if channels % rows:
             return None
         _inline_into_outputs(sch, {_CONV})  # the 1x1 "padding" is a plain copy: inlined too
+        has_epilogue = bool(sch.get_consumers(conv))
         accumulator = sch.cache_write(conv, 0, "local")
-        sch.compute_inline(accumulator)
-        consumers = sch.get_consumers(conv)
+        if has_epilogue:
+            sch.compute_inline(accumulator)
+        consumers = sch.get_consumers(conv)  # without bias or activation: the write-back of the tile
         if len(consumers) != 1:
             return None
         (epilogue,) = consumers

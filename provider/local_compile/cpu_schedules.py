@@ -136,7 +136,7 @@ def _pointwise_candidates(workload: ConvWorkload, target: Any) -> list[ConvParam
     if not workload.pointwise:
         return []
     tiles = pointwise_tiles(
-        workload.out_channels, workload.out_height * workload.out_width, vector_lanes(target), _register_count(target)
+        workload.out_channels, workload.out_height, workload.out_width, vector_lanes(target), _register_count(target)
     )
     return [ConvParams(rows, cols, 0, POINTWISE) for rows, cols in tiles]
 
@@ -210,10 +210,12 @@ def schedule_conv2d_nchw(func: Any, params: ConvParams) -> Any | None:
             name = sch.get(block).name_hint
             if (name not in (CONV_BLOCK, "pad_temp") or (name == "pad_temp" and copy_only)) and name not in outputs:
                 sch.compute_inline(block)  # bias add, residual add, an unpadded "padding" copy: fold into the users
+        has_epilogue = bool(sch.get_consumers(conv))
         accumulator = sch.cache_write(conv, 0, "local")
         sch.transform_layout(conv, ("write", 0), lambda n, f, y, x: (n, y, x, f))
-        sch.compute_inline(accumulator)
-        epilogue = sch.get_consumers(conv)
+        if has_epilogue:
+            sch.compute_inline(accumulator)
+        epilogue = sch.get_consumers(conv)  # without bias or activation: the write-back of the tile
         lanes = params.lanes
         weights = sch.cache_read(conv, 1, "global")
         sch.transform_layout(conv, ("read", 1), lambda o, i, h, w: (o // lanes, i, h, w, o % lanes))

@@ -32,12 +32,14 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(array.astype(np.float32), name))
         return name
 
-    def conv(self, x: str, name: str, cin: int, cout: int, k: int, stride: int = 1, groups: int = 1) -> str:
+    def conv(
+        self, x: str, name: str, cin: int, cout: int, k: int, stride: int = 1, groups: int = 1, bias: bool = True
+    ) -> str:
         w = self.const(f"{name}_w", self.rng.standard_normal((cout, cin // groups, k, k)) / np.sqrt(cin // groups * k))
-        b = self.const(f"{name}_b", self.rng.standard_normal(cout) * 0.1)
+        inputs = [x, w] + ([self.const(f"{name}_b", self.rng.standard_normal(cout) * 0.1)] if bias else [])
         self.nodes.append(
             helper.make_node(
-                "Conv", [x, w, b], [name], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4, group=groups
+                "Conv", inputs, [name], kernel_shape=[k, k], strides=[stride] * 2, pads=[k // 2] * 4, group=groups
             )
         )
         return name
@@ -89,6 +91,15 @@ def test_pointwise_convs_with_few_output_channels_run_as_a_gemm_with_their_epilo
     h = g.conv(h, "narrow", 8, 6, 1)  # 6 output channels: a tile of 6 rows
     kinds = _compile_and_check(g.model([1, 8, 16, 16], h, [1, 6, 16, 16]), [1, 8, 16, 16], tmp_path)
     assert kinds.get("pointwise_conv") == 3, kinds
+
+
+def test_convs_without_bias_or_activation_get_the_pointwise_and_direct_templates(tmp_path):
+    """The conv is then the function's output block: the tile is written back as it is."""
+    g = _Graph()
+    h = g.conv("x", "spatial", 16, 16, 3, bias=False)
+    h = g.conv(h, "project", 16, 24, 1, bias=False)
+    kinds = _compile_and_check(g.model([1, 16, 8, 8], h, [1, 24, 8, 8]), [1, 16, 8, 8], tmp_path)
+    assert kinds == {"direct_conv": 1, "pointwise_conv": 1}, kinds
 
 
 def test_a_pointwise_conv_whose_positions_do_not_split_into_vectors_keeps_the_direct_template(tmp_path):
