@@ -231,7 +231,7 @@ def _depthwise_stride(sch: Any, conv: Any) -> int | None:
     return None
 
 
-def schedule_depthwise_conv(func: Any, target: Any) -> Any | None:
+def schedule_depthwise_conv(func: Any, target: Any, rows: int = 0, cols: int = 0) -> Any | None:
     """Depthwise NCHW conv2d(+epilogue), stride 1 or 2: one task per channel plane, register tiles inside.
 
     The plane is padded once, next to its use; the output is tiled ``rows`` x
@@ -247,12 +247,12 @@ def schedule_depthwise_conv(func: Any, target: Any) -> Any | None:
 
     try:
         sch = Schedule(IRModule({"main": func}))
-        return _depthwise(sch, target)
+        return _depthwise(sch, target, rows, cols)
     except Exception:
         return None
 
 
-def _depthwise(sch: Any, target: Any) -> Any | None:
+def _depthwise(sch: Any, target: Any, rows: int, cols: int) -> Any | None:
     from sagemaker_reconciler.local_compile.cpu_schedules import vector_lanes
 
     reductions, _ = _reduction_blocks(sch)
@@ -269,8 +269,10 @@ def _depthwise(sch: Any, target: Any) -> Any | None:
     conv = sch.get_sblock(name)
     height, width = (int(d) for d in sch.get(conv).writes[0].source.shape[2:])
     lanes = vector_lanes(target)
-    cols = next((t for t in (lanes // 2, 4) if t >= 2 and width % t == 0), 0) or max(_divisors(width, lanes))
-    rows = max(_divisors(height, 4))
+    cols = cols or next((t for t in (lanes // 2, 4) if t >= 2 and width % t == 0), 0) or max(_divisors(width, lanes))
+    rows = rows or max(_divisors(height, 4))
+    if width % cols or height % rows:
+        return None
     if cols < 2:
         return None
     pad = sch.get_sblock(pad_name) if pad_name else None
