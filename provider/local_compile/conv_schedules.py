@@ -299,3 +299,90 @@ def _depthwise(sch: Any, target: Any, rows: int, cols: int) -> Any | None:
         sch.compute_at(pad, plane)
     sch.decompose_reduction(conv, rc)
     return named(sch.mod["main"], "depthwise_conv")
+
+
+COLUMNS = "columns"
+
+
+def _conv_stride(sch: Any, conv: Any) -> int | None:
+    """Stride (1 or 2) of a plain NCHW conv2d block reading its padded input as [n, rc, y*s+ry, x*s+rx]."""
+    from tvm.sym import Analyzer
+
+    stmt = sch.get(conv)
+    if [int(iv.iter_type) for iv in stmt.iter_vars] != [_SPATIAL] * 4 + [_REDUCE] * 3 or len(stmt.reads) != 2:
+        return None
+    n, f, y, x, rc, ry, rx = (iv.var for iv in stmt.iter_vars)
+    data, weight = stmt.reads
+    analyzer = Analyzer()
+    for stride in (1, 2):
+        expected = [n, rc, y * stride + ry, x * stride + rx]
+        if all(bool(analyzer.can_prove(r.min == e)) for r, e in zip(data.region, expected)) and all(
+            bool(analyzer.can_prove(r.min == e)) for r, e in zip(weight.region, [f, rc, ry, rx])
+        ):
+            return stride
+    return None
+
+
+def schedule_column_conv(func: Any, rows: int, cols: int, out_rows: int = 1) -> Any | None:
+    """A conv2d(+epilogue) with few input channels (an RGB stem): output columns vectorized, channels unrolled.
+
+    The direct template keeps output channels in the vector lanes, so its
+    tile must be transposed into NCHW on the way out; with a reduction of
+    only 3 x 3 x 3 terms that transpose took about half the time.  Here each
+    output row segment of ``cols`` columns is a vector and ``rows`` output
+    channels share every input vector loaded; a stride-2 input is padded
+    into an even/odd deinterleaved copy first, so every tap reads contiguous
+    columns.  Weights are repacked to (O/rows, I, KH, KW, rows) at compile time.
+    """
+    from tvm import IRModule
+    from tvm.s_tir import Schedule
+
+    from sagemaker_reconciler.local_compile.cpu_schedules import PREPROC_ANNOTATION
+
+    try:
+        sch = Schedule(IRModule({"main": func}))
+        conv = sch.get_sblock(_CONV)
+        stride = _conv_stride(sch, conv)
+        producers = sch.get_producers(conv)
+        if stride is None or len(producers) > 1:
+            return None
+        _, channels, height, width = (int(d) for d in sch.get(conv).writes[0].source.shape)
+        if channels % rows or width % cols or height % out_rows:
+            return None
+        pad_name = sch.get(producers[0]).name_hint if producers else None
+        _inline_into_outputs(sch, {_CONV} | ({pad_name} if pad_name else set()))
+        conv = sch.get_sblock(_CONV)
+        pad = sch.get_sblock(pad_name) if pad_name else None
+        if stride == 2:
+            if pad is None:
+                return None
+            deinterleave = lambda b, c, h, w: (b, c, h, w % 2, w // 2)  # noqa: E731
+            sch.transform_layout(pad, ("write", 0), deinterleave)
+            sch.transform_block_layout(pad, deinterleave)
+        has_epilogue = bool(sch.get_consumers(conv))
+        accumulator = sch.cache_write(conv, 0, "local")
+        if has_epilogue:
+            sch.compute_inline(accumulator)
+        consumers = sch.get_consumers(conv)
+        weights = sch.cache_read(conv, 1, "global")
+        sch.transform_layout(conv, ("read", 1), lambda o, i, h, w: (o // rows, i, h, w, o % rows))
+        sch.annotate(weights, PREPROC_ANNOTATION, True)
+        batch, channel, y, x, rc, ry, rx = sch.get_loops(conv)
+        channel_o, channel_i = sch.split(channel, [None, rows])
+        x_o, x_i = sch.split(x, [None, cols])
+        y_o, y_i = sch.split(y, [None, out_rows])
+        sch.reorder(batch, channel_o, y_o, x_o, rc, ry, rx, y_i, channel_i, x_i)
+        sch.vectorize(x_i)
+        for loop in (y_i, channel_i, rx):
+            sch.unroll(loop)
+        sch.parallel(sch.fuse(batch, channel_o, y_o))
+        for consumer in consumers:
+            sch.reverse_compute_at(consumer, x_o)
+            sch.vectorize(sch.get_loops(consumer)[-1])
+        sch.decompose_reduction(conv, rc)
+        if pad is not None:
+            pad_loops = sch.get_loops(pad)
+            sch.parallel(sch.fuse(*pad_loops[:3]))
+        return named(sch.mod["main"], "column_conv")
+    except Exception:
+        return None

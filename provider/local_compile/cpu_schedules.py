@@ -51,14 +51,17 @@ class ConvParams:
     """Tile sizes: ``lanes`` output channels per vector, ``x_tile`` output columns per register tile,
     ``ic_tile`` input channels per inner reduction step (0: no split).
 
-    ``kind`` "pointwise" is the GEMM schedule of a 1x1 conv (``conv_schedules``):
-    there ``lanes`` is the output channels per register tile and ``x_tile``
-    the flattened output positions per tile (vectorized)."""
+    ``kind`` "pointwise" is the GEMM schedule of a 1x1 conv and "columns" the
+    column-vectorized conv of a stem with few input channels (``conv_schedules``):
+    there ``lanes`` is the output channels per register tile, ``x_tile`` the
+    output positions (pointwise: flattened) or columns per tile (vectorized)
+    and ``y_tile`` the output rows per tile (columns)."""
 
     lanes: int
     x_tile: int
     ic_tile: int = 0
     kind: str = "direct"
+    y_tile: int = 1
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -141,12 +144,34 @@ def _pointwise_candidates(workload: ConvWorkload, target: Any) -> list[ConvParam
     return [ConvParams(rows, cols, 0, POINTWISE) for rows, cols in tiles]
 
 
+def _column_candidates(workload: ConvWorkload, target: Any) -> list[ConvParams]:
+    """A stem (at most 32 terms per output, e.g. 3 channels x 3 x 3) with whole vectors of output columns.
+
+    Measured on the 3->32 3x3 stride-2 stem at 224x224: 226 -> 167 us; with 32
+    input channels the direct template stays 1.7x faster.
+    """
+    from sagemaker_reconciler.local_compile.conv_schedules import COLUMNS
+
+    lanes = vector_lanes(target)
+    if workload.pointwise or workload.in_channels * workload.kernel_h * workload.kernel_w > 32:
+        return []
+    if workload.out_width % lanes:
+        return []
+    rows = max(d for d in range(1, min(workload.out_channels, 16) + 1) if workload.out_channels % d == 0)
+    candidates = [ConvParams(rows, lanes, 0, COLUMNS)]
+    half = max(d for d in range(1, rows // 2 + 1) if workload.out_channels % d == 0) if rows >= 2 else 1
+    if workload.out_height % 2 == 0 and half >= 2:
+        candidates.append(ConvParams(half, lanes, 0, COLUMNS, 2))
+    return candidates
+
+
 def default_conv_params(workload: ConvWorkload, target: Any) -> ConvParams | None:
-    """A good untuned choice: a 1x1 conv as a GEMM over positions where they split into whole vectors;
-    otherwise full-width vectors over output channels and the widest column tile the registers hold."""
-    pointwise = _pointwise_candidates(workload, target)
-    if pointwise:
-        return pointwise[0]
+    """A good untuned choice: a 1x1 conv as a GEMM over positions where they split into whole vectors,
+    a stem with vectors of output columns; otherwise full-width vectors over output channels and the
+    widest column tile the registers hold."""
+    special = _pointwise_candidates(workload, target) or _column_candidates(workload, target)
+    if special:
+        return special[0]
     return _direct_default(workload, target)
 
 
@@ -163,7 +188,7 @@ def _direct_default(workload: ConvWorkload, target: Any) -> ConvParams | None:
 
 def candidate_conv_params(workload: ConvWorkload, target: Any) -> list[ConvParams]:
     """The template's search space, default first."""
-    pointwise = _pointwise_candidates(workload, target)
+    pointwise = _pointwise_candidates(workload, target) + _column_candidates(workload, target)
     default = _direct_default(workload, target)
     if default is None:
         return pointwise
@@ -186,15 +211,22 @@ def candidate_conv_params(workload: ConvWorkload, target: Any) -> list[ConvParam
 def schedule_conv2d_nchw(func: Any, params: ConvParams) -> Any | None:
     """Apply the direct-conv template to a fused conv2d(+epilogue) PrimFunc; None if it does not fit.
 
-    Pointwise params take the GEMM schedule; where it does not fit, the direct template's default.
+    Pointwise and column params take those schedules; where they do not fit, the direct template's default.
     """
     from tvm import IRModule
     from tvm.s_tir import Schedule
 
     if params.kind != "direct":
-        from sagemaker_reconciler.local_compile.conv_schedules import schedule_pointwise_conv
+        from sagemaker_reconciler.local_compile.conv_schedules import (
+            POINTWISE,
+            schedule_column_conv,
+            schedule_pointwise_conv,
+        )
 
-        scheduled = schedule_pointwise_conv(func, params.lanes, params.x_tile)
+        if params.kind == POINTWISE:
+            scheduled = schedule_pointwise_conv(func, params.lanes, params.x_tile)
+        else:
+            scheduled = schedule_column_conv(func, params.lanes, params.x_tile, params.y_tile)
         if scheduled is not None:
             return scheduled
         workload, target = conv_workload(func), _current_target()

@@ -137,3 +137,13 @@ def test_squeeze_excite_block_global_mean_is_vectorized_and_exact(tmp_path):
     out = g.op("ReduceMean", [h], "mean", axes=[2, 3], keepdims=1)
     kinds = _compile_and_check(g.model([1, 32, 14, 14], out, [1, 32, 1, 1]), [1, 32, 14, 14], tmp_path)
     assert kinds.get("global_mean", 0) >= 1, kinds
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_an_rgb_stem_conv_vectorizes_output_columns(tmp_path, stride):
+    """3 input channels x 3 x 3: few terms per output, so columns, not channels, fill the vectors."""
+    g = _Graph()
+    h = g.op("Relu", [g.conv("x", "stem", 3, 24, 3, stride=stride)], "stem_relu")
+    out = 32 // stride
+    kinds = _compile_and_check(g.model([1, 3, 32, 32], h, [1, 24, out, out]), [1, 3, 32, 32], tmp_path)
+    assert kinds == {"column_conv": 1}, kinds
