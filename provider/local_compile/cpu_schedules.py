@@ -30,6 +30,7 @@ from sagemaker_reconciler.local_compile.conv_schedules import (
     named,
     schedule_depthwise_conv,
     schedule_global_mean,
+    schedule_window_pool,
 )
 
 __all__ = [
@@ -290,10 +291,15 @@ def _is_plain_copy(sch: Any, name: str) -> bool:
 
 
 def schedule_pooling(func: Any) -> Any | None:
-    """Parallelize the outer (batch, channel) loops of pooling-like functions; None if not applicable."""
+    """Window pooling (NCHW, stride 1 or 2) tiled and vectorized per plane like a depthwise conv; other
+    pooling-like functions get their outer (batch, channel) loops parallelized; None if not applicable."""
     from tvm import IRModule
     from tvm.s_tir import Schedule
 
+    target = _current_target()
+    tiled = schedule_window_pool(func, target) if target is not None else None
+    if tiled is not None:
+        return tiled
     try:
         sch = Schedule(IRModule({"main": func}))
         root = sch.get_sblock("root")

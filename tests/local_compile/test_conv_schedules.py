@@ -147,3 +147,22 @@ def test_an_rgb_stem_conv_vectorizes_output_columns(tmp_path, stride):
     out = 32 // stride
     kinds = _compile_and_check(g.model([1, 3, 32, 32], h, [1, 24, out, out]), [1, 3, 32, 32], tmp_path)
     assert kinds == {"column_conv": 1}, kinds
+
+
+@pytest.mark.parametrize(
+    "op,attrs",
+    [
+        ("MaxPool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ("MaxPool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        ("MaxPool", {"kernel_shape": [3, 3], "strides": [1, 1], "pads": [1, 1, 1, 1]}),
+        ("AveragePool", {"kernel_shape": [2, 2], "strides": [2, 2]}),
+        ("AveragePool", {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 0}),
+    ],
+)
+def test_window_pooling_is_tiled_per_plane_and_exact(tmp_path, op, attrs):
+    g = _Graph()
+    h = g.op(op, ["x"], "pooled", **attrs)
+    stride = attrs["strides"][0]
+    out = 16 // stride
+    kinds = _compile_and_check(g.model([1, 8, 16, 16], h, [1, 8, out, out]), [1, 8, 16, 16], tmp_path)
+    assert kinds == {"window_pool": 1}, kinds
