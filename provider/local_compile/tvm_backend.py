@@ -341,6 +341,34 @@ def _unscheduled_prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
     ]
 
 
+def _schedule_kinds(mod: Any) -> dict[str, int]:
+    """How many functions each schedule covers (``conv_schedules.SCHEDULE_ATTR``), for the manifest.
+
+    Functions without the mark are tuning records ("metaschedule") or left naive ("unscheduled").
+    """
+    from tvm import relax, tirx
+
+    from sagemaker_reconciler.local_compile.conv_schedules import SCHEDULE_ATTR
+
+    called = set(
+        re.findall(
+            r"[A-Za-z_][A-Za-z0-9_]*",
+            " ".join(f.script() for f in mod.functions.values() if isinstance(f, relax.Function)),
+        )
+    )
+    kinds: dict[str, int] = {}
+    for gv, func in mod.functions.items():
+        if not isinstance(func, tirx.PrimFunc) or gv.name_hint not in called:
+            continue  # replaced by its weight-repacked variant, or folded away
+        attrs = func.attrs or {}
+        if SCHEDULE_ATTR in attrs:
+            kind = str(attrs[SCHEDULE_ATTR])
+        else:
+            kind = "metaschedule" if attrs.get("tirx.is_scheduled", False) else "unscheduled"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items()))
+
+
 def _struct_to_json(info: Any) -> list[dict[str, Any]]:
     """The manifest's outputs: a tensor's shape and dtype; a Shape output is an int64 vector of its rank."""
     from tvm import relax
@@ -431,6 +459,8 @@ def build_library(
         started = time.perf_counter()
         clock.report("build", detail=f"tvm.compile for {target.label}")
         executable = _compile(mod_to_build, tvm_target, originals, summary.get("schedules", {}))
+        if not target.is_cuda:
+            summary["schedule_kinds"] = _schedule_kinds(mod_to_build)
         clock.report("export", detail=f"linking with {cross_compiler or 'g++'}")
         output_dir.mkdir(parents=True, exist_ok=True)
         library = output_dir / "model.so"
