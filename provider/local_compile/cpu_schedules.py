@@ -426,14 +426,21 @@ def _dlight(func: Any, target: Any) -> Any | None:
     return None
 
 
-RULES = (schedule_injective, schedule_reduction_tile, _dlight, schedule_parallel_outer)
+def _row_reduction(func: Any, target: Any) -> Any | None:
+    from sagemaker_reconciler.local_compile.reduction_schedules import schedule_row_reduction
+
+    return schedule_row_reduction(func, target)
 
 
-def schedule_by_rules(func: Any, target: Any) -> Any | None:
+RULES = (schedule_injective, _row_reduction, schedule_reduction_tile, _dlight, schedule_parallel_outer)
+
+
+def schedule_by_rules(func: Any, target: Any, applied: list[str] | None = None) -> Any | None:
     """Schedule one PrimFunc no template or record covered, by the first rule that applies; None if none.
 
     Each rule runs on this function alone and a rule that raises is skipped,
-    so a rule's bug costs speed, never the build.
+    so a rule's bug costs speed, never the build.  The rule's name is appended
+    to ``applied`` (the manifest's ``schedule_rules``).
     """
     for rule in RULES:
         try:
@@ -441,5 +448,7 @@ def schedule_by_rules(func: Any, target: Any) -> Any | None:
         except Exception:
             continue
         if scheduled is not None:
+            if applied is not None:
+                applied.append(rule.__name__.removeprefix("schedule_").lstrip("_"))
             return scheduled
     return None

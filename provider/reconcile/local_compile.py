@@ -87,7 +87,7 @@ def _tuning_options(spec: CompilationJobSpec) -> Any:
     if settings.tracker is not None and settings.device_key is not None:
         host, port = parse_tracker(settings.tracker)
         remote = RemoteDevices(host, port, settings.device_key, settings.session_timeout)
-    return TuningOptions(trials=settings.trials, remote=remote)
+    return TuningOptions(trials=settings.trials, remote=remote, max_minutes=settings.max_minutes)
 
 
 def _now() -> str:
@@ -246,8 +246,14 @@ class LocalCompiler:
                 )
             )
             notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
+        built_minutes = built.get("max_minutes")
+        if built_minutes != tuning.max_minutes:
+            changes.append(
+                PropertyChange("tuning", ChangeKind.REPLACE, built_minutes, tuning.max_minutes, ("tuning.maxMinutes",))
+            )
+            notes.append(f"{uri} was compiled with a tuning time budget of {built_minutes or 'no'} minutes")
         built_key = (built.get("measured_on") or {}).get("device_key")
-        if tuning.trials and built_key != tuning.device_key:
+        if tuning.tuned and built_key != tuning.device_key:
             changes.append(
                 PropertyChange("tuning", ChangeKind.REPLACE, built_key, tuning.device_key, ("tuning.deviceKey",))
             )
