@@ -85,7 +85,7 @@ Report = Callable[[str, int, int, str], None]
 
 UNBOUNDED_TRIALS = 100_000  # a time budget alone: as many trials as fit (the spec's largest trial budget)
 TEMPLATE_TIME_SHARE = 0.4  # of a time budget, at most this much goes to the conv template search
-MIN_METASCHEDULE_SECONDS = 30.0  # less time than this left: MetaSchedule (start-up ~10 s) is not started
+MIN_METASCHEDULE_SECONDS = 30.0  # less time than this left: MetaSchedule (start-up ~25 s here) is not started
 
 
 @dataclass
@@ -569,6 +569,8 @@ def tune_module(
     templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
     plain = [t for _, t in pending if t not in templated]
     plain_budget = min(remaining, 64 * len(plain))
+    if clock.end is not None and not templated:
+        plain_budget = remaining  # a time budget and no conv task to move on to: tune these until the time is up
     ms_trials = _metaschedule(
         plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger, requested, workers, clock
     )

@@ -153,6 +153,19 @@ def test_a_time_budget_stops_tuning_at_its_end_and_the_artifact_matches_onnxrunt
     assert compile_model(request, cache_dir=tmp_path / "cache").cache_hit
 
 
+@pytest.mark.slow
+def test_a_time_budget_on_a_model_without_convs_is_spent_on_metaschedule_until_the_time_is_up(tmp_path):
+    """No per-task trial cap (64 with convs to move on to) ends the run early: MetaSchedule keeps tuning
+    the one dense layer until the 90 s are up."""
+    archive = write_model_archive(_dense_model(), tmp_path / "dense.tar.gz")
+    tuning = TuningOptions(max_minutes=1.5, database_dir=tmp_path / "db")
+    request = CompileRequest(archive, "ONNX", {"x": [64, 256]}, target_device="ml_c5", tuning=tuning)
+    result = compile_model(request, cache_dir=tmp_path / "cache")
+    manifest = result.manifest["tuning"]
+    assert manifest["stopped_by_time"] is True and manifest["template_trials"] == 0
+    assert manifest["metaschedule_trials"] > 64 and result.tuning_seconds <= 90 * 1.5
+
+
 def _dense_model(seed: int = 0) -> onnx.ModelProto:
     """relu(x @ W + b): 64x256 @ 256x256, where a naive loop nest is ~50x slower than the rule schedule."""
     rng = np.random.default_rng(seed)
