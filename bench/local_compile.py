@@ -5,11 +5,12 @@ convs and squeeze-excite) and a BERT-style encoder (embedding gather, 4 layers,
 hidden 256, 4 heads, seq 128, erf GELU).  Per model: compile seconds, the
 schedule counts of the artifact's manifest (``unscheduled`` is the number of
 functions left as naive loop nests), and the latency over onnxruntime's (same
-thread count), untuned and, with ``--trials``, tuned, measured in interleaved
-rounds and reported as medians.
+thread count), untuned and, with ``--trials`` and/or ``--budget-minutes``,
+tuned, measured in interleaved rounds and reported as medians.
 
     python bench/local_compile.py                               # untuned, all three
     python bench/local_compile.py --models mobilenet --trials 400
+    python bench/local_compile.py --models resnet --budget-minutes 15   # as many trials as fit in 15 min
 """
 
 from __future__ import annotations
@@ -347,8 +348,13 @@ def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> 
     tuning_db = args.tuning_db or workdir / "tuning"
     shapes = {name: list(x.shape) for name, x in feeds.items()}
 
-    def request(trials: int) -> CompileRequest:
-        tuning = TuningOptions(trials=trials, trials_per_iteration=args.trials_per_iteration, database_dir=tuning_db)
+    def request(trials: int, minutes: float | None = None) -> CompileRequest:
+        tuning = TuningOptions(
+            trials=trials,
+            trials_per_iteration=args.trials_per_iteration,
+            database_dir=tuning_db,
+            max_minutes=minutes,
+        )
         return CompileRequest(archive, "ONNX", shapes, target_device=args.target, tuning=tuning)
 
     print(f"== {key}: {title}; target {args.target}; {args.threads} threads", flush=True)
@@ -363,11 +369,16 @@ def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> 
         "untuned": _artifact_runner(untuned.artifact, list(feeds.values()), workdir),
     }
     tuned = None
-    if args.trials > 0:
-        tuned = compile_model(request(args.trials), cache_dir=workdir / "cache", progress=progress)
+    if args.trials > 0 or args.budget_minutes:
+        tuned = compile_model(request(args.trials, args.budget_minutes), cache_dir=workdir / "cache", progress=progress)
+        budget = f"{args.trials or 'as many trials as fit'}" + (
+            f" within {args.budget_minutes:g} min" if args.budget_minutes else ""
+        )
         print(
-            f"tuned ({tuned.trials_done} trials): tuning {tuned.tuning_seconds:.1f} s, compile {tuned.compile_seconds:.1f} s, "
-            f"total {tuned.seconds:.1f} s; schedules {tuned.manifest['tuning'].get('schedules')}",
+            f"tuned ({tuned.trials_done} trials; budget {budget}): tuning {tuned.tuning_seconds:.1f} s, "
+            f"compile {tuned.compile_seconds:.1f} s, total {tuned.seconds:.1f} s; "
+            f"schedules {tuned.manifest['tuning'].get('schedules')}; "
+            f"stopped by time: {tuned.manifest['tuning'].get('stopped_by_time', False)}",
             flush=True,
         )
         runners["tuned"] = _artifact_runner(tuned.artifact, list(feeds.values()), workdir)
@@ -381,7 +392,7 @@ def bench_model(key: str, args: argparse.Namespace, workdir: Path, progress) -> 
     print(line, flush=True)
     print(best, flush=True)
     if tuned is not None:
-        hit = compile_model(request(args.trials), cache_dir=workdir / "cache")
+        hit = compile_model(request(args.trials, args.budget_minutes), cache_dir=workdir / "cache")
         print(f"cache hit: {hit.seconds:.3f} s (hit={hit.cache_hit})")
 
 
@@ -390,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="resnet,mobilenet,bert", help=f"comma-separated, of {', '.join(MODELS)}")
     parser.add_argument(
         "--trials", type=int, default=0, help="tuning budget for a tuned build as well (0: untuned only)"
+    )
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=None,
+        help="wall-clock tuning budget for a tuned build (alone: as many trials as fit)",
     )
     parser.add_argument("--trials-per-iteration", type=int, default=None)
     parser.add_argument("--threads", type=int, default=2, help="inference threads for both runtimes")

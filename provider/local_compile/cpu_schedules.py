@@ -537,8 +537,15 @@ def _dlight(func: Any, target: Any) -> Any | None:
     return None
 
 
+def _row_reduction(func: Any, target: Any) -> Any | None:
+    from sagemaker_reconciler.local_compile.reduction_schedules import schedule_row_reduction
+
+    return schedule_row_reduction(func, target)
+
+
 RULES = (
     schedule_injective,
+    _row_reduction,
     schedule_global_mean,
     schedule_depthwise_conv,
     schedule_reduction_tile,
@@ -551,7 +558,8 @@ def schedule_by_rules(func: Any, target: Any) -> Any | None:
     """Schedule one PrimFunc no template or record covered, by the first rule that applies; None if none.
 
     Each rule runs on this function alone and a rule that raises is skipped,
-    so a rule's bug costs speed, never the build.
+    so a rule's bug costs speed, never the build.  The result is named after the
+    rule unless the rule named it (the manifest's ``schedule_kinds``).
     """
     for rule in RULES:
         try:
@@ -559,7 +567,7 @@ def schedule_by_rules(func: Any, target: Any) -> Any | None:
         except Exception:
             continue
         if scheduled is not None:
-            return (
-                scheduled if SCHEDULE_ATTR in (scheduled.attrs or {}) else named(scheduled, rule.__name__.lstrip("_"))
-            )
+            if SCHEDULE_ATTR in (scheduled.attrs or {}):
+                return scheduled
+            return named(scheduled, rule.__name__.removeprefix("schedule_").lstrip("_"))
     return None

@@ -107,6 +107,10 @@ def check_request(request: CompileRequest) -> ResolvedTarget:
         from sagemaker_reconciler.errors import SpecError, Violation
 
         raise SpecError("CompilationJob", [Violation("tuningTrials", "must be >= 0")])
+    if request.tuning.max_minutes is not None and not 0 < request.tuning.max_minutes <= 1440:
+        from sagemaker_reconciler.errors import SpecError, Violation
+
+        raise SpecError("CompilationJob", [Violation("tuning.maxMinutes", "must be more than 0 and at most 1440")])
     return target
 
 

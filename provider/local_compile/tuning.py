@@ -18,7 +18,11 @@ with).  A workload already tuned with at least the requested budget is not
 tuned again, so a second compile of the same layers costs no tuning.
 
 Every measurement counts against the budget, failed ones included, and the
-budget is never exceeded.  Candidates that fail to build or measure are
+budget is never exceeded.  A budget in wall-clock time (``max_seconds``) is
+checked between template candidates and between MetaSchedule batches: a batch
+is not started when the last one says it would end past the budget.  The
+template search gets at most 40% of the time; alone, a time budget allows as
+many trials as fit.  Candidates that fail to build or measure are
 counted and the first error kept (in the summary and the progress); a run in
 which all of them fail raises ``TuningFailed`` instead of quietly keeping the
 untuned kernels.  ``progress.json`` holds what an unfinished run spent, so a
@@ -42,7 +46,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +82,33 @@ __all__ = [
 ]
 
 Report = Callable[[str, int, int, str], None]
+
+UNBOUNDED_TRIALS = 100_000  # a time budget alone: as many trials as fit (the spec's largest trial budget)
+TEMPLATE_TIME_SHARE = 0.4  # of a time budget, at most this much goes to the conv template search
+MIN_METASCHEDULE_SECONDS = 30.0  # less time than this left: MetaSchedule (start-up ~25 s here) is not started
+
+
+@dataclass
+class _Clock:
+    """The wall-clock budget: ``end`` on ``time.monotonic()``, None when the budget is trials only."""
+
+    end: float | None = None
+    hit: bool = False
+
+    def left(self) -> float:
+        return float("inf") if self.end is None else self.end - time.monotonic()
+
+    def would_overrun(self, next_step_seconds: float = 0.0) -> bool:
+        """True (and remembered) when a step of that length would end past the budget."""
+        if self.end is not None and time.monotonic() + next_step_seconds > self.end:
+            self.hit = True
+        return self.hit
+
+    def share(self, fraction: float) -> _Clock:
+        """A clock ending once ``fraction`` of the time left is spent (the whole clock when unbounded)."""
+        if self.end is None:
+            return _Clock()
+        return _Clock(time.monotonic() + fraction * max(0.0, self.left()))
 
 
 def _key(func: Any) -> str:
@@ -146,13 +177,22 @@ class _Ledger:
     spent: int = 0
     failed: int = 0
     first_error: str = ""
+    seconds_before: float = 0.0
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def progress_path(self) -> Path:
         return self.records.directory / "progress.json"
 
-    def load(self) -> None:
-        self.spent_before = int(_read_json(self.progress_path).get(self.run_id, 0))
+    def load(self, since: float) -> None:
+        """What an unfinished run of the same tasks and budget spent: trials, and seconds of a time budget."""
+        entry = _read_json(self.progress_path).get(self.run_id, 0)
+        if isinstance(entry, dict):
+            self.spent_before = int(entry.get("trials", 0))
+            self.seconds_before = float(entry.get("seconds", 0.0))
+        else:  # written before time budgets: a trial count
+            self.spent_before = int(entry)
+        self.started = since
 
     def count(self, measured: int, failures: list[str]) -> None:
         self.spent += measured
@@ -161,7 +201,10 @@ class _Ledger:
             self.first_error = failures[0]
         self.records.directory.mkdir(parents=True, exist_ok=True)
         progress = _read_json(self.progress_path)
-        progress[self.run_id] = self.spent_before + self.spent
+        progress[self.run_id] = {
+            "trials": self.spent_before + self.spent,
+            "seconds": round(self.seconds_before + time.monotonic() - self.started, 3),
+        }
         _write_json(self.progress_path, progress)
 
     def finish(self) -> None:
@@ -229,9 +272,20 @@ def _prim_funcs(mod: Any) -> list[tuple[Any, Any]]:
 
 
 def _search_templates(
-    mod: Any, measurer: Measurer, trials: int, budget: int, store: TuningRecords, ledger: _Ledger, report: Report
+    mod: Any,
+    measurer: Measurer,
+    trials: int,
+    budget: int,
+    store: TuningRecords,
+    ledger: _Ledger,
+    report: Report,
+    clock: _Clock | None = None,
 ) -> int:
-    """Time template candidates for every conv task not yet searched with this budget; at most ``budget`` timings."""
+    """Time template candidates for every conv task not yet searched with this budget; at most ``budget`` timings.
+
+    With a ``clock``, each task gets an even share of the time left and the search ends with the clock.
+    """
+    clock = clock or _Clock()
     target = measurer.target
     records = store.templates()
     conv_funcs = []
@@ -262,14 +316,18 @@ def _search_templates(
         ledger.count(1, [])
         return seconds
 
-    for key, func, workload in pending:
-        if done >= budget:  # out of budget: this run leaves the default tile to it, as a run of this budget always will
+    for index, (key, func, workload) in enumerate(pending):
+        task_clock = clock.share(1.0 / (len(pending) - index))
+        if done >= budget or clock.would_overrun():
+            # out of budget: this run leaves the default tile to it, as a run of this budget always will
             default = candidate_conv_params(workload, target)[0]
             records[key] = {"params": default.to_json(), "seconds": float("inf"), "budget": trials}
             continue
         candidates = candidate_conv_params(workload, target)[: max(1, min(per_task, budget - done))]
         results: list[tuple[float, ConvParams]] = []
         for params in candidates:
+            if results and task_clock.would_overrun():
+                break  # this task's share of the time is spent (the default, measured first, is in)
             seconds = timed(func, params)
             if seconds is not None:
                 results.append((seconds, params))
@@ -287,7 +345,7 @@ def _search_templates(
         # Noise guard: on a shared 2-core box a single timing can be off by 20%; a challenger must
         # beat the default clearly, and again when both are re-timed back to back (budget allowing).
         if params != candidates[0] and seconds < 0.9 * default_seconds:
-            if budget - done >= 2:
+            if budget - done >= 2 and not clock.would_overrun():
                 default_again = timed(func, candidates[0])
                 challenger_again = timed(func, params)
                 if (
@@ -358,21 +416,30 @@ def _metaschedule(
     ledger: _Ledger,
     total: int,
     workers: int,
+    clock: _Clock | None = None,
 ) -> int:
-    """Spend at most ``budget`` measured trials on ``tasks``; returns the trials measured."""
+    """Spend at most ``budget`` measured trials on ``tasks``; returns the trials measured.
+
+    With a time ``clock``, a batch is not started when the last one (search, build, measurement)
+    says it would end past the budget: the measure callback stops the run there (a batch still
+    being measured then is dropped).
+    """
     from tvm.ir.utils import derived_object
     from tvm.s_tir import meta_schedule as ms
 
-    if not tasks or budget <= 0:
+    clock = clock or _Clock()
+    if not tasks or budget <= 0 or clock.would_overrun(MIN_METASCHEDULE_SECONDS):
         return 0
     tasks = tasks[:budget]  # fewer trials than tasks: one each for the first ones
-    per_iter = per_iteration or max(4, min(32, budget // (4 * len(tasks))))
+    # A time budget: batches of at most 16, so the run stops near its end and early batches reach every task.
+    widest = 32 if clock.end is None else 16
+    per_iter = per_iteration or max(4, min(widest, budget // (4 * len(tasks))))
     per_iter = min(per_iter, max(1, budget // len(tasks)))  # a small budget still reaches every task
     per_task = max(1, min(budget, max(per_iter, (3 * budget) // len(tasks))))
     # The scheduler checks the global cap before a batch of up to per_iter trials, so it can end up
     # per_iter - 1 over: cap it lower so the budget holds.
     global_cap = max(1, budget - per_iter + 1)
-    state: dict[str, Any] = {"done": 0, "abort": None}
+    state: dict[str, Any] = {"done": 0, "abort": None, "out_of_time": False, "batch_started": time.monotonic()}
 
     @derived_object
     class _CountTrials(ms.measure_callback.PyMeasureCallback):
@@ -397,6 +464,11 @@ def _metaschedule(
                 except RemoteTuningFailed as exc:
                     state["abort"] = exc
                     raise
+            now = time.monotonic()
+            last_batch, state["batch_started"] = now - state["batch_started"], now
+            if clock.would_overrun(last_batch):
+                state["out_of_time"] = True
+                raise _OutOfTime()  # ends tune_tasks; this batch's records are already in the database
 
     _drop_unnamed_handlers(logging.getLogger("tvm.s_tir.meta_schedule"))
     strategy = ms.search_strategy.EvolutionarySearch(population_size=256, init_min_unmeasured=64, genetic_num_iters=3)
@@ -417,12 +489,21 @@ def _metaschedule(
                 runner=runner,
                 database=ms.database.JSONDatabase(work_dir=str(db_dir)),
                 measure_callbacks=[*ms.measure_callback.MeasureCallback.create("default"), _CountTrials()],
+                # The gradient scheduler first sends one batch of every task before it collects any, so
+                # its first callback can come after the time is up; round-robin collects each batch on
+                # the next pick, so a time budget is checked once per batch.
+                task_scheduler="gradient" if clock.end is None else "round-robin",
             )
     except Exception:
         if state["abort"] is not None:
             raise state["abort"] from None
-        raise
+        if not state["out_of_time"]:
+            raise
     return state["done"]
+
+
+class _OutOfTime(Exception):
+    """Raised from the measure callback to end a MetaSchedule run at its time budget."""
 
 
 def _remote_target(target: Any, devices: RemoteDevices) -> Any:
@@ -444,44 +525,54 @@ def tune_module(
     seed: int = 0,
     devices: RemoteDevices | None = None,
     cross_compiler: str | None = None,
+    max_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Spend at most ``trials`` measurements on the module's tasks; returns a summary (trials done, tasks, seconds).
 
-    With ``devices`` the candidates are measured on the tracker's devices
-    (cross-linked with ``cross_compiler``).  What a run measured is written to
-    the database as it goes, so a run that fails is continued by the next one.
+    ``max_seconds`` caps the run in wall-clock time as well (with ``trials=0``:
+    as many trials as fit).  With ``devices`` the candidates are measured on
+    the tracker's devices (cross-linked with ``cross_compiler``).  What a run
+    measured (trials and seconds) is written to the database as it goes, so a
+    run that fails is continued by the next one with what is left of its budget.
     """
     for module, dist in (("psutil", "psutil"), ("cloudpickle", "cloudpickle"), ("xgboost", "xgboost")):
         require(module, dist)
     from tvm.s_tir import meta_schedule as ms
     from tvm_ffi import structural_hash
 
-    started = time.perf_counter()
+    started, since = time.perf_counter(), time.monotonic()
+    requested = trials
+    trials = trials or (UNBOUNDED_TRIALS if max_seconds is not None else 0)
     workers = 1
     log = None
     if devices is not None:
         workers = check_devices(devices)  # the tracker is up and has devices under the key, before any work
         log = DeviceLog.create(db_dir / "logs")
         target = _remote_target(target, devices)
-        report("tune", 0, trials, f"measuring on {workers} device(s): {devices.describe()}")
+        report("tune", 0, requested, f"measuring on {workers} device(s): {devices.describe()}")
     measurer = Measurer(target, devices, cross_compiler, log)
     store = TuningRecords(db_dir)
     tuned = store.ledger()
     tasks = ms.relax_integration.extract_tasks(mod, target)
     keyed = [(str(structural_hash(t.dispatched[0])), t) for t in tasks]
-    pending = [(k, t) for k, t in keyed if tuned.get(k, 0) < trials]
-    ledger = _Ledger(
-        store, hashlib.sha256(json.dumps([sorted(k for k, _ in pending), trials]).encode()).hexdigest()[:16]
-    )
-    ledger.load()
+    pending = [(k, t) for k, t in keyed if not _already_tuned(tuned, k, trials, max_seconds)]
+    run = [sorted(k for k, _ in pending), trials] + ([max_seconds] if max_seconds is not None else [])
+    ledger = _Ledger(store, hashlib.sha256(json.dumps(run).encode()).hexdigest()[:16])
+    ledger.load(since)
     budget = max(0, trials - ledger.spent_before)
-    template_trials = _search_templates(mod, measurer, trials, budget // 2, store, ledger, report)
+    clock = _Clock(None if max_seconds is None else since + max_seconds - ledger.seconds_before)
+    report = _with_time_left(report, clock, requested)
+    template_trials = _search_templates(
+        mod, measurer, trials, budget // 2, store, ledger, report, clock.share(TEMPLATE_TIME_SHARE)
+    )
     remaining = budget - template_trials
     templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
     plain = [t for _, t in pending if t not in templated]
     plain_budget = min(remaining, 64 * len(plain))
+    if clock.end is not None and not templated:
+        plain_budget = remaining  # a time budget and no conv task to move on to: tune these until the time is up
     ms_trials = _metaschedule(
-        plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger, trials, workers
+        plain, measurer, plain_budget, trials_per_iteration, db_dir, seed, report, ledger, requested, workers, clock
     )
     if remaining - ms_trials >= 4 * max(1, len(templated)):
         ms_trials += _metaschedule(
@@ -493,8 +584,9 @@ def tune_module(
             seed,
             report,
             ledger,
-            trials,
+            requested,
             workers,
+            clock,
         )
     if ledger.spent and ledger.failed == ledger.spent:
         raise TuningFailed(ledger.failed, ledger.first_error)
@@ -502,16 +594,19 @@ def tune_module(
         report(
             "tune",
             ledger.spent_before + ledger.spent,
-            trials,
+            requested,
             f"{ledger.failed} of {ledger.spent} candidates failed to build or measure; the first: {ledger.first_error}",
         )
     tuned = store.ledger()
     for key, _ in pending:
-        tuned[key] = max(tuned.get(key, 0), trials)
+        if max_seconds is None:
+            tuned[key] = max(tuned.get(key, 0), trials)
+        else:
+            tuned[_timed_key(key)] = max(tuned.get(_timed_key(key), 0), int(max_seconds))
     store.save(store.templates(), tuned)
     ledger.finish()
     summary = {
-        "trials_requested": trials,
+        "trials_requested": requested,
         "trials_done": template_trials + ms_trials,
         "template_trials": template_trials,
         "metaschedule_trials": ms_trials,
@@ -520,9 +615,35 @@ def tune_module(
         "tuning_seconds": round(time.perf_counter() - started, 3),
         **ledger.summary(),
     }
+    if max_seconds is not None:
+        summary["max_minutes"] = round(max_seconds / 60.0, 6)
+        summary["stopped_by_time"] = clock.hit
     if devices is not None:
         summary["measured_on"] = {"tracker": devices.tracker, "device_key": devices.key}
     return summary
+
+
+def _timed_key(key: str) -> str:
+    """The ledger entry of a workload tuned under a time budget: the budget in seconds."""
+    return f"{key}@seconds"
+
+
+def _already_tuned(ledger: dict[str, int], key: str, trials: int, max_seconds: float | None) -> bool:
+    """A trial budget is covered by a run of at least as many trials; a time budget by one of at least as long."""
+    if max_seconds is not None:
+        return ledger.get(_timed_key(key), 0) >= int(max_seconds)
+    return ledger.get(key, 0) >= trials
+
+
+def _with_time_left(report: Report, clock: _Clock, requested: int) -> Report:
+    """Progress lines of a time-budgeted run also say the trials so far and the seconds left."""
+    if clock.end is None:
+        return report
+
+    def timed_report(stage: str, done: int, _total: int, detail: str) -> None:
+        report(stage, done, requested, f"{detail} ({done} trials, {max(0.0, clock.left()):.0f} s left)")
+
+    return timed_report
 
 
 def _metaschedule_choice(database: Any, func: Any, target: Any) -> tuple[Any, float] | None:

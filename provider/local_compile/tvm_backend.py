@@ -16,7 +16,9 @@ Why the CPU build looks like this (TVM 0.27, measured on a 2-core x86 box):
 * Whatever is left gets a rule-based schedule, one function at a time
   (``cpu_schedules.schedule_by_rules``): register-tiled matmul / dense /
   batch_matmul / depthwise and grouped conv with fused epilogues, parallel
-  vectorized injective ops, DLight for reductions, and a parallel fallback, so
+  vectorized injective ops, row reductions (layer_norm, softmax: parallel rows,
+  lane-wide rfactor, ``reduction_schedules``), DLight for the other
+  reductions, and a parallel fallback, so
   no function stays a naive loop nest (manifest ``schedules.unscheduled``).
   A rule that fails, or whose code TVM then rejects, leaves that function
   naive instead of failing the build: the project's passes must never break
@@ -43,6 +45,7 @@ from typing import Any
 from sagemaker_reconciler.errors import CompileFailed, ReconcilerError, ToolchainMissing
 from sagemaker_reconciler.local_compile._deps import require_tvm, tvm_version
 from sagemaker_reconciler.local_compile.frontends import LoadedModel
+from sagemaker_reconciler.local_compile.reduction_schedules import vectorizable_softmax
 from sagemaker_reconciler.local_compile.remote import RemoteDevices
 from sagemaker_reconciler.local_compile.targets import ResolvedTarget
 
@@ -86,8 +89,10 @@ ProgressCallback = Callable[[Progress], None]
 
 @dataclass(frozen=True)
 class TuningOptions:
-    """MetaSchedule settings.  ``trials=0`` is an untuned build: stored records are never applied,
-    so its artifact depends on the cache key's inputs alone (one key, one artifact)."""
+    """MetaSchedule settings.  ``trials=0`` without ``max_minutes`` is an untuned build: stored
+    records are never applied, so its artifact depends on the cache key's inputs alone (one key,
+    one artifact).  ``max_minutes`` caps tuning in wall-clock time (with ``trials=0``: as many
+    trials as fit)."""
 
     trials: int = 0
     trials_per_iteration: int | None = None
@@ -95,21 +100,31 @@ class TuningOptions:
     apply_database: bool = True
     seed: int = 0
     remote: RemoteDevices | None = None  # measure on the devices behind a TVM RPC tracker, not on this host
+    max_minutes: float | None = None
 
     def key_fields(self) -> dict[str, Any]:
-        """What changes the artifact; the database location, tracker address and timeouts do not."""
+        """What changes the artifact; the database location, tracker address and timeouts do not.
+
+        A time budget is part of the key (absent when unset, so trial-only keys are unchanged).
+        """
         return {
             "trials": self.trials,
             "trials_per_iteration": self.trials_per_iteration,
             "apply_database": self.uses_records,
             "seed": self.seed,
             **({"device_key": self.remote.key} if self.remote is not None else {}),
+            **({"max_minutes": float(self.max_minutes)} if self.max_minutes is not None else {}),
         }
+
+    @property
+    def tuned(self) -> bool:
+        """A budget of trials or of minutes asks for tuning."""
+        return self.trials > 0 or self.max_minutes is not None
 
     @property
     def uses_records(self) -> bool:
         """Only a tuned build reads the tuning database."""
-        return self.trials > 0 and self.apply_database
+        return self.tuned and self.apply_database
 
 
 @dataclass(frozen=True)
@@ -161,6 +176,7 @@ def _prepare(mod: Any, target: Any) -> Any:
         mod = relax.transform.DecomposeOpsForInference()(mod)
         mod = relax.transform.CanonicalizeBindings()(mod)
         mod = _vectorizable_erf(mod)
+        mod = vectorizable_softmax(mod)
         mod = relax.get_pipeline("zero")(mod)
         mod = relax.transform.AttachAttrLayoutFreeBuffers()(mod)
     return mod
@@ -200,14 +216,15 @@ def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path
 
 
 def _finish_cpu(
-    mod: Any, target: Any, db_dir: Path | None, measure: bool = False
+    mod: Any, target: Any, db_dir: Path | None, measure: bool = False, details: dict[str, Any] | None = None
 ) -> tuple[Any, dict[str, int], dict[Any, Any]]:
     """Pick schedules (tuned, template or MetaSchedule), fold weight repacking, rules for the rest.
 
     Also returns the functions the rules scheduled, with what they replaced, so
     a build that fails can put those back (``_compile``).  With ``measure`` (a
     tuned build on a host that runs the target) a MetaSchedule record is kept
-    only where it measures faster than the rule schedule.
+    only where it measures faster than the rule schedule.  ``details`` gets the
+    manifest's ``records_rejected`` (records the rule schedule beat, with both timings).
     """
     from tvm import relax, tirx
 
@@ -215,7 +232,13 @@ def _finish_cpu(
 
     naive = {gv: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)}
     mod, counts = select_schedules(mod, target, db_dir)
-    replaced = _prefer_faster_rules(naive, mod, target, counts) if measure and counts.get("metaschedule") else {}
+    details = {} if details is None else details
+    rejected: dict[str, str] = {}
+    replaced = (
+        _prefer_faster_rules(naive, mod, target, counts, rejected) if measure and counts.get("metaschedule") else {}
+    )
+    if rejected:
+        details["records_rejected"] = dict(sorted(rejected.items()))
     with target:
         mod = _split_weight_repacking(mod)
         mod = relax.transform.FoldConstant()(mod)
@@ -223,8 +246,13 @@ def _finish_cpu(
     return mod, counts, {**originals, **replaced}
 
 
-def _prefer_faster_rules(naive: dict[Any, Any], mod: Any, target: Any, counts: dict[str, int]) -> dict[Any, Any]:
+def _prefer_faster_rules(
+    naive: dict[Any, Any], mod: Any, target: Any, counts: dict[str, int], rejected: dict[str, str] | None = None
+) -> dict[Any, Any]:
     """Swap in the rule schedule wherever it beats the tuned record here; returns {gv: the record's version}.
+
+    ``rejected`` gets, per function swapped, why (both timings): the record's
+    own measured seconds are not trusted, both are timed again here.
 
     A record from a small budget can be slower than the rule-based schedule an
     untuned build uses (measured: a BERT-style encoder tuned with 64 trials
@@ -252,6 +280,10 @@ def _prefer_faster_rules(naive: dict[Any, Any], mod: Any, target: Any, counts: d
         if rule_s < record_s:
             mod[gv] = rule
             replaced[gv] = chosen
+            if rejected is not None:
+                rejected[gv.name_hint] = (
+                    f"the rule schedule measured {rule_s * 1e6:.1f} us, the tuning record {record_s * 1e6:.1f} us"
+                )
             counts["metaschedule"] -= 1
             counts["rules"] = counts.get("rules", 0) + 1
     return replaced
@@ -410,10 +442,10 @@ def build_library(
     can_tune = tuning.remote is not None or host_can_run(target)
     # Only tuning on this host sizes parallel loops from this machine's cores; an untuned build (and one
     # measured on remote devices) must not depend on it.
-    tvm_target = _tvm_target(
-        target, os.cpu_count() if can_tune and tuning.trials > 0 and tuning.remote is None else None
-    )
+    tvm_target = _tvm_target(target, os.cpu_count() if can_tune and tuning.tuned and tuning.remote is None else None)
     summary: dict[str, Any] = {"trials_requested": tuning.trials, "trials_done": 0}
+    if tuning.max_minutes is not None:
+        summary["max_minutes"] = float(tuning.max_minutes)
     tuning_seconds = 0.0
     originals: dict[Any, Any] = {}
     try:
@@ -426,10 +458,10 @@ def build_library(
             clock.report("build", detail="fusing operators")
             mod_to_build = _prepare(mod, tvm_target)
             db_dir = _database_dir(target, tuning, cache_dir)
-            if tuning.trials > 0 and not can_tune:
+            if tuning.tuned and not can_tune:
                 summary["skipped"] = f"{target.label} code cannot run on this machine, so it cannot be measured"
                 clock.report("tune", detail=summary["skipped"])
-            elif tuning.trials > 0:
+            elif tuning.tuned:
                 from sagemaker_reconciler.local_compile.tuning import tune_module
 
                 started = time.perf_counter()
@@ -444,17 +476,21 @@ def build_library(
                         tuning.seed,
                         tuning.remote,
                         cross_compiler,
+                        max_seconds=60.0 * tuning.max_minutes if tuning.max_minutes is not None else None,
                     )
                 )
                 tuning_seconds = time.perf_counter() - started
             clock.report("build", detail="choosing schedules")
+            details: dict[str, Any] = {}
             mod_to_build, counts, originals = _finish_cpu(
                 mod_to_build,
                 tvm_target,
                 db_dir if tuning.uses_records else None,
                 measure=can_tune and tuning.uses_records,
+                details=details,
             )
             summary["schedules"] = counts
+            summary.update(details)
         summary["tuning_seconds"] = round(tuning_seconds, 3)
         started = time.perf_counter()
         clock.report("build", detail=f"tvm.compile for {target.label}")

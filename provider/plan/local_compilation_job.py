@@ -77,8 +77,14 @@ def plan_local_job(
             )
         )
         notes.append(f"{uri} was compiled with a tuning budget of {built_trials} trials")
+    built_minutes = built_tuning.get("max_minutes")
+    if built_minutes != tuning.max_minutes:
+        changes.append(
+            PropertyChange("tuning", ChangeKind.REPLACE, built_minutes, tuning.max_minutes, ("tuning.maxMinutes",))
+        )
+        notes.append(f"{uri} was compiled with a tuning time budget of {built_minutes or 'no'} minutes")
     built_key = (built_tuning.get("measured_on") or {}).get("device_key")
-    if tuning.trials and built_key != tuning.device_key:
+    if tuning.tuned and built_key != tuning.device_key:
         changes.append(
             PropertyChange("tuning", ChangeKind.REPLACE, built_key, tuning.device_key, ("tuning.deviceKey",))
         )

@@ -88,7 +88,7 @@ def _tuning_options(spec: CompilationJobSpec) -> Any:
     if settings.tracker is not None and settings.device_key is not None:
         host, port = parse_tracker(settings.tracker)
         remote = RemoteDevices(host, port, settings.device_key, settings.session_timeout)
-    return TuningOptions(trials=settings.trials, remote=remote)
+    return TuningOptions(trials=settings.trials, remote=remote, max_minutes=settings.max_minutes)
 
 
 def _now() -> str:

@@ -336,7 +336,7 @@ def _cross_field_violations(props: Mapping[str, Any]) -> list[Violation]:
         used = [
             ("verify", verify),
             ("tuningTrials", isinstance(trials, int) and trials > 0),
-            ("tuning", tuning not in (None, _INVALID) and tuning.trials > 0),
+            ("tuning", tuning not in (None, _INVALID) and (tuning.trials > 0 or tuning.max_minutes > 0)),
         ]
         found.extend(Violation(name, "applies only to mode: local") for name, on in used if on)
     elif mode == "local" and outputs not in (None, _INVALID) and inputs is not _INVALID:

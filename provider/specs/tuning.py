@@ -1,9 +1,10 @@
-"""The `tuning` input of a local-mode CompilationJob: how many trials, and where they are measured.
+"""The `tuning` input of a local-mode CompilationJob: the budget (trials, minutes), and where trials are measured.
 
 Absent `tracker`, candidates are measured on this host (only x86 targets it can
 run).  With `tracker` and `deviceKey`, they are measured on the boards that
 TVM's RPC server registered under that key, which is how an ARM target gets
 tuned at all.  `tuningTrials` stays as the short form of `tuning.trials`.
+`maxMinutes` caps the tuning in wall-clock time (alone: as many trials as fit).
 
 Pure: the check rules import no tvm (the target table and `shutil.which` only).
 """
@@ -15,7 +16,7 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AfterValidator, Field, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictFloat, StrictInt, model_validator
 
 from sagemaker_reconciler.errors import Violation
 from sagemaker_reconciler.specs._base import Model, check_pattern
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Tuning", "TuningSettings", "parse_tracker", "tuning_settings", "tuning_violations"]
 
 DEFAULT_SESSION_TIMEOUT = 60
+MAX_TUNING_MINUTES = 1440
 
 
 def parse_tracker(value: str) -> tuple[str, int]:
@@ -49,8 +51,13 @@ class Tuning(Model):
     """Local mode: the tuning budget and where candidates are measured (absent: this host)."""
 
     trials: Annotated[StrictInt, Field(ge=0, le=100_000)] = 0
-    """The tuning budget in measured trials (0 = the default schedules, no tuning); the tuning
-    database is reused across compiles, so a workload already tuned costs nothing."""
+    """The tuning budget in measured trials (0 = the default schedules, no tuning; with `maxMinutes`:
+    as many as fit); the tuning database is reused across compiles, so a workload already tuned
+    costs nothing."""
+    max_minutes: Annotated[StrictFloat, Field(ge=0, le=MAX_TUNING_MINUTES)] = 0
+    """The tuning budget in wall-clock minutes (0 = no time cap), checked between measurement
+    batches: tuning stops at whichever of `trials` and `maxMinutes` comes first; alone, it tunes
+    as many trials as fit. What a time-capped run finds depends on this machine's speed and load."""
     tracker: Annotated[str, Field(max_length=260), AfterValidator(_tracker)] | None = None
     """`host:port` of a TVM RPC tracker (`python -m tvm.exec.rpc_tracker`): candidates are
     measured on the devices registered with it under `deviceKey`. Absent: measured on this host."""
@@ -86,16 +93,32 @@ class TuningSettings:
     tracker: str | None = None
     device_key: str | None = None
     session_timeout: int = DEFAULT_SESSION_TIMEOUT
+    max_minutes: float | None = None
+
+    @property
+    def tuned(self) -> bool:
+        """A budget of either kind asks for tuning."""
+        return self.trials > 0 or self.max_minutes is not None
 
 
 def tuning_settings(tuning: Tuning | None, tuning_trials: int) -> TuningSettings:
     if tuning is None:
         return TuningSettings(trials=tuning_trials)
-    return TuningSettings(tuning.trials or tuning_trials, tuning.tracker, tuning.device_key, tuning.session_timeout)
+    return TuningSettings(
+        tuning.trials or tuning_trials,
+        tuning.tracker,
+        tuning.device_key,
+        tuning.session_timeout,
+        float(tuning.max_minutes) if tuning.max_minutes else None,
+    )
 
 
 def _budget_field(tuning: Tuning | None) -> str:
-    return "tuning.trials" if tuning is not None and tuning.trials else "tuningTrials"
+    if tuning is not None and tuning.trials:
+        return "tuning.trials"
+    if tuning is not None and tuning.max_minutes:
+        return "tuning.maxMinutes"
+    return "tuningTrials"
 
 
 def tuning_violations(tuning: Tuning | None, tuning_trials: int, target: ResolvedTarget) -> list[Violation]:
@@ -123,21 +146,21 @@ def tuning_violations(tuning: Tuning | None, tuning_trials: int, target: Resolve
                 )
             )
         return found
-    if settings.trials and target.is_cuda:
+    if settings.tuned and target.is_cuda:
         found.append(
             Violation(
                 _budget_field(tuning),
                 f"{target.label} is a CUDA target, which local mode does not "
-                "tune: set the budget to 0, or use mode: cloud",
+                "tune: set the budget to 0 (and maxMinutes to 0), or use mode: cloud",
             )
         )
-    elif settings.trials and not (target.runs_on_this_kind_of_machine and platform.machine() in ("x86_64", "AMD64")):
+    elif settings.tuned and not (target.runs_on_this_kind_of_machine and platform.machine() in ("x86_64", "AMD64")):
         found.append(
             Violation(
                 _budget_field(tuning),
                 f"{target.label} code cannot run on this host, so a tuning "
                 "budget has nothing to measure on: set tuning.tracker and tuning.deviceKey to measure "
-                f"on {target.label} devices registered with a TVM RPC tracker, or set the budget to 0",
+                f"on {target.label} devices registered with a TVM RPC tracker, or set the budget to 0 (and maxMinutes to 0)",
             )
         )
     return found

@@ -67,6 +67,7 @@ SAMPLES: dict[str, Any] = {
     "tracker": "10.0.0.5:9190",
     "deviceKey": "rasp4b",
     "sessionTimeout": 60,
+    "maxMinutes": 0,  # tuning.*: 0 = no time cap, inert in a cloud job
     "tags": {"team": "vision"},
 }
 # Enum choices where the first value would not fit the other samples.
