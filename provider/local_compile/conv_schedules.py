@@ -285,6 +285,16 @@ def _pool_stride(sch: Any, block: Any) -> int | None:
     return None
 
 
+def _deinterleave_columns(sch: Any, pad: Any) -> None:
+    """Store the padded plane's even columns, then its odd ones: a stride-2 tap reads contiguous columns."""
+
+    def deinterleave(b: Any, c: Any, h: Any, w: Any) -> tuple[Any, ...]:
+        return (b, c, h, w % 2, w // 2)
+
+    sch.transform_layout(pad, ("write", 0), deinterleave)
+    sch.transform_block_layout(pad, deinterleave)
+
+
 def _per_plane_window(sch: Any, target: Any, rows: int, cols: int, pooling: bool) -> Any | None:
     from sagemaker_reconciler.local_compile.cpu_schedules import vector_lanes
 
@@ -310,9 +320,7 @@ def _per_plane_window(sch: Any, target: Any, rows: int, cols: int, pooling: bool
         return None
     pad = sch.get_sblock(pad_name) if pad_name else None
     if pad is not None and stride == 2:
-        deinterleave = lambda b, c, h, w: (b, c, h, w % 2, w // 2)  # noqa: E731
-        sch.transform_layout(pad, ("write", 0), deinterleave)
-        sch.transform_block_layout(pad, deinterleave)
+        _deinterleave_columns(sch, pad)
     has_epilogue = bool(sch.get_consumers(conv))
     accumulator = sch.cache_write(conv, 0, "local")
     if has_epilogue:
@@ -391,9 +399,7 @@ def schedule_column_conv(func: Any, rows: int, cols: int, out_rows: int = 1) -> 
         if stride == 2:
             if pad is None:
                 return None
-            deinterleave = lambda b, c, h, w: (b, c, h, w % 2, w // 2)  # noqa: E731
-            sch.transform_layout(pad, ("write", 0), deinterleave)
-            sch.transform_block_layout(pad, deinterleave)
+            _deinterleave_columns(sch, pad)
         has_epilogue = bool(sch.get_consumers(conv))
         accumulator = sch.cache_write(conv, 0, "local")
         if has_epilogue:
