@@ -280,10 +280,13 @@ def _search_templates(
     ledger: _Ledger,
     report: Report,
     clock: _Clock | None = None,
+    max_seconds: float | None = None,
 ) -> int:
     """Time template candidates for every conv task not yet searched with this budget; at most ``budget`` timings.
 
-    With a ``clock``, each task gets an even share of the time left and the search ends with the clock.
+    With a ``clock``, each task gets an even share of the time left and the search ends with the clock;
+    ``max_seconds`` (the run's time budget) is recorded with each result, so a later run with a larger
+    trial budget, or with no time cap, searches again (``covers``).
     """
     clock = clock or _Clock()
     target = measurer.target
@@ -293,7 +296,12 @@ def _search_templates(
         workload = conv_workload(func)
         if workload is not None and candidate_conv_params(workload, target):
             conv_funcs.append((_key(func), func, workload))
-    pending = [(k, f, w) for k, f, w in conv_funcs if records.get(k, {}).get("budget", 0) < trials]
+    pending = [
+        (k, f, w)
+        for k, f, w in conv_funcs
+        if not covers(records.get(k, {}).get("budget", 0), records.get(k, {}).get("max_seconds"), trials, max_seconds)
+    ]
+    budgets = {"budget": trials, **({"max_seconds": max_seconds} if max_seconds is not None else {})}
     if not pending or budget <= 0:
         return 0
     per_task = max(1, budget // len(pending))
@@ -321,7 +329,7 @@ def _search_templates(
         if done >= budget or clock.would_overrun():
             # out of budget: this run leaves the default tile to it, as a run of this budget always will
             default = candidate_conv_params(workload, target)[0]
-            records[key] = {"params": default.to_json(), "seconds": float("inf"), "budget": trials}
+            records[key] = {"params": default.to_json(), "seconds": float("inf"), **budgets}
             continue
         candidates = candidate_conv_params(workload, target)[: max(1, min(per_task, budget - done))]
         results: list[tuple[float, ConvParams]] = []
@@ -338,7 +346,7 @@ def _search_templates(
                 f"template conv {workload.out_channels}x{workload.in_channels} w{workload.out_width}{measurer.where()}",
             )
         if not results:
-            records[key] = {"params": candidates[0].to_json(), "seconds": float("inf"), "budget": trials}
+            records[key] = {"params": candidates[0].to_json(), "seconds": float("inf"), **budgets}
             continue
         default_seconds = results[0][0] if results[0][1] == candidates[0] else float("inf")
         seconds, params = min(results, key=lambda item: item[0])
@@ -356,7 +364,7 @@ def _search_templates(
                     seconds, params = default_again, candidates[0]
         elif params != candidates[0]:
             seconds, params = default_seconds, candidates[0]
-        records[key] = {"params": params.to_json(), "seconds": seconds, "budget": trials}
+        records[key] = {"params": params.to_json(), "seconds": seconds, **budgets}
         store.save(records, store.ledger())  # kept even if a later task fails
     store.save(records, store.ledger())
     return done
@@ -563,7 +571,7 @@ def tune_module(
     clock = _Clock(None if max_seconds is None else since + max_seconds - ledger.seconds_before)
     report = _with_time_left(report, clock, requested)
     template_trials = _search_templates(
-        mod, measurer, trials, budget // 2, store, ledger, report, clock.share(TEMPLATE_TIME_SHARE)
+        mod, measurer, trials, budget // 2, store, ledger, report, clock.share(TEMPLATE_TIME_SHARE), max_seconds
     )
     remaining = budget - template_trials
     templated = [t for _, t in pending if conv_workload(t.dispatched[0]["main"]) is not None]
@@ -599,10 +607,7 @@ def tune_module(
         )
     tuned = store.ledger()
     for key, _ in pending:
-        if max_seconds is None:
-            tuned[key] = max(tuned.get(key, 0), trials)
-        else:
-            tuned[_timed_key(key)] = max(tuned.get(_timed_key(key), 0), int(max_seconds))
+        _record_tuned(tuned, key, trials, max_seconds)
     store.save(store.templates(), tuned)
     ledger.finish()
     summary = {
@@ -628,11 +633,29 @@ def _timed_key(key: str) -> str:
     return f"{key}@seconds"
 
 
+def covers(done_trials: int, done_seconds: float | None, trials: int, max_seconds: float | None) -> bool:
+    """Whether a run with budget (``done_trials``, ``done_seconds``) did at least what a run with
+    (``trials``, ``max_seconds``) would: neither of its bounds was tighter (no time budget = unbounded).
+    A 15-minute run does not cover a 64-trial one (it may have spent its minutes elsewhere), and a
+    64-trial run does not cover a 15-minute one."""
+    have = float("inf") if done_seconds is None else done_seconds
+    want = float("inf") if max_seconds is None else max_seconds
+    return done_trials >= trials and have >= want
+
+
 def _already_tuned(ledger: dict[str, int], key: str, trials: int, max_seconds: float | None) -> bool:
-    """A trial budget is covered by a run of at least as many trials; a time budget by one of at least as long."""
-    if max_seconds is not None:
-        return ledger.get(_timed_key(key), 0) >= int(max_seconds)
-    return ledger.get(key, 0) >= trials
+    return covers(ledger.get(key, 0), ledger.get(_timed_key(key)), trials, max_seconds)
+
+
+def _record_tuned(ledger: dict[str, int], key: str, trials: int, max_seconds: float | None) -> None:
+    """Remember a workload's budget unless what is remembered already covers it."""
+    if _already_tuned(ledger, key, trials, max_seconds):
+        return
+    ledger[key] = trials
+    if max_seconds is None:
+        ledger.pop(_timed_key(key), None)
+    else:
+        ledger[_timed_key(key)] = int(max_seconds)
 
 
 def _with_time_left(report: Report, clock: _Clock, requested: int) -> Report:

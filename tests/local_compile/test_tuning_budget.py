@@ -21,7 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from sagemaker_reconciler.errors import SpecError
 from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model
-from sagemaker_reconciler.local_compile.tuning import TuningRecords, _Ledger
+from sagemaker_reconciler.local_compile.tuning import TuningRecords, _Ledger, _record_tuned, covers
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
 from sagemaker_reconciler.local_compile.verify import verify_artifact
 from sagemaker_reconciler.plan.model import Action
@@ -130,6 +130,21 @@ def test_an_unfinished_run_is_resumed_with_the_trials_and_seconds_it_had_left(tm
     assert old.spent_before == 7 and old.seconds_before == 0.0
 
 
+def test_a_budget_counts_as_done_only_when_an_earlier_run_had_no_tighter_bound():
+    """A workload tuned for 15 minutes is not tuned "for 64 trials" (the minutes may have gone to other
+    tasks), nor the other way round; a larger budget of the same kind covers a smaller one."""
+    assert covers(64, None, 64, None) and covers(200, None, 64, None) and not covers(32, None, 64, None)
+    assert covers(100_000, 900, 100_000, 900) and covers(100_000, 900, 100_000, 300)
+    assert not covers(100_000, 900, 64, None)  # time-capped does not cover an uncapped trial count
+    assert not covers(64, None, 100_000, 900)  # 64 trials do not cover "as many as fit in 15 minutes"
+    ledger: dict[str, int] = {}
+    _record_tuned(ledger, "w", 100_000, 900)
+    _record_tuned(ledger, "w", 100_000, 300)  # covered: the 900 s record stays
+    assert ledger == {"w": 100_000, "w@seconds": 900}
+    _record_tuned(ledger, "w", 64, None)  # not covered: an uncapped run replaces it
+    assert ledger == {"w": 64}
+
+
 # --- real tuning runs -----------------------------------------------------------------------------
 
 
@@ -151,6 +166,13 @@ def test_a_time_budget_stops_tuning_at_its_end_and_the_artifact_matches_onnxrunt
     assert report.max_abs_error < 1e-4
     # The same budget again: a cache hit; a longer one is a different artifact and tunes the workloads anew.
     assert compile_model(request, cache_dir=tmp_path / "cache").cache_hit
+    # A trial count on the same database is not covered by the time-capped run: the convs are searched again.
+    counted = TuningOptions(trials=8, database_dir=tmp_path / "db")
+    again = compile_model(
+        CompileRequest(convnet_archive, "ONNX", CONVNET_SHAPES, target_device="ml_c5", tuning=counted),
+        cache_dir=tmp_path / "cache",
+    )
+    assert again.manifest["tuning"]["template_trials"] > 0, again.manifest["tuning"]
 
 
 @pytest.mark.slow
