@@ -406,12 +406,9 @@ def test_one_budget_in_one_place_and_none_in_cloud_mode():
 
 
 def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, convnet_archive):
-    import hashlib
-    import io
-    import tarfile
-
     from sagemaker_reconciler.plan.model import Action
-    from sagemaker_reconciler.reconcile.local_compile import LocalCompiler, local_artifact_uri
+    from sagemaker_reconciler.reconcile.local_compile import LocalCompiler
+    from tests.local_compile.models import publish_manifest_only
 
     def job(key: str) -> dict:
         return {
@@ -420,18 +417,11 @@ def test_a_plan_replaces_an_artifact_tuned_on_another_kind_of_device(tmp_path, c
             "outputConfig": {"s3OutputLocation": f"file://{tmp_path}", "targetDevice": "ml_c5"},
         }
 
-    manifest = {
-        "framework": "ONNX",
-        "source_model_digest": hashlib.sha256(convnet_archive.read_bytes()).hexdigest(),
-        "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
-        "tuning": {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}},
-    }
-    published = Path(local_artifact_uri(parse_compilation_job(job("pi4"))).removeprefix("file://"))
-    with tarfile.open(published, "w:gz") as tar:
-        data = json.dumps(manifest).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    publish_manifest_only(
+        parse_compilation_job(job("pi4")),
+        convnet_archive,
+        {"trials_requested": 8, "measured_on": {"tracker": "127.0.0.1:9190", "device_key": "pi4"}},
+    )
     assert LocalCompiler().plan(parse_compilation_job(job("pi4"))).action is Action.NOOP
     plan = LocalCompiler().plan(parse_compilation_job(job("jetson-cpu")))
     assert plan.replaces == ["tuning"]

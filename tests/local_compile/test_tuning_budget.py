@@ -7,8 +7,6 @@ artifacts are checked against onnxruntime.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import tarfile
@@ -25,10 +23,10 @@ from sagemaker_reconciler.local_compile.tuning import TuningRecords, _Ledger, _r
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
 from sagemaker_reconciler.local_compile.verify import verify_artifact
 from sagemaker_reconciler.plan.model import Action
-from sagemaker_reconciler.reconcile.local_compile import LocalCompiler, _tuning_options, local_artifact_uri
+from sagemaker_reconciler.reconcile.local_compile import LocalCompiler, _tuning_options
 from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from sagemaker_reconciler.specs.tuning import tuning_settings
-from tests.local_compile.models import onnxruntime_outputs, write_model_archive
+from tests.local_compile.models import onnxruntime_outputs, publish_manifest_only, write_model_archive
 from tests.local_compile.test_compile import CONVNET_SHAPES
 from tests.local_compile.test_rpc_tuning import SHAPES, _job, _violations
 
@@ -95,18 +93,7 @@ def test_a_plan_replaces_an_artifact_built_with_another_time_budget(tmp_path, co
             "outputConfig": {"s3OutputLocation": f"file://{tmp_path}", "targetDevice": "ml_c5"},
         }
 
-    manifest = {
-        "framework": "ONNX",
-        "source_model_digest": hashlib.sha256(convnet_archive.read_bytes()).hexdigest(),
-        "inputs": [{"name": "image", "shape": [1, 3, 32, 32]}],
-        "tuning": {"trials_requested": 0, "max_minutes": 15.0},
-    }
-    published = Path(local_artifact_uri(parse_compilation_job(job(15))).removeprefix("file://"))
-    with tarfile.open(published, "w:gz") as tar:
-        data = json.dumps(manifest).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    publish_manifest_only(parse_compilation_job(job(15)), convnet_archive, {"trials_requested": 0, "max_minutes": 15.0})
     assert LocalCompiler().plan(parse_compilation_job(job(15))).action is Action.NOOP
     plan = LocalCompiler().plan(parse_compilation_job(job(5)))
     assert plan.action is Action.REPLACE and plan.replaces == ["tuning"]
