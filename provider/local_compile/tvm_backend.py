@@ -172,11 +172,14 @@ def _prepare(mod: Any, target: Any) -> Any:
     """Inference simplifications + fusion: the form tasks are extracted from and tuned records apply to."""
     from tvm import relax
 
+    from sagemaker_reconciler.local_compile.blocked_layout import to_blocked_layout
+
     with target:
         mod = relax.transform.DecomposeOpsForInference()(mod)
         mod = relax.transform.CanonicalizeBindings()(mod)
         mod = _vectorizable_erf(mod)
         mod = vectorizable_softmax(mod)
+        mod, _ = to_blocked_layout(mod, target)
         mod = relax.get_pipeline("zero")(mod)
         mod = relax.transform.AttachAttrLayoutFreeBuffers()(mod)
     return mod

@@ -103,10 +103,12 @@ def test_convs_without_bias_or_activation_get_the_pointwise_and_direct_templates
 
 
 def test_a_pointwise_conv_whose_positions_do_not_split_into_vectors_keeps_the_direct_template(tmp_path):
-    """7x7 = 49 positions is no multiple of the vector width: the direct conv template, still exact."""
+    """7x7 = 49 positions is no multiple of the vector width: the direct conv template, still exact.
+
+    (24 output channels: no whole channel blocks, so the model stays in NCHW, see test_blocked_layout.)"""
     g = _Graph()
-    h = g.conv("x", "project", 32, 16, 1)
-    kinds = _compile_and_check(g.model([1, 32, 7, 7], h, [1, 16, 7, 7]), [1, 32, 7, 7], tmp_path)
+    h = g.conv("x", "project", 32, 24, 1)
+    kinds = _compile_and_check(g.model([1, 32, 7, 7], h, [1, 24, 7, 7]), [1, 32, 7, 7], tmp_path)
     assert kinds.get("direct_conv") == 1 and "pointwise_conv" not in kinds, kinds
 
 
