@@ -227,18 +227,21 @@ def _finish_cpu(
     a build that fails can put those back (``_compile``).  With ``measure`` (a
     tuned build on a host that runs the target) a MetaSchedule record is kept
     only where it measures faster than the rule schedule.  ``details`` gets the
-    manifest's ``records_rejected`` (records the rule schedule beat, with both timings).
+    manifest's ``records_rejected`` (records the rule schedule or conv template beat, with both timings).
     """
     from tvm import relax, tirx
 
-    from sagemaker_reconciler.local_compile.tuning import select_schedules
+    from sagemaker_reconciler.local_compile.tuning import TuningRecords, select_schedules
 
     naive = {gv: f for gv, f in mod.functions.items() if isinstance(f, tirx.PrimFunc)}
     mod, counts = select_schedules(mod, target, db_dir)
     details = {} if details is None else details
     rejected: dict[str, str] = {}
+    templates = TuningRecords(db_dir).templates() if db_dir is not None else {}
     replaced = (
-        _prefer_faster_rules(naive, mod, target, counts, rejected) if measure and counts.get("metaschedule") else {}
+        _prefer_faster_rules(naive, mod, target, counts, rejected, templates)
+        if measure and counts.get("metaschedule")
+        else {}
     )
     if rejected:
         details["records_rejected"] = dict(sorted(rejected.items()))
@@ -250,45 +253,67 @@ def _finish_cpu(
 
 
 def _prefer_faster_rules(
-    naive: dict[Any, Any], mod: Any, target: Any, counts: dict[str, int], rejected: dict[str, str] | None = None
+    naive: dict[Any, Any],
+    mod: Any,
+    target: Any,
+    counts: dict[str, int],
+    rejected: dict[str, str] | None = None,
+    templates: dict[str, Any] | None = None,
 ) -> dict[Any, Any]:
-    """Swap in the rule schedule wherever it beats the tuned record here; returns {gv: the record's version}.
+    """Swap in the untuned choice wherever it beats the tuned record here; returns {gv: the record's version}.
 
-    ``rejected`` gets, per function swapped, why (both timings): the record's
-    own measured seconds are not trusted, both are timed again here.
+    The untuned choice is the conv template (with its searched tile where ``templates`` has one) for a
+    conv, the rule schedule for anything else.  ``rejected`` gets, per function swapped, why (both
+    timings): the record's own measured seconds are not trusted, both are timed again here.
 
     A record from a small budget can be slower than the rule-based schedule an
     untuned build uses (measured: a BERT-style encoder tuned with 64 trials
-    ran 1.42x onnxruntime against 1.25x untuned).  Both are timed back to back,
-    twice, best of each.
+    ran 1.42x onnxruntime against 1.25x untuned), and a conv record's timing
+    comes from MetaSchedule's runner, not from the template search's.  Both
+    are timed back to back, twice, best of each.
     """
-    from sagemaker_reconciler.local_compile.cpu_schedules import conv_workload, schedule_by_rules
-    from sagemaker_reconciler.local_compile.tuning import measure_primfunc
+    from sagemaker_reconciler.local_compile.conv_schedules import SCHEDULE_ATTR
+    from sagemaker_reconciler.local_compile.cpu_schedules import (
+        ConvParams,
+        conv_workload,
+        default_conv_params,
+        schedule_by_rules,
+        schedule_conv2d_nchw,
+    )
+    from sagemaker_reconciler.local_compile.tuning import _key, measure_primfunc
 
     replaced = {}
     for gv, func in naive.items():
         chosen = mod[gv]
-        if chosen.same_as(func) or conv_workload(func) is not None or "pool_" in func.script():
-            continue  # not from a record, or the conv template's / pooling's own choice
-        rule = schedule_by_rules(func, target)
-        if rule is None:
+        if chosen.same_as(func) or SCHEDULE_ATTR in (chosen.attrs or {}) or "pool_" in func.script():
+            continue  # not from a record: the conv template's, pooling's or a rule's own choice
+        workload = conv_workload(func)
+        if workload is not None:
+            record = (templates or {}).get(_key(func))
+            with target:
+                params = ConvParams(**record["params"]) if record else default_conv_params(workload, target)
+                untuned = schedule_conv2d_nchw(func, params) if params is not None else None
+            source, what = "template", "the conv template"
+        else:
+            untuned, source, what = schedule_by_rules(func, target), "rules", "the rule schedule"
+        if untuned is None:
             continue
         try:
-            rule_s, record_s = float("inf"), float("inf")
+            untuned_s, record_s = float("inf"), float("inf")
             for _ in range(2):
-                rule_s = min(rule_s, measure_primfunc(rule, target, 20))
+                untuned_s = min(untuned_s, measure_primfunc(untuned, target, 20))
                 record_s = min(record_s, measure_primfunc(chosen, target, 20))
         except Exception:
             continue
-        if rule_s < record_s:
-            mod[gv] = rule
+        if untuned_s < record_s:
+            mod[gv] = untuned
             replaced[gv] = chosen
             if rejected is not None:
                 rejected[gv.name_hint] = (
-                    f"the rule schedule measured {rule_s * 1e6:.1f} us, the tuning record {record_s * 1e6:.1f} us"
+                    f"{what} measured {untuned_s * 1e6:.1f} us, the tuning record {record_s * 1e6:.1f} us"
                 )
             counts["metaschedule"] -= 1
-            counts["rules"] = counts.get("rules", 0) + 1
+            counts[source] = counts.get(source, 0) + 1
     return replaced
 
 

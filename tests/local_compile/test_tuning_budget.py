@@ -200,9 +200,11 @@ def _dense_model(seed: int = 0) -> onnx.ModelProto:
     return model
 
 
-def _plant_slow_record(model: onnx.ModelProto, request: CompileRequest, cache_dir: Path, trials: int) -> str:
-    """A tuning database whose record for the dense function is a naive loop nest claiming 1 ns,
-    with the ledger saying every workload is already tuned (so the build tunes nothing and uses it)."""
+def _plant_slow_record(
+    model: onnx.ModelProto, request: CompileRequest, cache_dir: Path, trials: int, function: str = "matmul"
+) -> str:
+    """A tuning database whose record for the ``function`` (name part) is the naive loop nest, innermost loops swapped, claiming 1 ns, with the ledger saying every
+    workload is already tuned (so the build tunes nothing and uses it)."""
     import tvm
     from tvm.s_tir import Schedule
     from tvm.s_tir import meta_schedule as ms
@@ -214,21 +216,24 @@ def _plant_slow_record(model: onnx.ModelProto, request: CompileRequest, cache_di
 
     target = check_request(request)
     tvm_target = _tvm_target(target, os.cpu_count())
-    onnx.save(model, str(cache_dir.parent / "dense.onnx"))
-    loaded = load_model([cache_dir.parent / "dense.onnx"], "ONNX", request.data_input_config, target.input_dtype)
+    onnx.save(model, str(cache_dir.parent / "planted.onnx"))
+    loaded = load_model([cache_dir.parent / "planted.onnx"], "ONNX", request.data_input_config, target.input_dtype)
     mod = _prepare(loaded.module, tvm_target)
     db_dir = _database_dir(target, request.tuning, cache_dir)
     db_dir.mkdir(parents=True)
     database = ms.database.JSONDatabase(work_dir=str(db_dir))
     planted = ""
     for gv, func in mod.functions.items():
-        if isinstance(func, tvm.tirx.PrimFunc) and "matmul" in gv.name_hint:
+        if isinstance(func, tvm.tirx.PrimFunc) and function in gv.name_hint:
             workload_mod = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
             workload = database.commit_workload(workload_mod)
-            slow = Schedule(workload_mod)  # the naive loop nest, rows and columns swapped (column-major walk)
-            (matmul,) = [b for b in slow.get_child_blocks(slow.get_sblock("root")) if "matmul" in slow.get(b).name_hint]
-            rows, cols, _ = slow.get_loops(matmul)
-            slow.reorder(cols, rows)
+            slow = Schedule(workload_mod)  # the naive loop nest, its two innermost spatial loops swapped
+            root = slow.get_sblock("root")
+            (block,) = [
+                b for b in slow.get_child_blocks(root) if any(iv.iter_type == 2 for iv in slow.get(b).iter_vars)
+            ]
+            spatial = [loop for loop, iv in zip(slow.get_loops(block), slow.get(block).iter_vars) if iv.iter_type == 0]
+            slow.reorder(spatial[-1], spatial[-2])  # a record needs a trace: an empty one is never returned
             database.commit_tuning_record(
                 ms.database.TuningRecord(
                     slow.trace, workload, [1e-9], tvm_target, ms.arg_info.ArgInfo.from_prim_func(func)
@@ -260,6 +265,40 @@ def test_a_tuning_record_slower_than_the_rule_schedule_is_not_used_and_the_manif
     with tarfile.open(result.artifact) as tar:
         tar.extractall(out, filter="data")
     feeds = {"x": np.random.default_rng(1).standard_normal((64, 256)).astype(np.float32)}
+    (got,) = run_library(out / "model.so", list(feeds.values()))
+    (want,) = onnxruntime_outputs(model, feeds)
+    assert float(np.abs(got - want).max()) <= 1e-5 * max(1.0, float(np.abs(want).max()))
+
+
+@pytest.mark.slow
+def test_a_conv_tuning_record_slower_than_the_conv_template_is_not_used(tmp_path):
+    """A MetaSchedule record for a blocked 3x3 conv (the naive loop nest, claiming 1 ns) loses to the
+    template when both are timed at build time; the manifest names the conv and says why."""
+    rng = np.random.default_rng(0)
+    weights = numpy_helper.from_array((rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])],
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 28, 28])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 28, 28])],
+        [weights],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    archive = write_model_archive(model, tmp_path / "conv.tar.gz")
+    tuning = TuningOptions(trials=4, database_dir=tmp_path / "db")
+    request = CompileRequest(archive, "ONNX", {"x": [1, 16, 28, 28]}, target_device="ml_c5", tuning=tuning)
+    planted = _plant_slow_record(model, request, tmp_path / "cache", tuning.trials, function="conv2d")
+    assert planted
+
+    result = compile_model(request, cache_dir=tmp_path / "cache")
+    manifest = result.manifest["tuning"]
+    assert manifest["schedules"]["metaschedule"] == 0 and manifest["schedule_kinds"].get("blocked_conv") == 1
+    assert "conv template measured" in manifest["records_rejected"][planted], manifest
+    out = tmp_path / "artifact"
+    with tarfile.open(result.artifact) as tar:
+        tar.extractall(out, filter="data")
+    feeds = {"x": rng.standard_normal((1, 16, 28, 28)).astype(np.float32)}
     (got,) = run_library(out / "model.so", list(feeds.values()))
     (want,) = onnxruntime_outputs(model, feeds)
     assert float(np.abs(got - want).max()) <= 1e-5 * max(1.0, float(np.abs(want).max()))
