@@ -8,9 +8,16 @@ multiple of the block stay in NCHW.
 
 from __future__ import annotations
 
+import tarfile
+
 import numpy as np
+import onnx
 import pytest
 
+from sagemaker_reconciler.local_compile import CompileRequest, TuningOptions, compile_model
+from sagemaker_reconciler.local_compile.tuning import TuningRecords
+from sagemaker_reconciler.local_compile.tvm_backend import run_library
+from tests.local_compile.models import onnxruntime_outputs
 from tests.local_compile.test_conv_schedules import _compile_and_check, _Graph
 
 pytestmark = pytest.mark.slow
@@ -80,3 +87,52 @@ def test_average_pooling_and_odd_widths_are_blocked_and_exact(tmp_path):
     out = g.conv(h, "c2", 32, 16, 1)
     kinds = _compile_and_check(g.model([1, 16, 13, 13], out, [1, 16, 13, 13]), [1, 16, 13, 13], tmp_path)
     assert kinds.get("blocked_conv") == 2 and kinds.get("window_pool") == 1, kinds
+
+
+def test_concat_upsampling_squeeze_excite_and_batchnorm_around_blocked_convs_stay_exact(tmp_path):
+    """Ops the layout rewrite must carry through or convert back: channel concat, nearest upsampling,
+    a sigmoid gate from a global pool, BatchNormalization, Flatten + Gemm."""
+    g = _Graph()
+    a = g.op("Relu", [g.conv("x", "a", 16, 16, 3)], "a_relu")
+    down = g.conv(a, "down", 16, 32, 3, stride=2)
+    scales = g.const("scales", np.array([1, 1, 2, 2]))
+    up = g.op("Resize", [down, "", scales], "up", mode="nearest")
+    cat = g.op("Concat", [a, up], "cat", axis=1)  # 48 channels: 3 blocks
+    squeeze = g.op("Relu", [g.conv(g.op("GlobalAveragePool", [cat], "gap"), "sq", 48, 16, 1)], "sq_relu")
+    gate = g.op("Sigmoid", [g.conv(squeeze, "ex", 16, 48, 1)], "gate")
+    gated = g.op("Mul", [cat, gate], "gated")
+    bn = [g.const(f"bn_{k}", v) for k, v in (("s", g.rng.uniform(0.5, 1.5, 32)), ("b", g.rng.normal(0, 0.1, 32)))]
+    stats = [g.const("bn_m", g.rng.normal(0, 0.1, 32)), g.const("bn_v", g.rng.uniform(0.5, 1.5, 32))]
+    h = g.op("BatchNormalization", [g.conv(gated, "c", 48, 32, 3), *bn, *stats], "bn")
+    flat = g.op("Flatten", [g.op("GlobalAveragePool", [g.op("Relu", [h], "bn_relu")], "gap2")], "flat")
+    out = g.op(
+        "Gemm", [flat, g.const("fc_w", g.rng.normal(0, 0.1, (10, 32))), g.const("fc_b", np.zeros(10))], "fc", transB=1
+    )
+    kinds = _compile_and_check(g.model([1, 16, 32, 32], out, [1, 10]), [1, 16, 32, 32], tmp_path)
+    assert kinds.get("blocked_conv", 0) >= 3, kinds
+
+
+def test_tuning_searches_the_blocked_template_tiles_and_keeps_a_measured_one(tmp_path):
+    """A small trial budget: the conv template search times blocked tiles (columns x channel blocks),
+    stores them with their kind, and the tuned artifact still matches onnxruntime."""
+    g = _Graph()
+    model = g.model([1, 3, 64, 64], _resnet_like(g), [1, 32, 1, 1])
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    database = tmp_path / "db"
+    tuning = TuningOptions(trials=24, database_dir=database)
+    result = compile_model(
+        CompileRequest(path, "ONNX", {"x": [1, 3, 64, 64]}, target_device="ml_c5", tuning=tuning),
+        cache_dir=tmp_path / "cache",
+    )
+    records = [r for d in database.iterdir() if d.is_dir() for r in TuningRecords(d).templates().values()]
+    kinds = {(r["params"]["kind"], r["params"].get("oc_tile", 1)) for r in records}
+    assert records and all(kind == "blocked" for kind, _ in kinds), kinds
+    assert result.manifest["tuning"]["template_trials"] > 0, result.manifest["tuning"]
+    out = tmp_path / "artifact"
+    with tarfile.open(result.artifact) as tar:
+        tar.extractall(out, filter="data")
+    x = np.random.default_rng(1).standard_normal([1, 3, 64, 64]).astype(np.float32)
+    (got,) = run_library(out / "model.so", [x])
+    (want,) = onnxruntime_outputs(model, {"x": x})
+    assert float(np.abs(got - want).max()) <= 1e-5 * float(np.abs(want).max())
