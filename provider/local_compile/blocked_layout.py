@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from sagemaker_reconciler.local_compile.conv_schedules import named
+from sagemaker_reconciler.local_compile.relax_rewrite import rewrite_relax_functions
 
 __all__ = [
     "BLOCKED",
@@ -221,11 +222,7 @@ def _block_the_stem(mod: Any, block: int) -> Any:
                 out = self.builder_.emit(expr)
             return out
 
-    sink = _Sink(mod)
-    for gv, func in mod.functions.items():
-        if isinstance(func, relax.Function):
-            sink.builder_.update_func(gv, sink.visit_expr(func))
-    return sink.builder_.get()
+    return rewrite_relax_functions(mod, _Sink(mod))
 
 
 def _legalize(bb: Any, call: Any) -> Any:

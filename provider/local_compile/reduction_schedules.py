@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker_reconciler.local_compile.relax_rewrite import rewrite_relax_functions
+
 __all__ = ["schedule_row_reduction", "vectorizable_softmax"]
 
 _SPATIAL, _REDUCE = 0, 2  # tirx.IterVar kinds
@@ -171,8 +173,4 @@ def vectorizable_softmax(mod: Any) -> Any:
                 return call
             return self.builder_.call_te(fast_softmax, call.args[0])
 
-    rewriter = _FastSoftmax(mod)
-    for gv, func in mod.functions.items():
-        if isinstance(func, relax.Function):
-            rewriter.builder_.update_func(gv, rewriter.visit_expr(func))
-    return rewriter.builder_.get()
+    return rewrite_relax_functions(mod, _FastSoftmax(mod))

@@ -46,6 +46,7 @@ from sagemaker_reconciler.errors import CompileFailed, ReconcilerError, Toolchai
 from sagemaker_reconciler.local_compile._deps import require_tvm, tvm_version
 from sagemaker_reconciler.local_compile.frontends import LoadedModel
 from sagemaker_reconciler.local_compile.reduction_schedules import vectorizable_softmax
+from sagemaker_reconciler.local_compile.relax_rewrite import rewrite_relax_functions
 from sagemaker_reconciler.local_compile.remote import RemoteDevices
 from sagemaker_reconciler.local_compile.targets import ResolvedTarget
 
@@ -204,11 +205,7 @@ def _vectorizable_erf(mod: Any) -> Any:
                 return self.builder_.call_te(topi.fast_erf, call.args[0])
             return call
 
-    rewriter = _FastErf(mod)
-    for gv, func in mod.functions.items():
-        if isinstance(func, relax.Function):
-            rewriter.builder_.update_func(gv, rewriter.visit_expr(func))
-    return rewriter.builder_.get()
+    return rewrite_relax_functions(mod, _FastErf(mod))
 
 
 def _database_dir(target: ResolvedTarget, tuning: TuningOptions, cache_dir: Path) -> Path:
