@@ -67,7 +67,7 @@ def test_the_classes_register_the_schemas_tokens_with_camel_case_properties(reco
         member_definitions=[{"oidc_member_definition": {"groups": ["g"]}}],
         tags={"cost_center": "1"},
     )
-    CompilationJob(
+    job = CompilationJob(
         "job",
         role_arn="arn:aws:iam::123456789012:role/r",
         output_config={"s3_output_location": "s3://b/o", "target_device": "ml_c5"},
@@ -82,7 +82,8 @@ def test_the_classes_register_the_schemas_tokens_with_camel_case_properties(reco
         assert team_inputs["tags"] == {"cost_center": "1"}  # user map keys are not renamed
         assert by_name["job"][1]["outputConfig"] == {"s3OutputLocation": "s3://b/o", "targetDevice": "ml_c5"}
 
-    return team.arn.apply(check)
+    # Both registrations, not only the team's: the job's may still be in flight when the team resolves.
+    return pulumi.Output.all(team.urn, job.urn).apply(check)
 
 
 def test_a_missing_required_property_is_named():
