@@ -13,7 +13,17 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-__all__ = ["small_convnet", "mlp", "write_model_archive", "onnxruntime_outputs"]
+__all__ = ["checked_model", "small_convnet", "mlp", "write_model_archive", "onnxruntime_outputs"]
+
+
+def checked_model(nodes, inputs, outputs, inits=(), name: str = "model", opset: int = 17) -> onnx.ModelProto:
+    """A graph of ``nodes`` as a model at IR version 8 (what onnxruntime and TVM's importer both read),
+    passed through onnx's checker; ``inputs``/``outputs`` are value infos."""
+    graph = helper.make_graph(list(nodes), name, list(inputs), list(outputs), list(inits))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
 
 
 def _const(name: str, array: np.ndarray) -> onnx.TensorProto:
@@ -42,17 +52,13 @@ def small_convnet(seed: int = 0) -> onnx.ModelProto:
         helper.make_node("Flatten", ["g"], ["f"]),
         helper.make_node("Gemm", ["f", "fw", "fb"], ["logits"], transB=1),
     ]
-    graph = helper.make_graph(
+    return checked_model(
         nodes,
-        "small_convnet",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, 32, 32])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])],
         inits,
+        "small_convnet",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def mlp(seed: int = 1) -> onnx.ModelProto:
@@ -65,20 +71,16 @@ def mlp(seed: int = 1) -> onnx.ModelProto:
         helper.make_node("Relu", ["h2"], ["r"]),
         helper.make_node("MatMul", ["r", "W2"], ["out"]),
     ]
-    graph = helper.make_graph(
+    return checked_model(
         nodes,
-        "mlp",
         [
             helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", 16]),
             helper.make_tensor_value_info("extra", TensorProto.FLOAT, [1, 32]),
         ],
         [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 4])],
         inits,
+        "mlp",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def write_model_archive(model: onnx.ModelProto, path: Path, name: str = "model.onnx") -> Path:

@@ -17,7 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from sagemaker_reconciler.local_compile import CompileRequest, compile_model
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
-from tests.local_compile.models import onnxruntime_outputs
+from tests.local_compile.models import checked_model, onnxruntime_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -49,17 +49,13 @@ class _Graph:
         return name
 
     def model(self, input_shape: list[int], output: str, output_shape: list[int]) -> onnx.ModelProto:
-        graph = helper.make_graph(
+        return checked_model(
             self.nodes,
-            "g",
             [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
             [helper.make_tensor_value_info(output, TensorProto.FLOAT, output_shape)],
             self.inits,
+            "g",
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        model.ir_version = 8
-        onnx.checker.check_model(model)
-        return model
 
 
 def _compile_and_check(model: onnx.ModelProto, shape: list[int], tmp_path: Path) -> dict[str, int]:

@@ -10,17 +10,13 @@ from onnx import TensorProto, helper, numpy_helper
 from sagemaker_reconciler.local_compile import CompileRequest, compile_model
 from sagemaker_reconciler.local_compile.frontends import unchecked_index_warnings
 from sagemaker_reconciler.local_compile.tvm_backend import CompileFailed
+from tests.local_compile.models import checked_model
 
 F, I64 = TensorProto.FLOAT, TensorProto.INT64
 
 
 def _model(nodes, inputs, outputs, inits=(), opset=17) -> onnx.ModelProto:
-    model = helper.make_model(
-        helper.make_graph(nodes, "m", inputs, outputs, list(inits)), opset_imports=[helper.make_opsetid("", opset)]
-    )
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return checked_model(nodes, inputs, outputs, inits, "m", opset)
 
 
 def _embedding(runtime_ids: bool = True) -> onnx.ModelProto:

@@ -19,7 +19,7 @@ from onnx import TensorProto, helper
 
 from sagemaker_reconciler.local_compile import CompileRequest, compile_model
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
-from tests.local_compile.models import onnxruntime_outputs
+from tests.local_compile.models import checked_model, onnxruntime_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -27,11 +27,7 @@ F, I64 = TensorProto.FLOAT, TensorProto.INT64
 
 
 def _model(nodes, inputs, outputs, inits=(), opset: int = 18) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "case", inputs, outputs, list(inits))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return checked_model(nodes, inputs, outputs, inits, "case", opset)
 
 
 def _compile_and_run(model: onnx.ModelProto, feeds: dict[str, np.ndarray], tmp_path: Path) -> tuple[list, dict]:

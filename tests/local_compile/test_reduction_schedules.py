@@ -18,23 +18,19 @@ from onnx import TensorProto, helper, numpy_helper
 
 from sagemaker_reconciler.local_compile import CompileRequest, compile_model
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
-from tests.local_compile.models import onnxruntime_outputs
+from tests.local_compile.models import checked_model, onnxruntime_outputs
 
 pytestmark = pytest.mark.slow
 
 
 def _model(nodes: list, inputs: dict[str, list[int]], output: str, shape: list[int], inits=()) -> onnx.ModelProto:
-    graph = helper.make_graph(
+    return checked_model(
         nodes,
-        "reduction",
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, dims) for name, dims in inputs.items()],
         [helper.make_tensor_value_info(output, TensorProto.FLOAT, shape)],
-        list(inits),
+        inits,
+        "reduction",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def layer_norm(shape: list[int], residual: bool = False) -> onnx.ModelProto:

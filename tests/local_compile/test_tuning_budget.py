@@ -26,7 +26,7 @@ from sagemaker_reconciler.plan.model import Action
 from sagemaker_reconciler.reconcile.local_compile import LocalCompiler, _tuning_options
 from sagemaker_reconciler.specs.compilation_job import parse_compilation_job
 from sagemaker_reconciler.specs.tuning import tuning_settings
-from tests.local_compile.models import onnxruntime_outputs, publish_manifest_only, write_model_archive
+from tests.local_compile.models import checked_model, onnxruntime_outputs, publish_manifest_only, write_model_archive
 from tests.local_compile.test_compile import CONVNET_SHAPES
 from tests.local_compile.test_rpc_tuning import SHAPES, _job, _violations
 
@@ -187,17 +187,13 @@ def _dense_model(seed: int = 0) -> onnx.ModelProto:
         helper.make_node("Add", ["h", "b"], ["hb"]),
         helper.make_node("Relu", ["hb"], ["y"]),
     ]
-    graph = helper.make_graph(
+    return checked_model(
         nodes,
-        "dense",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [64, 256])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [64, 256])],
         inits,
+        "dense",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def _plant_slow_record(
@@ -276,15 +272,13 @@ def test_a_conv_tuning_record_slower_than_the_conv_template_is_not_used(tmp_path
     template when both are timed at build time; the manifest names the conv and says why."""
     rng = np.random.default_rng(0)
     weights = numpy_helper.from_array((rng.standard_normal((16, 16, 3, 3)) * 0.1).astype(np.float32), "w")
-    graph = helper.make_graph(
+    model = checked_model(
         [helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])],
-        "conv",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 28, 28])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 28, 28])],
         [weights],
+        "conv",
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
     archive = write_model_archive(model, tmp_path / "conv.tar.gz")
     tuning = TuningOptions(trials=4, database_dir=tmp_path / "db")
     request = CompileRequest(archive, "ONNX", {"x": [1, 16, 28, 28]}, target_device="ml_c5", tuning=tuning)
