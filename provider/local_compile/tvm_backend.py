@@ -234,12 +234,10 @@ def _finish_cpu(
     mod, counts = select_schedules(mod, target, db_dir)
     details = {} if details is None else details
     rejected: dict[str, str] = {}
-    templates = TuningRecords(db_dir).templates() if db_dir is not None else {}
-    replaced = (
-        _prefer_faster_rules(naive, mod, target, counts, rejected, templates)
-        if measure and counts.get("metaschedule")
-        else {}
-    )
+    replaced = {}
+    if measure and counts.get("metaschedule"):
+        templates = TuningRecords(db_dir).templates() if db_dir is not None else {}
+        replaced = _prefer_faster_rules(naive, mod, target, counts, rejected, templates)
     if rejected:
         details["records_rejected"] = dict(sorted(rejected.items()))
     # The rules run before the weight repacking is split out and folded: a rule may repack constant
