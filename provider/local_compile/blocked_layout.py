@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sagemaker_reconciler.local_compile.conv_schedules import named
+from sagemaker_reconciler.local_compile.conv_schedules import (
+    TILE_SCOPE,
+    decompose_into_registers,
+    loops_below,
+    named,
+    tile_in_registers,
+)
 from sagemaker_reconciler.local_compile.relax_rewrite import rewrite_relax_functions
 
 __all__ = [
@@ -357,7 +363,7 @@ def schedule_blocked_conv(func: Any, x_tile: int, oc_tile: int = 1) -> Any | Non
             if name not in (BLOCKED_CONV, "conv2d_data_pad") and name not in outputs:
                 sch.compute_inline(block)  # bias add, residual add, a layout transform of the residual
         has_epilogue = bool(sch.get_consumers(conv))
-        writeback = sch.cache_write(conv, 0, "local")
+        writeback = sch.cache_write(conv, 0, TILE_SCOPE)
         if has_epilogue:
             sch.compute_inline(writeback)
         n, chunk, y, x, lane, rc, ry, rx = sch.get_loops(conv)
@@ -376,10 +382,10 @@ def schedule_blocked_conv(func: Any, x_tile: int, oc_tile: int = 1) -> Any | Non
         sch.unroll(rx)
         rows = sch.fuse(n, chunk_outer, y)
         sch.parallel(rows)
-        sch.decompose_reduction(conv, rc_outer)
+        decompose_into_registers(sch, conv, rc_outer)
         for block in sch.get_consumers(conv):
             sch.reverse_compute_at(block, x_outer)
-            sch.vectorize(sch.get_loops(block)[-1])
+            tile_in_registers(sch, loops_below(sch, block, x_outer))
         try:
             # The padded rows each task reads, computed in that task: a separate parallel padding pass
             # scaled badly on two threads (RGB stem 148 -> 100 us, 56x56 3x3 206 -> 198 us).

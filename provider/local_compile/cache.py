@@ -23,7 +23,7 @@ from sagemaker_reconciler.local_compile.archive import copy_file
 __all__ = ["PIPELINE_VERSION", "default_cache_dir", "cache_key", "ArtifactCache"]
 
 # Bump when the build pipeline changes what it produces for the same inputs.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 CACHE_ENV = "SAGEMAKER_RECONCILER_CACHE"
 
 

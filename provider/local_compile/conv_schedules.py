@@ -40,6 +40,45 @@ def _divisors(n: int, upper: int) -> list[int]:
     return [d for d in range(1, min(n, upper) + 1) if n % d == 0]
 
 
+# Scope of a register tile's buffer.  TVM lowers a "global" buffer under 1 KiB to a stack buffer, which the
+# compiler keeps in registers; a "local" one (of any size) to a workspace allocation and free each time
+# the tile's loop body runs.
+TILE_SCOPE = "global"
+
+
+def tile_in_registers(sch: Any, loops: list[Any]) -> None:
+    """Unroll ``loops`` (a register tile's, innermost last) and vectorize the innermost.
+
+    For a tile's zeroing and its epilogue: with every access to the tile at a constant offset the compiler
+    keeps the tile in registers.  Left as loops, the tile stayed a buffer, zeroed by a ``memset`` per tile
+    and read back by the epilogue (``memset`` alone was 1.4% of the ResNet-style model's samples and 2%
+    of the MobileNetV2-style one's).
+    """
+    if not loops:
+        return
+    *outer, innermost = loops
+    sch.vectorize(innermost)
+    for loop in outer:
+        sch.unroll(loop)
+
+
+def _depth(sch: Any, block: Any, loop: Any) -> int:
+    target = sch.get(loop)
+    return next(i for i, each in enumerate(sch.get_loops(block)) if sch.get(each).same_as(target))
+
+
+def loops_below(sch: Any, block: Any, anchor: Any) -> list[Any]:
+    """``block``'s loops inside ``anchor``."""
+    return sch.get_loops(block)[_depth(sch, block, anchor) + 1 :]
+
+
+def decompose_into_registers(sch: Any, block: Any, loop: Any) -> None:
+    """``decompose_reduction`` at ``loop``, the zeroing of the tile it creates kept in registers."""
+    depth = _depth(sch, block, loop)
+    init = sch.decompose_reduction(block, loop)
+    tile_in_registers(sch, sch.get_loops(init)[depth:])
+
+
 def pointwise_tiles(out_channels: int, height: int, width: int, lanes: int, registers: int) -> list[tuple[int, int]]:
     """(output channels, positions) register tiles for a 1x1 conv over H*W positions, best first.
 
@@ -102,7 +141,7 @@ def schedule_pointwise_conv(func: Any, rows: int, cols: int) -> Any | None:
             return None
         _inline_into_outputs(sch, {_CONV})  # the 1x1 "padding" is a plain copy: inlined too
         has_epilogue = bool(sch.get_consumers(conv))
-        accumulator = sch.cache_write(conv, 0, "local")
+        accumulator = sch.cache_write(conv, 0, TILE_SCOPE)
         if has_epilogue:
             sch.compute_inline(accumulator)
         consumers = sch.get_consumers(conv)  # without bias or activation: the write-back of the tile
@@ -123,11 +162,11 @@ def schedule_pointwise_conv(func: Any, rows: int, cols: int) -> Any | None:
         channel_o, channel_i = sch.split(channel, [None, rows])
         sch.reorder(batch, position_o, channel_o, rc, ry, rx, channel_i, position_i)
         sch.reverse_compute_at(epilogue, channel_o)
-        sch.vectorize(sch.get_loops(epilogue)[-1])
+        tile_in_registers(sch, loops_below(sch, epilogue, channel_o))
         sch.vectorize(position_i)
         sch.unroll(channel_i)
         sch.parallel(sch.fuse(batch, position_o))
-        sch.decompose_reduction(conv, rc)
+        decompose_into_registers(sch, conv, rc)
         return named(sch.mod["main"], "pointwise_conv")
     except Exception:
         return None
@@ -322,7 +361,7 @@ def _per_plane_window(sch: Any, target: Any, rows: int, cols: int, pooling: bool
     if pad is not None and stride == 2:
         _deinterleave_columns(sch, pad)
     has_epilogue = bool(sch.get_consumers(conv))
-    accumulator = sch.cache_write(conv, 0, "local")
+    accumulator = sch.cache_write(conv, 0, TILE_SCOPE)
     if has_epilogue:
         sch.compute_inline(accumulator)
     consumers = sch.get_consumers(conv)  # without an epilogue: the write-back of the tile
@@ -337,10 +376,10 @@ def _per_plane_window(sch: Any, target: Any, rows: int, cols: int, pooling: bool
     sch.parallel(plane)
     for consumer in consumers:
         sch.reverse_compute_at(consumer, x_o)
-        sch.vectorize(sch.get_loops(consumer)[-1])
+        tile_in_registers(sch, loops_below(sch, consumer, x_o))
     if pad is not None:
         sch.compute_at(pad, plane)
-    sch.decompose_reduction(conv, window[0])
+    decompose_into_registers(sch, conv, window[0])
     return named(sch.mod["main"], "window_pool" if pooling else "depthwise_conv")
 
 
@@ -401,7 +440,7 @@ def schedule_column_conv(func: Any, rows: int, cols: int, out_rows: int = 1) -> 
                 return None
             _deinterleave_columns(sch, pad)
         has_epilogue = bool(sch.get_consumers(conv))
-        accumulator = sch.cache_write(conv, 0, "local")
+        accumulator = sch.cache_write(conv, 0, TILE_SCOPE)
         if has_epilogue:
             sch.compute_inline(accumulator)
         consumers = sch.get_consumers(conv)
@@ -419,8 +458,8 @@ def schedule_column_conv(func: Any, rows: int, cols: int, out_rows: int = 1) -> 
         sch.parallel(sch.fuse(batch, channel_o, y_o))
         for consumer in consumers:
             sch.reverse_compute_at(consumer, x_o)
-            sch.vectorize(sch.get_loops(consumer)[-1])
-        sch.decompose_reduction(conv, rc)
+            tile_in_registers(sch, loops_below(sch, consumer, x_o))
+        decompose_into_registers(sch, conv, rc)
         if pad is not None:
             pad_loops = sch.get_loops(pad)
             sch.parallel(sch.fuse(*pad_loops[:3]))

@@ -27,10 +27,14 @@ from typing import Any
 
 from sagemaker_reconciler.local_compile.conv_schedules import (
     SCHEDULE_ATTR,
+    TILE_SCOPE,
+    decompose_into_registers,
+    loops_below,
     named,
     schedule_depthwise_conv,
     schedule_global_mean,
     schedule_window_pool,
+    tile_in_registers,
 )
 
 __all__ = [
@@ -204,9 +208,11 @@ def _blocked_candidates(workload: ConvWorkload, target: Any) -> list[ConvParams]
     """Register tiles (columns x channel blocks) for the NCHW{b}c template, default first.
 
     Default: two channel blocks where the count is even, so each broadcast input feeds two FMAs, and the
-    widest column tile that divides the output width with at most 16 accumulators (6 with 16 registers).
+    widest column tile that divides the output width with at most 15 accumulators (6 with 16 registers):
+    a 16-vector tile is 1 KiB, which TVM no longer puts on the stack (``conv_schedules.TILE_SCOPE``).
     Measured on the ResNet-style model's convs (AVX-512, two threads), 7-8 columns x 2 blocks against
-    14 x 1: 3x3 convs 203-210 -> 181-186 us, the RGB stem 103 -> 88 us, 1x1 convs 17-52 -> 14-42 us.
+    14 x 1: 3x3 convs 203-210 -> 181-186 us, the RGB stem 103 -> 88 us, 1x1 convs 17-52 -> 14-42 us;
+    7 x 2 and 8 x 2 within 1% of each other on the 56x56 convs.
     """
     from sagemaker_reconciler.local_compile.blocked_layout import BLOCKED
 
@@ -214,7 +220,7 @@ def _blocked_candidates(workload: ConvWorkload, target: Any) -> list[ConvParams]
     chunks = workload.out_channels // lanes
     wide = _register_count(target) >= 32
     oc_default = 2 if chunks % 2 == 0 else 1
-    accumulators = (16 if wide else 6) // oc_default
+    accumulators = (15 if wide else 6) // oc_default
     default = ConvParams(lanes, max(_divisors(workload.out_width, accumulators)), 0, BLOCKED, oc_tile=oc_default)
     limit = 28 if wide else 12
     candidates = [default]
@@ -302,7 +308,7 @@ def schedule_conv2d_nchw(func: Any, params: ConvParams) -> Any | None:
             if (name not in (CONV_BLOCK, "pad_temp") or (name == "pad_temp" and copy_only)) and name not in outputs:
                 sch.compute_inline(block)  # bias add, residual add, an unpadded "padding" copy: fold into the users
         has_epilogue = bool(sch.get_consumers(conv))
-        accumulator = sch.cache_write(conv, 0, "local")
+        accumulator = sch.cache_write(conv, 0, TILE_SCOPE)
         sch.transform_layout(conv, ("write", 0), lambda n, f, y, x: (n, y, x, f))
         if has_epilogue:
             sch.compute_inline(accumulator)
@@ -321,11 +327,12 @@ def schedule_conv2d_nchw(func: Any, params: ConvParams) -> Any | None:
             sch.reorder(n, f_outer, y, x_outer, rc, ry, rx, x_inner, f_inner)
         for block in epilogue:
             sch.reverse_compute_at(block, x_outer)
+            tile_in_registers(sch, loops_below(sch, block, x_outer))
         sch.vectorize(f_inner)
         sch.unroll(x_inner)
         sch.unroll(rx)
         sch.parallel(sch.fuse(n, f_outer, y))
-        sch.decompose_reduction(conv, rc_outer if params.ic_tile else rc)
+        decompose_into_registers(sch, conv, rc_outer if params.ic_tile else rc)
         try:
             pad_loops = sch.get_loops(sch.get_sblock("pad_temp"))
             sch.parallel(sch.fuse(*pad_loops[:2]))
@@ -489,7 +496,7 @@ def schedule_reduction_tile(
         return None
     _pack_constant_weights(sch, main, func, col_tile)
     has_consumers = bool(sch.get_consumers(main))
-    writeback = sch.cache_write(main, 0, "local")
+    writeback = sch.cache_write(main, 0, TILE_SCOPE)
     epilogue = sch.get_consumers(writeback) if has_consumers else [writeback]
     if has_consumers:
         sch.compute_inline(writeback)
@@ -501,8 +508,7 @@ def schedule_reduction_tile(
     sch.reorder(*outer, row_o, col_o, *reduce, row_i, col_i)
     for block in epilogue:
         sch.reverse_compute_at(block, col_o)
-        inner = sch.get_loops(block)[-1]
-        sch.vectorize(inner)
+        tile_in_registers(sch, loops_below(sch, block, col_o))
     sch.vectorize(col_i)
     if row_tile > 1:
         sch.unroll(row_i)
@@ -518,7 +524,7 @@ def schedule_reduction_tile(
     else:
         tiles = sch.fuse(*outer, row_o, col_o) if outer else sch.fuse(row_o, col_o)
     sch.parallel(tiles)
-    sch.decompose_reduction(main, reduce[0])
+    decompose_into_registers(sch, main, reduce[0])
     for name in producers:
         try:
             sch.compute_at(sch.get_sblock(name), tiles)  # padding next to its use, while it is in cache

@@ -96,3 +96,68 @@ def test_no_weight_repacking_is_left_to_run_at_inference_time(model_key):
     repacking = sorted(name for name, f in functions.items() if PREPROC_ANNOTATION in f.script())
     assert counts["unscheduled"] == 0 and not repacking, (counts, repacking)
     assert any(name.endswith("_prepacked") for name in functions), sorted(functions)  # there were some to fold
+
+
+def _pointwise_convnet(channels: int) -> onnx.ModelProto:
+    """Two 1x1 convs (bias, ReLU, residual add) over 16x16: no padding anywhere, so nothing in the
+    artifact has a reason to clear memory."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from tests.local_compile.models import checked_model
+
+    rng = np.random.default_rng(3)
+
+    def const(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
+        return numpy_helper.from_array((rng.standard_normal(shape) * 0.2).astype(np.float32), name)
+
+    inits = [const("w1", (channels, 16, 1, 1)), const("b1", (channels,))]
+    inits += [const("w2", (channels, channels, 1, 1)), const("b2", (channels,))]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], kernel_shape=[1, 1]),
+        helper.make_node("Add", ["c2", "r1"], ["y"]),
+    ]
+    return checked_model(
+        nodes,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, 16, 16])],
+        inits,
+    )
+
+
+def _functions_calling_memset(library: Path) -> list[str]:
+    import re
+    import shutil
+    import subprocess
+
+    objdump = shutil.which("objdump")
+    assert objdump, "objdump (binutils, installed with g++) is needed to read the artifact's code"
+    listing = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(library)], capture_output=True, text=True)
+    assert listing.returncode == 0, listing.stderr
+    callers, function = set(), None
+    for line in listing.stdout.splitlines():
+        header = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
+        if header:
+            function = header.group(1)
+        elif "call" in line and "<memset" in line:
+            callers.add(function)
+    return sorted(c for c in callers if c and c.endswith("_compute_"))
+
+
+@pytest.mark.parametrize(
+    ("channels", "kind"),
+    [(24, "pointwise_conv"), (32, "blocked_conv")],
+    ids=["nchw-pointwise", "nchw16c"],
+)
+def test_register_tiles_are_never_cleared_in_memory(tmp_path, channels, kind):
+    """A template's accumulator tile lives in registers from its zeroing to its epilogue. Zeroed and
+    read back as a loop it stayed a buffer: a ``memset`` per tile, 1.4% of the ResNet-style model's
+    time and most of a 12% gap on the MobileNetV2-style one."""
+    model = _pointwise_convnet(channels)
+    feeds = {"x": np.random.default_rng(4).standard_normal((1, 16, 16, 16)).astype(np.float32)}
+    result, got = _compile(model, feeds, tmp_path)
+    assert result.manifest["tuning"]["schedule_kinds"].get(kind, 0) == 2, result.manifest["tuning"]
+    (want,) = onnxruntime_outputs(model, feeds)
+    assert float(np.abs(got[0] - want).max()) <= 1e-5 * float(np.abs(want).max())
+    assert _functions_calling_memset(tmp_path / "artifact-cache" / "model.so") == []
