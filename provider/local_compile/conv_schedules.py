@@ -12,6 +12,7 @@ so the caller falls back.  tvm is imported lazily.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = [
@@ -44,6 +45,7 @@ def _divisors(n: int, upper: int) -> list[int]:
 # compiler keeps in registers; a "local" one (of any size) to a workspace allocation and free each time
 # the tile's loop body runs.
 TILE_SCOPE = "global"
+_TILE_LIMIT = 512  # elements: 32 AVX-512 registers, more than any register tile holds
 
 
 def tile_in_registers(sch: Any, loops: list[Any]) -> None:
@@ -58,6 +60,9 @@ def tile_in_registers(sch: Any, loops: list[Any]) -> None:
         return
     *outer, innermost = loops
     sch.vectorize(innermost)
+    extents = [sch.get(loop).extent for loop in loops]
+    if not all(hasattr(e, "value") for e in extents) or math.prod(int(e.value) for e in extents) > _TILE_LIMIT:
+        return  # not a register tile (an epilogue over a whole plane): unrolled it only costs compile time
     for loop in outer:
         sch.unroll(loop)
 
