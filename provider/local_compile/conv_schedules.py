@@ -62,7 +62,7 @@ def tile_in_registers(sch: Any, loops: list[Any]) -> None:
     sch.vectorize(innermost)
     extents = [sch.get(loop).extent for loop in loops]
     if not all(hasattr(e, "value") for e in extents) or math.prod(int(e.value) for e in extents) > _TILE_LIMIT:
-        return  # not a register tile (an epilogue over a whole plane): unrolled it only costs compile time
+        return  # not a register tile (an epilogue over a whole plane): unrolling it only costs compile time
     for loop in outer:
         sch.unroll(loop)
 

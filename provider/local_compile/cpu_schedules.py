@@ -209,7 +209,7 @@ def _blocked_candidates(workload: ConvWorkload, target: Any) -> list[ConvParams]
 
     Default: two channel blocks where the count is even, so each broadcast input feeds two FMAs, and the
     widest column tile that divides the output width with at most 15 accumulators (6 with 16 registers):
-    a 16-vector tile is 1 KiB, which TVM no longer puts on the stack (``conv_schedules.TILE_SCOPE``).
+    a 16-vector tile is 1 KiB, and TVM puts only smaller buffers on the stack (``conv_schedules.TILE_SCOPE``).
     Measured on the ResNet-style model's convs (AVX-512, two threads), 7-8 columns x 2 blocks against
     14 x 1: 3x3 convs 203-210 -> 181-186 us, the RGB stem 103 -> 88 us, 1x1 convs 17-52 -> 14-42 us;
     7 x 2 and 8 x 2 within 1% of each other on the 56x56 convs.
