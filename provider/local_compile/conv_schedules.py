@@ -24,6 +24,11 @@ __all__ = [
     "schedule_depthwise_conv",
     "schedule_window_pool",
     "schedule_global_mean",
+    "TILE_SCOPE",
+    "tile_in_registers",
+    "loops_below",
+    "decompose_into_registers",
+    "static_extents",
 ]
 
 POINTWISE = "pointwise"
@@ -39,6 +44,14 @@ def named(func: Any, schedule: str) -> Any:
 
 def _divisors(n: int, upper: int) -> list[int]:
     return [d for d in range(1, min(n, upper) + 1) if n % d == 0]
+
+
+def static_extents(sch: Any, loops: Any) -> list[int] | None:
+    """The loops' extents; None if any is dynamic."""
+    extents = [sch.get(loop).extent for loop in loops]
+    if not all(hasattr(e, "value") for e in extents):
+        return None
+    return [int(e.value) for e in extents]
 
 
 # Scope of a register tile's buffer.  TVM lowers a "global" buffer under 1 KiB to a stack buffer, which the
@@ -60,8 +73,8 @@ def tile_in_registers(sch: Any, loops: list[Any]) -> None:
         return
     *outer, innermost = loops
     sch.vectorize(innermost)
-    extents = [sch.get(loop).extent for loop in loops]
-    if not all(hasattr(e, "value") for e in extents) or math.prod(int(e.value) for e in extents) > _TILE_LIMIT:
+    extents = static_extents(sch, loops)
+    if extents is None or math.prod(extents) > _TILE_LIMIT:
         return  # not a register tile (an epilogue over a whole plane): unrolling it only costs compile time
     for loop in outer:
         sch.unroll(loop)

@@ -34,6 +34,7 @@ from sagemaker_reconciler.local_compile.conv_schedules import (
     schedule_depthwise_conv,
     schedule_global_mean,
     schedule_window_pool,
+    static_extents,
     tile_in_registers,
 )
 
@@ -386,13 +387,6 @@ def schedule_pooling(func: Any) -> Any | None:
 _SPATIAL, _REDUCE = 0, 2  # tirx.IterVar kinds
 
 
-def _static_extents(sch: Any, loops: Any) -> list[int] | None:
-    extents = [sch.get(loop).extent for loop in loops]
-    if not all(hasattr(e, "value") for e in extents):
-        return None  # dynamic shapes
-    return [int(e.value) for e in extents]
-
-
 def _largest_divisor(n: int, upper: int) -> int:
     return max(_divisors(n, upper)) if n >= 1 else 1
 
@@ -424,7 +418,7 @@ def schedule_injective(func: Any, target: Any) -> Any | None:
     lanes = vector_lanes(target)
     for block in sch.get_child_blocks(root):
         loops = sch.get_loops(block)
-        extents = _static_extents(sch, loops)
+        extents = static_extents(sch, loops)
         if not loops or extents is None:
             continue
         fused = sch.fuse(*loops) if len(loops) > 1 else loops[0]
@@ -473,7 +467,7 @@ def schedule_reduction_tile(
     if len(stmt.writes) != 1 or spatial < 2 or kinds != [_SPATIAL] * spatial + [_REDUCE] * (len(kinds) - spatial):
         return None
     loops = sch.get_loops(main)
-    extents = _static_extents(sch, loops)
+    extents = static_extents(sch, loops)
     if len(loops) != len(kinds) or extents is None:
         return None
     main_name = stmt.name_hint
@@ -578,7 +572,7 @@ def schedule_parallel_outer(func: Any, target: Any) -> Any | None:
         leading = 0
         while leading < len(loops) and kinds[leading] == _SPATIAL:
             leading += 1
-        extents = _static_extents(sch, loops[:leading])
+        extents = static_extents(sch, loops[:leading])
         if leading == 0 or extents is None:
             continue
         fused = sch.fuse(*loops[:leading]) if leading > 1 else loops[0]

@@ -9,16 +9,20 @@ matmuls, softmax, layer_norm, erf GELU).
 from __future__ import annotations
 
 import importlib.util
+import re
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from sagemaker_reconciler.local_compile import CompileRequest, compile_model
 from sagemaker_reconciler.local_compile.tvm_backend import run_library
-from tests.local_compile.models import onnxruntime_outputs
+from tests.local_compile.models import checked_model, onnxruntime_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -101,10 +105,6 @@ def test_no_weight_repacking_is_left_to_run_at_inference_time(model_key):
 def _pointwise_convnet(channels: int) -> onnx.ModelProto:
     """Two 1x1 convs (bias, ReLU, residual add) over 16x16: no padding anywhere, so nothing in the
     artifact has a reason to clear memory."""
-    from onnx import TensorProto, helper, numpy_helper
-
-    from tests.local_compile.models import checked_model
-
     rng = np.random.default_rng(3)
 
     def const(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
@@ -127,10 +127,6 @@ def _pointwise_convnet(channels: int) -> onnx.ModelProto:
 
 
 def _functions_calling_memset(library: Path) -> list[str]:
-    import re
-    import shutil
-    import subprocess
-
     objdump = shutil.which("objdump")
     assert objdump, "objdump (binutils, installed with g++) is needed to read the artifact's code"
     listing = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(library)], capture_output=True, text=True)
